@@ -1,0 +1,101 @@
+"""`python -m db`: the database from the command line, resolved exactly as the app resolves it.
+
+Exit 0 on success; on an expected failure, one line on stderr and exit 1 (2 for a bad argument).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+import psycopg
+
+from db import config, demo, migrations, status
+from db.errors import DatabaseError, first_line
+
+PROG = "python -m db"
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, not usage + message
+        print(f"{PROG}: error: {message}", file=sys.stderr)
+        raise SystemExit(2)
+
+
+def _whole_number(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, not {text!r}") from None
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog=PROG, description="Music Time Machine database tools.")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    commands.add_parser("migrate", help="apply pending schema migrations")
+    seed = commands.add_parser("seed-demo", help="fill an empty database with demo data")
+    seed.add_argument("--tracks", type=_whole_number, default=2000, help="tracks (default 2000)")
+    seed.add_argument("--days", type=_whole_number, default=90, help="days of snapshots (default 90)")
+    seed.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
+    commands.add_parser("status", help="where the database is, schema version, row counts")
+    return parser
+
+
+def _progress(stage: str, done: int, total: int) -> None:
+    print(f"  {stage}: {done:,} / {total:,}", file=sys.stderr, flush=True)
+
+
+def run(args: argparse.Namespace) -> None:
+    target = config.resolve()
+    print(f"database: {target.display} ({target.source})")
+    if args.command == "migrate":
+        applied = migrations.migrate()
+        for migration in applied:
+            print(f"applied {migration.version:04d}_{migration.name}")
+        print(f"schema is at version {migrations.current_version()}"
+              + ("" if applied else " (already up to date)"))
+    elif args.command == "seed-demo":
+        migrations.migrate()
+        summary = demo.seed_demo(args.tracks, args.days, args.seed, progress=_progress)
+        print(f"wrote {summary['tracks']:,} demo tracks and {summary['snapshots']:,} snapshot "
+              f"rows ({summary['days']} days to {summary['end']}, seed {summary['seed']})")
+    elif args.command == "status":
+        _print_status(status.database_status())
+
+
+def _print_status(info: dict) -> None:
+    print(f"server: PostgreSQL {info['server_version']}")
+    version, latest = info["schema_version"], info["latest_schema_version"]
+    if version == 0:
+        print(f"schema: none (run `{PROG} migrate`)")
+        return
+    state = "up to date" if version >= latest else f"{latest - version} pending; run `{PROG} migrate`"
+    print(f"schema: version {version} ({state})")
+    print(f"tracks: {info['tracks']:,}")
+    print(f"snapshots: {info['snapshots']:,}")
+    if info["snapshot_days"]:
+        print(f"snapshot dates: {info['first_snapshot']} to {info['last_snapshot']} "
+              f"({info['snapshot_days']:,} days)")
+    if info["demo"]:
+        print(f"demo data: yes (seed {info['demo'].get('seed')})")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        run(args)
+    except DatabaseError as exc:
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return 1
+    except psycopg.Error as exc:
+        print(f"{PROG}: error: database error: {first_line(exc)}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

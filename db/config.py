@@ -1,0 +1,190 @@
+"""Where the database is, resolved once per process; pool sizes; password masking.
+
+Resolution order (first match wins):
+1. the ``DATABASE_URL`` environment variable (an empty value counts as unset);
+2. Streamlit secrets: ``DATABASE_URL`` at the root, or ``url`` under ``[connections.postgresql]``;
+3. an embedded PostgreSQL whose data lives in ``MTM_DATA_DIR`` or a per-user data directory.
+
+This module never imports streamlit: the app hands its ``st.secrets`` in, and the CLI reads the
+same secrets.toml files Streamlit reads.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import psycopg.conninfo
+
+from db.errors import ConfigurationError
+
+APP_NAME = "music-time-machine"
+MASK = "***"
+
+
+@dataclass(frozen=True)
+class DatabaseTarget:
+    """A resolved database. ``url`` may hold a password: show ``display``, never ``url``."""
+
+    url: str
+    source: str
+    data_dir: Path | None = None  # set for the embedded server
+
+    @property
+    def embedded(self) -> bool:
+        return self.data_dir is not None
+
+    @property
+    def display(self) -> str:
+        return mask_url(self.url)
+
+
+_resolved: DatabaseTarget | None = None
+_lock = threading.Lock()
+
+
+def resolve(secrets: Mapping | None = None) -> DatabaseTarget:
+    """The database this process uses, resolved on first call and remembered.
+
+    ``secrets`` is Streamlit's secrets as a mapping; when None, the secrets.toml files Streamlit
+    would read are read here. Starts the embedded server when nothing else is configured.
+    """
+    global _resolved
+    with _lock:
+        if _resolved is None:
+            _resolved = _resolve(secrets)
+        return _resolved
+
+
+def reset() -> None:
+    """Forget the resolved database (tests; the pool must be closed first)."""
+    global _resolved
+    with _lock:
+        _resolved = None
+
+
+def configured_url(secrets: Mapping | None = None) -> tuple[str, str] | None:
+    """(url, source) from the environment or secrets, or None when neither names a database."""
+    env_url = os.environ.get("DATABASE_URL", "").strip()
+    if env_url:
+        return _checked(env_url, "DATABASE_URL"), "DATABASE_URL environment variable"
+    if secrets is None:
+        secrets = read_secrets_files()
+    root_url = secrets.get("DATABASE_URL")
+    if isinstance(root_url, str) and root_url.strip():
+        return _checked(root_url.strip(), "secrets DATABASE_URL"), "secrets: DATABASE_URL"
+    section = secrets.get("connections", {}).get("postgresql", {})
+    if isinstance(section, Mapping):
+        url = section.get("url")
+        if isinstance(url, str) and url.strip():
+            return (
+                _checked(url.strip(), "secrets [connections.postgresql] url"),
+                "secrets: [connections.postgresql] url",
+            )
+    return None
+
+
+def _resolve(secrets: Mapping | None) -> DatabaseTarget:
+    found = configured_url(secrets)
+    if found is not None:
+        url, source = found
+        return DatabaseTarget(url=url, source=source)
+    from db import embedded  # imported lazily: starting it is the slow path
+
+    directory = data_dir()
+    return DatabaseTarget(url=embedded.start(directory), source="embedded", data_dir=directory)
+
+
+def _checked(url: str, where: str) -> str:
+    try:
+        psycopg.conninfo.conninfo_to_dict(url)
+    except psycopg.ProgrammingError:
+        # The message could echo the string, password and all: name the setting instead.
+        raise ConfigurationError(f"{where} is not a valid PostgreSQL connection string") from None
+    return url
+
+
+def secrets_file_paths() -> list[Path]:
+    """The files Streamlit reads secrets from by default; a later one overrides an earlier."""
+    return [Path.home() / ".streamlit" / "secrets.toml", Path.cwd() / ".streamlit" / "secrets.toml"]
+
+
+def read_secrets_files() -> dict:
+    merged: dict = {}
+    for path in secrets_file_paths():
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            raise ConfigurationError(f"cannot read {path}: {exc.strerror}") from None
+        try:
+            merged.update(tomllib.loads(text))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigurationError(f"{path} is not valid TOML: {exc}") from None
+    return merged
+
+
+def data_dir() -> Path:
+    """Where the embedded server keeps its data: MTM_DATA_DIR, else the per-user data directory."""
+    configured = os.environ.get("MTM_DATA_DIR", "").strip()
+    if configured:
+        return Path(configured).expanduser().resolve()
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+
+
+def pool_sizes() -> tuple[int, int]:
+    """(min, max) connections for the shared pool, from MTM_POOL_MIN / MTM_POOL_MAX."""
+    low = _int_setting("MTM_POOL_MIN", 2)
+    high = _int_setting("MTM_POOL_MAX", 10)
+    if not 1 <= low <= high <= 100:
+        raise ConfigurationError(
+            f"pool size must satisfy 1 <= MTM_POOL_MIN <= MTM_POOL_MAX <= 100 (got {low} and {high})"
+        )
+    return low, high
+
+
+def _int_setting(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigurationError(f"{name} must be a whole number, not {raw!r}") from None
+
+
+_KV_PASSWORD = re.compile(r"(\bpassword\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", re.IGNORECASE)
+
+
+def mask_url(url: str) -> str:
+    """The connection string with any password replaced by ***.
+
+    Handles URLs (``postgresql://user:secret@host/db``, ``?password=secret``) and key/value
+    strings (``host=x password=secret``).
+    """
+    if "://" not in url:
+        return _KV_PASSWORD.sub(lambda m: m.group(1) + MASK, url)
+    parts = urlsplit(url)
+    netloc = parts.netloc
+    if "@" in netloc:
+        userinfo, _, hostinfo = netloc.rpartition("@")
+        user, colon, password = userinfo.partition(":")
+        if colon and password:
+            userinfo = f"{user}:{MASK}"
+        netloc = f"{userinfo}@{hostinfo}"
+    query = parts.query
+    if query:
+        pairs = parse_qsl(query, keep_blank_values=True)
+        query = urlencode(
+            [(k, MASK if k.lower() == "password" and v else v) for k, v in pairs], safe="/*:"
+        )
+    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))

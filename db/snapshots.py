@@ -1,0 +1,95 @@
+"""Dated top-track ranks for Spotify's three time ranges."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import psycopg
+
+from db.errors import InvalidData, first_line
+from db.pool import connection
+
+TIME_RANGES = ("short_term", "medium_term", "long_term")
+
+UPSERT_SNAPSHOT = """
+INSERT INTO snapshots (track_id, snapshot_date, time_range, rank)
+VALUES (%s, %s, %s, %s)
+ON CONFLICT (track_id, snapshot_date, time_range)
+DO UPDATE SET rank = EXCLUDED.rank
+WHERE snapshots.rank IS DISTINCT FROM EXCLUDED.rank
+"""
+
+SnapshotRow = tuple[str, dt.date, str, int]
+
+
+def snapshot_row(row: Sequence | Mapping, position: int = 1) -> SnapshotRow:
+    """(track_id, snapshot_date, time_range, rank), checked; InvalidData names what is wrong."""
+    if isinstance(row, Mapping):
+        values = tuple(row.get(k) for k in ("track_id", "snapshot_date", "time_range", "rank"))
+    elif isinstance(row, Sequence) and not isinstance(row, str) and len(row) == 4:
+        values = tuple(row)
+    else:
+        raise InvalidData(
+            f"snapshot {position}: expected (track_id, snapshot_date, time_range, rank)"
+        )
+    track_id, day, time_range, rank = values
+    where = f"snapshot {position}"
+    if not isinstance(track_id, str) or not track_id.strip():
+        raise InvalidData(f"{where}: track_id must be a non-empty string")
+    day = _as_date(day, where)
+    if time_range not in TIME_RANGES:
+        raise InvalidData(f"{where}: time_range must be one of {', '.join(TIME_RANGES)}, "
+                          f"not {time_range!r}")
+    if isinstance(rank, bool) or not isinstance(rank, int) or not 0 < rank <= 2**31 - 1:
+        raise InvalidData(f"{where}: rank must be a whole number of at least 1, not {rank!r}")
+    return track_id, day, time_range, rank
+
+
+def _as_date(value: Any, where: str) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise InvalidData(f"{where}: snapshot_date must be a date (YYYY-MM-DD), not {value!r}")
+
+
+def save_snapshots(rows: Iterable[Sequence | Mapping], conn: psycopg.Connection | None = None) -> int:
+    """Upsert snapshot rows in one transaction (idempotent); return how many distinct rows.
+
+    Rows are checked before anything is written; a row naming a track that is not stored
+    rejects the whole batch.
+    """
+    checked: dict[tuple, SnapshotRow] = {}
+    for position, row in enumerate(rows, start=1):
+        values = snapshot_row(row, position)
+        checked[values[:3]] = values
+    if not checked:
+        return 0
+    with connection(conn) as c, c.transaction():
+        try:
+            with c.cursor() as cur:
+                cur.executemany(UPSERT_SNAPSHOT, list(checked.values()))
+        except psycopg.errors.ForeignKeyViolation as exc:
+            raise InvalidData(
+                f"snapshots refer to a track that is not stored: {_fk_detail(exc)}"
+            ) from None
+        except psycopg.DataError as exc:
+            raise InvalidData(f"snapshots rejected by the database: {first_line(exc)}") from None
+    return len(checked)
+
+
+def _fk_detail(exc: psycopg.Error) -> str:
+    detail = exc.diag.message_detail or first_line(exc)
+    return detail.strip()
+
+
+def save_snapshot(track_id: str, snapshot_date: dt.date | str, time_range: str, rank: int,
+                  conn: psycopg.Connection | None = None) -> None:
+    save_snapshots([(track_id, snapshot_date, time_range, rank)], conn)

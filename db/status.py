@@ -1,0 +1,35 @@
+"""What is in the database: schema version and row counts, for `python -m db status` and the UI."""
+
+from __future__ import annotations
+
+import psycopg
+
+from db import meta, migrations
+from db.pool import connection
+
+
+def database_status(conn: psycopg.Connection | None = None) -> dict:
+    with connection(conn) as c:
+        version = migrations.current_version(c)
+        status = {
+            "server_version": c.execute("SHOW server_version").fetchone()[0],
+            "schema_version": version,
+            "latest_schema_version": migrations.latest_version(),
+            "tracks": None,
+            "snapshots": None,
+            "first_snapshot": None,
+            "last_snapshot": None,
+            "snapshot_days": None,
+            "demo": None,
+        }
+        if version == 0:
+            return status
+        tracks = c.execute("SELECT count(*) FROM tracks").fetchone()[0]
+        snapshots, first, last, days = c.execute(
+            "SELECT count(*), min(snapshot_date), max(snapshot_date), count(DISTINCT snapshot_date)"
+            " FROM snapshots"
+        ).fetchone()
+        status.update(tracks=tracks, snapshots=snapshots, first_snapshot=first,
+                      last_snapshot=last, snapshot_days=days,
+                      demo=meta.get_meta(meta.DEMO_KEY, c))
+    return status

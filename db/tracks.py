@@ -1,0 +1,133 @@
+"""Writing and reading tracks: the display columns plus the whole Spotify track object."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import psycopg
+from psycopg.rows import dict_row
+from psycopg.types.json import Jsonb
+
+from db.errors import InvalidData, first_line
+from db.pool import connection
+
+MAX_INT4 = 2**31 - 1
+
+# Re-saving an unchanged track writes nothing (no new row version, updated_at kept).
+UPSERT_TRACK = """
+INSERT INTO tracks (track_id, name, artist_name, album_name, duration_ms, spotify_url, raw_json)
+VALUES (%s, %s, %s, %s, %s, %s, %s)
+ON CONFLICT (track_id) DO UPDATE SET
+    name = EXCLUDED.name,
+    artist_name = EXCLUDED.artist_name,
+    album_name = EXCLUDED.album_name,
+    duration_ms = EXCLUDED.duration_ms,
+    spotify_url = EXCLUDED.spotify_url,
+    raw_json = EXCLUDED.raw_json,
+    updated_at = now()
+WHERE (tracks.name, tracks.artist_name, tracks.album_name, tracks.duration_ms,
+       tracks.spotify_url, tracks.raw_json)
+      IS DISTINCT FROM
+      (EXCLUDED.name, EXCLUDED.artist_name, EXCLUDED.album_name, EXCLUDED.duration_ms,
+       EXCLUDED.spotify_url, EXCLUDED.raw_json)
+"""
+
+TRACK_DETAIL = """
+SELECT
+    track_id,
+    name,
+    artist_name,
+    album_name,
+    duration_ms,
+    spotify_url,
+    raw_json -> 'album' ->> 'release_date' AS release_date,
+    raw_json -> 'album' ->> 'release_date_precision' AS release_date_precision,
+    raw_json -> 'external_ids' ->> 'isrc' AS isrc,
+    release_year,
+    explicit,
+    created_at,
+    updated_at
+FROM tracks
+WHERE track_id = %s
+"""
+
+
+def track_row(track: Any, position: int = 1) -> tuple:
+    """The values of one tracks row for a Spotify track object; InvalidData names what is wrong."""
+    if not isinstance(track, Mapping):
+        raise InvalidData(f"track {position}: expected a JSON object, got {type(track).__name__}")
+    track_id = track.get("id")
+    where = f"track {position}"
+    if not isinstance(track_id, str) or not track_id.strip():
+        raise InvalidData(f"{where}: 'id' must be a non-empty string")
+    where = f"track {position} ({track_id!r})"
+    name = track.get("name")
+    if not isinstance(name, str):
+        raise InvalidData(f"{where}: 'name' must be a string")
+    duration = track.get("duration_ms")
+    if duration is not None and (
+        isinstance(duration, bool) or not isinstance(duration, int) or not 0 <= duration <= MAX_INT4
+    ):
+        raise InvalidData(f"{where}: 'duration_ms' must be a non-negative whole number")
+    try:
+        json.dumps(track, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise InvalidData(f"{where}: not serialisable as JSON ({exc})") from None
+    return (
+        track_id,
+        name,
+        _name_of_first(track.get("artists")),
+        _text(track.get("album"), "name"),
+        duration,
+        _text(track.get("external_urls"), "spotify"),
+        Jsonb(track),
+    )
+
+
+def _name_of_first(artists: Any) -> str | None:
+    if isinstance(artists, list) and artists:
+        return _text(artists[0], "name")
+    return None
+
+
+def _text(obj: Any, key: str) -> str | None:
+    value = obj.get(key) if isinstance(obj, Mapping) else None
+    return value if isinstance(value, str) else None
+
+
+def save_tracks(tracks: Iterable[Mapping], conn: psycopg.Connection | None = None) -> int:
+    """Upsert Spotify track objects in one transaction; return how many distinct tracks.
+
+    Every object is checked before anything is written: one bad track rejects the batch and
+    leaves the stored data as it was. A later duplicate of an id wins, as if saved in order.
+    """
+    rows = {}
+    for position, track in enumerate(tracks, start=1):
+        row = track_row(track, position)
+        rows[row[0]] = row
+    if not rows:
+        return 0
+    with connection(conn) as c, c.transaction():
+        try:
+            with c.cursor() as cur:
+                cur.executemany(UPSERT_TRACK, list(rows.values()))
+        except psycopg.DataError as exc:  # e.g. a \u0000 that jsonb cannot hold
+            raise InvalidData(f"tracks rejected by the database: {first_line(exc)}") from None
+    return len(rows)
+
+
+def save_track(track: Mapping, conn: psycopg.Connection | None = None) -> None:
+    save_tracks([track], conn)
+
+
+def track_detail(track_id: str, conn: psycopg.Connection | None = None) -> dict | None:
+    """One track's columns with its release date and ISRC read from raw_json; None if absent."""
+    with connection(conn) as c, c.cursor(row_factory=dict_row) as cur:
+        return cur.execute(TRACK_DETAIL, (track_id,)).fetchone()
+
+
+def track_count(conn: psycopg.Connection | None = None) -> int:
+    with connection(conn) as c:
+        return c.execute("SELECT count(*) FROM tracks").fetchone()[0]

@@ -1,0 +1,36 @@
+"""Music Time Machine: page config, navigation over pages/, and the shared sidebar."""
+
+import streamlit as st
+
+from db.errors import DatabaseError
+from queries import dashboard
+from queries.database import prepare_database
+
+st.set_page_config(page_title="Music Time Machine", page_icon="🎧", layout="wide")
+
+try:
+    started = prepare_database()
+except DatabaseError as exc:
+    st.title("Music Time Machine")
+    st.error(f"The database is not available: {exc}", icon="🔌")
+    st.markdown(
+        "Set `DATABASE_URL` (as an environment variable, or in `.streamlit/secrets.toml`) to a "
+        "PostgreSQL you can reach, or leave it unset to use the built-in demo database. "
+        "Then reload this page."
+    )
+    st.stop()
+
+page = st.navigation([st.Page("pages/dashboard.py", title="Dashboard", icon="📊", default=True)])
+
+with st.sidebar:
+    st.caption(f"Database: `{started.target.display}`")
+
+demo = dashboard.demo_info()
+if demo:
+    st.info(
+        f"You are looking at **demo data**: {demo['tracks']:,} generated tracks and "
+        f"{demo['days']} days of snapshots. Point `DATABASE_URL` at your own database to see yours.",
+        icon="🧪",
+    )
+
+page.run()

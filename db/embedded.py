@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import subprocess
 import warnings
+from contextlib import suppress
 from pathlib import Path
 
 import psycopg
@@ -55,7 +56,6 @@ def _ensure_database(admin_url: str) -> None:
             "SELECT 1 FROM pg_database WHERE datname = %s", (DATABASE_NAME,)
         ).fetchone()
         if not exists:
-            try:
+            # Another process may create it first.
+            with suppress(psycopg.errors.DuplicateDatabase):
                 conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DATABASE_NAME)))
-            except psycopg.errors.DuplicateDatabase:
-                pass  # another process created it first

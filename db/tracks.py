@@ -45,8 +45,8 @@ SELECT
     raw_json -> 'album' ->> 'release_date' AS release_date,
     raw_json -> 'album' ->> 'release_date_precision' AS release_date_precision,
     raw_json -> 'external_ids' ->> 'isrc' AS isrc,
-    release_year,
-    explicit,
+    album_release_year AS release_year,
+    is_explicit AS explicit,
     created_at,
     updated_at
 FROM tracks

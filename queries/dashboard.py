@@ -18,10 +18,10 @@ SELECT
     (SELECT max(snapshot_date) FROM snapshots) AS latest_snapshot
 """
 
-# release_year is a stored generated column: the first four characters of
+# album_release_year is a stored generated column: the first four characters of
 # raw_json -> 'album' ->> 'release_date' when they are four digits other than "0000".
 RELEASE_DECADES_SQL = """
-SELECT release_year / 10 * 10 AS decade, count(*) AS tracks
+SELECT album_release_year / 10 * 10 AS decade, count(*) AS tracks
 FROM tracks
 GROUP BY 1
 ORDER BY 1 NULLS LAST

@@ -14,12 +14,14 @@ CREATE TABLE tracks (
 
     -- Derived from raw_json (the single source of truth) and kept up to date by PostgreSQL
     -- itself. Every reference to raw_json detoasts and decompresses the whole payload; reading
-    -- these small columns instead keeps the dashboard's aggregates in milliseconds.
+    -- these small columns instead keeps the dashboard's aggregates in milliseconds. Their names
+    -- must not shadow the output names of the earlier app's queries ("GROUP BY release_year"
+    -- would group by a column of that name, not by the query's own expression).
     --
     -- Release year: the first four characters of album.release_date when they are four digits
     -- other than "0000"; NULL (shown as "Unknown") for anything else, including a missing album,
     -- a missing, null, non-string, "" or "0000" date.
-    release_year smallint GENERATED ALWAYS AS (
+    album_release_year smallint GENERATED ALWAYS AS (
         CASE
             WHEN jsonb_typeof(raw_json -> 'album' -> 'release_date') = 'string'
              AND left(raw_json -> 'album' ->> 'release_date', 4) ~ '^[0-9]{4}$'
@@ -28,7 +30,7 @@ CREATE TABLE tracks (
         END
     ) STORED,
     -- Explicit: a JSON boolean, or NULL ("Unknown") when missing, null or of another type.
-    explicit boolean GENERATED ALWAYS AS (
+    is_explicit boolean GENERATED ALWAYS AS (
         CASE
             WHEN jsonb_typeof(raw_json -> 'explicit') = 'boolean'
             THEN (raw_json -> 'explicit')::boolean
@@ -37,7 +39,7 @@ CREATE TABLE tracks (
 );
 
 -- Small enough to scan whole for the release-year and explicit breakdowns (index-only scans).
-CREATE INDEX tracks_release_year_explicit_idx ON tracks (release_year, explicit);
+CREATE INDEX tracks_release_year_explicit_idx ON tracks (album_release_year, is_explicit);
 
 CREATE TABLE snapshots (
     track_id      text NOT NULL REFERENCES tracks (track_id) ON DELETE CASCADE,

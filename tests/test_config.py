@@ -1,0 +1,121 @@
+import pytest
+
+from db import config
+from db.errors import ConfigurationError
+
+URL_A = "postgresql://alice:s3cret@db.example.com:5432/music"
+URL_B = "postgresql://bob:hunter2@other.example.com/music"
+URL_C = "postgresql://carol@third.example.com/music"
+
+
+def write_secrets(path, text):
+    path.mkdir(parents=True, exist_ok=True)
+    (path / "secrets.toml").write_text(text)
+
+
+def test_environment_wins_over_secrets(monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", URL_A)
+    secrets = {"DATABASE_URL": URL_B, "connections": {"postgresql": {"url": URL_C}}}
+    assert config.configured_url(secrets) == (URL_A, "DATABASE_URL environment variable")
+
+
+def test_root_secret_wins_over_connections_section():
+    secrets = {"DATABASE_URL": URL_B, "connections": {"postgresql": {"url": URL_C}}}
+    assert config.configured_url(secrets)[0] == URL_B
+
+
+def test_connections_section_is_used_when_alone():
+    assert config.configured_url({"connections": {"postgresql": {"url": URL_C}}})[0] == URL_C
+
+
+@pytest.mark.parametrize("empty", ["", "   "])
+def test_empty_database_url_counts_as_unset(monkeypatch, empty):
+    monkeypatch.setenv("DATABASE_URL", empty)
+    assert config.configured_url({"DATABASE_URL": URL_B})[0] == URL_B
+    assert config.configured_url({}) is None
+
+
+def test_nothing_configured_means_embedded():
+    assert config.configured_url({}) is None
+    assert config.configured_url({"connections": {"postgresql": {"url": ""}}}) is None
+
+
+def test_cli_reads_the_secrets_files_streamlit_reads(tmp_path):
+    # HOME and the working directory are this test's own (see conftest).
+    write_secrets(tmp_path / "home" / ".streamlit", f'DATABASE_URL = "{URL_B}"\n')
+    assert config.configured_url()[0] == URL_B
+    # The project's .streamlit/secrets.toml overrides the user's.
+    write_secrets(tmp_path / ".streamlit", f'[connections.postgresql]\nurl = "{URL_C}"\n')
+    assert config.configured_url()[0] == URL_B  # root key still wins over the section
+    write_secrets(tmp_path / ".streamlit", f'DATABASE_URL = "{URL_A}"\n')
+    assert config.configured_url()[0] == URL_A
+
+
+def test_malformed_secrets_file_is_one_clear_error(tmp_path):
+    write_secrets(tmp_path / ".streamlit", 'DATABASE_URL = "unterminated\n')
+    with pytest.raises(ConfigurationError, match="secrets.toml is not valid TOML"):
+        config.configured_url()
+
+
+def test_malformed_url_is_named_without_echoing_it(monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "host=x password='s3cret port=")
+    with pytest.raises(ConfigurationError) as caught:
+        config.configured_url({})
+    assert "DATABASE_URL is not a valid PostgreSQL connection string" in str(caught.value)
+    assert "s3cret" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        (URL_A, "postgresql://alice:***@db.example.com:5432/music"),
+        ("postgres://u:p%40ss@h/db?sslmode=require", "postgres://u:***@h/db?sslmode=require"),
+        ("postgresql://u@h/db?password=s3cret&sslmode=require",
+         "postgresql://u@h/db?password=***&sslmode=require"),
+        ("postgresql://postgres:@/music?host=/tmp/x", "postgresql://postgres:@/music?host=/tmp/x"),
+        ("host=h user=u password=s3cret dbname=d", "host=h user=u password=*** dbname=d"),
+        ("host=h password = 'it\\'s secret' dbname=d", "host=h password = *** dbname=d"),
+        (URL_C, URL_C),
+    ],
+)
+def test_mask_url_hides_passwords(url, shown):
+    assert config.mask_url(url) == shown
+
+
+def test_resolution_happens_once_per_process(monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", URL_A)
+    first = config.resolve()
+    monkeypatch.setenv("DATABASE_URL", URL_B)
+    assert config.resolve() is first
+    assert first.display == "postgresql://alice:***@db.example.com:5432/music"
+    assert first.source == "DATABASE_URL environment variable" and not first.embedded
+
+
+def test_data_dir_from_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("MTM_DATA_DIR", str(tmp_path / "mtm"))
+    assert config.data_dir() == tmp_path / "mtm"
+    monkeypatch.delenv("MTM_DATA_DIR")
+    assert config.data_dir() == tmp_path / "home" / ".local" / "share" / "music-time-machine"
+
+
+@pytest.mark.parametrize(
+    ("low", "high", "expected"),
+    [(None, None, (2, 10)), ("1", "4", (1, 4)), ("3", "3", (3, 3))],
+)
+def test_pool_sizes(monkeypatch, low, high, expected):
+    for name, value in (("MTM_POOL_MIN", low), ("MTM_POOL_MAX", high)):
+        if value is not None:
+            monkeypatch.setenv(name, value)
+    assert config.pool_sizes() == expected
+
+
+@pytest.mark.parametrize(
+    ("low", "high", "message"),
+    [("5", "2", "1 <= MTM_POOL_MIN <= MTM_POOL_MAX"), ("0", "2", "1 <= MTM_POOL_MIN"),
+     ("two", "4", "MTM_POOL_MIN must be a whole number")],
+)
+def test_bad_pool_sizes_are_one_clear_error(monkeypatch, low, high, message):
+    monkeypatch.setenv("MTM_POOL_MIN", low)
+    monkeypatch.setenv("MTM_POOL_MAX", high)
+    with pytest.raises(ConfigurationError, match=message):
+        config.pool_sizes()

@@ -8,14 +8,15 @@ from typing import Any
 
 import psycopg
 
+from db.bulk import upsert_rows
 from db.errors import InvalidData, first_line
 from db.pool import connection
 
 TIME_RANGES = ("short_term", "medium_term", "long_term")
 
-UPSERT_SNAPSHOT = """
-INSERT INTO snapshots (track_id, snapshot_date, time_range, rank)
-VALUES (%s, %s, %s, %s)
+SNAPSHOT_COLUMNS = ("track_id", "snapshot_date", "time_range", "rank")
+
+ON_CONFLICT_SNAPSHOT = """
 ON CONFLICT (track_id, snapshot_date, time_range)
 DO UPDATE SET rank = EXCLUDED.rank
 WHERE snapshots.rank IS DISTINCT FROM EXCLUDED.rank
@@ -74,8 +75,7 @@ def save_snapshots(rows: Iterable[Sequence | Mapping], conn: psycopg.Connection 
         return 0
     with connection(conn) as c, c.transaction():
         try:
-            with c.cursor() as cur:
-                cur.executemany(UPSERT_SNAPSHOT, list(checked.values()))
+            upsert_rows(c, "snapshots", SNAPSHOT_COLUMNS, list(checked.values()), ON_CONFLICT_SNAPSHOT)
         except psycopg.errors.ForeignKeyViolation as exc:
             raise InvalidData(
                 f"snapshots refer to a track that is not stored: {_fk_detail(exc)}"

@@ -8,17 +8,18 @@ from typing import Any
 
 import psycopg
 from psycopg.rows import dict_row
-from psycopg.types.json import Jsonb
 
+from db.bulk import upsert_rows
 from db.errors import InvalidData, first_line
 from db.pool import connection
 
 MAX_INT4 = 2**31 - 1
 
+TRACK_COLUMNS = ("track_id", "name", "artist_name", "album_name", "duration_ms", "spotify_url",
+                 "raw_json")
+
 # Re-saving an unchanged track writes nothing (no new row version, updated_at kept).
-UPSERT_TRACK = """
-INSERT INTO tracks (track_id, name, artist_name, album_name, duration_ms, spotify_url, raw_json)
-VALUES (%s, %s, %s, %s, %s, %s, %s)
+ON_CONFLICT_TRACK = """
 ON CONFLICT (track_id) DO UPDATE SET
     name = EXCLUDED.name,
     artist_name = EXCLUDED.artist_name,
@@ -72,7 +73,9 @@ def track_row(track: Any, position: int = 1) -> tuple:
     ):
         raise InvalidData(f"{where}: 'duration_ms' must be a non-negative whole number")
     try:
-        json.dumps(track, allow_nan=False)
+        # Serialised once here, sent as text and parsed by PostgreSQL: half the cost of
+        # checking with json.dumps and then letting the Jsonb adapter dump it again.
+        payload = json.dumps(track, allow_nan=False, ensure_ascii=False, separators=(",", ":"))
     except (TypeError, ValueError) as exc:
         raise InvalidData(f"{where}: not serialisable as JSON ({exc})") from None
     return (
@@ -82,7 +85,7 @@ def track_row(track: Any, position: int = 1) -> tuple:
         _text(track.get("album"), "name"),
         duration,
         _text(track.get("external_urls"), "spotify"),
-        Jsonb(track),
+        payload,
     )
 
 
@@ -111,8 +114,8 @@ def save_tracks(tracks: Iterable[Mapping], conn: psycopg.Connection | None = Non
         return 0
     with connection(conn) as c, c.transaction():
         try:
-            with c.cursor() as cur:
-                cur.executemany(UPSERT_TRACK, list(rows.values()))
+            upsert_rows(c, "tracks", TRACK_COLUMNS, list(rows.values()), ON_CONFLICT_TRACK,
+                        casts={"raw_json": "jsonb"})
         except psycopg.DataError as exc:  # e.g. a \u0000 that jsonb cannot hold
             raise InvalidData(f"tracks rejected by the database: {first_line(exc)}") from None
     return len(rows)

@@ -3,6 +3,7 @@ from datetime import date
 
 import pytest
 
+from db.bulk import COPY_THRESHOLD
 from db.demo import generate_tracks
 from db.errors import InvalidData
 from db.snapshots import save_snapshot, save_snapshots
@@ -149,3 +150,24 @@ def test_writes_through_the_shared_pool_are_committed(use_database, tracks):
     with psycopg.connect(use_database) as other:
         assert other.execute("SELECT count(*) FROM tracks").fetchone()[0] == 20
         assert other.execute("SELECT count(*) FROM snapshots").fetchone()[0] == 1
+
+
+def test_large_batches_take_the_copy_path_with_the_same_guarantees(conn):
+    many = generate_tracks(COPY_THRESHOLD + 200, seed=8)
+    assert save_tracks(many, conn) == len(many)
+    before = table(conn, "tracks")
+    assert save_tracks(many, conn) == len(many)
+    assert table(conn, "tracks") == before  # unchanged re-save writes nothing
+
+    poisoned = [*many[:-1], {**many[-1], "name": "bad\u0000name"}]
+    poisoned[0] = {**poisoned[0], "name": "Would change"}
+    with pytest.raises(InvalidData, match="rejected by the database"):
+        save_tracks(poisoned, conn)
+    assert table(conn, "tracks") == before
+
+    rows = [(t["id"], date(2026, 1, 1), "short_term", i) for i, t in enumerate(many, start=1)]
+    assert save_snapshots(rows, conn) == len(rows)
+    snapshots_before = table(conn, "snapshots")
+    with pytest.raises(InvalidData, match="not stored"):
+        save_snapshots([*rows[1:], ("ghost", date(2026, 1, 1), "short_term", 1)], conn)
+    assert table(conn, "snapshots") == snapshots_before

@@ -23,7 +23,7 @@ except DatabaseError as exc:
 page = st.navigation([st.Page("pages/dashboard.py", title="Dashboard", icon="📊", default=True)])
 
 with st.sidebar:
-    st.caption(f"Database: `{started.target.display}`")
+    st.caption(f"Database: `{started.target.description}`", help=started.target.source)
 
 demo = dashboard.demo_info()
 if demo:

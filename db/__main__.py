@@ -48,7 +48,7 @@ def _progress(stage: str, done: int, total: int) -> None:
 
 def run(args: argparse.Namespace) -> None:
     target = config.resolve()
-    print(f"database: {target.display} ({target.source})")
+    print(f"database: {target.description} ({target.source})")
     if args.command == "migrate":
         applied = migrations.migrate()
         for migration in applied:

@@ -44,6 +44,13 @@ class DatabaseTarget:
     def display(self) -> str:
         return mask_url(self.url)
 
+    @property
+    def description(self) -> str:
+        """What to tell a user: where the data lives, password masked."""
+        if self.data_dir is not None:
+            return f"embedded PostgreSQL in {self.data_dir}"
+        return self.display
+
 
 _resolved: DatabaseTarget | None = None
 _lock = threading.Lock()

@@ -1,0 +1,51 @@
+"""The app in a real browser: `streamlit run` and Debian's Chromium, as a user opens it."""
+
+import os
+
+import pytest
+
+import browser
+from db import demo
+
+END = demo.dt.date(2026, 6, 30)
+
+if not os.path.exists(browser.CHROMIUM):
+    if os.environ.get("CI"):
+        raise RuntimeError(f"{browser.CHROMIUM} is missing: .ci/run installs chromium")
+    pytest.skip(f"{browser.CHROMIUM} is not installed (apt-get install chromium)",
+                allow_module_level=True)
+
+
+def app_env(**settings):
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "MTM_DATA_DIR")}
+    env.update(settings)
+    return env
+
+
+def open_dashboard(url, name):
+    with browser.chromium() as chrome:
+        page = chrome.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(url)
+        browser.wait_until_ready(page, charts=1)
+        browser.screenshot(page, name)
+        return browser.metric_values(page), page.inner_text("body")
+
+
+def test_dashboard_of_a_named_database(use_database):
+    demo.seed_demo(tracks=300, days=20, seed=4, end=END)
+    with browser.running_app(app_env(DATABASE_URL=use_database, HOME=os.environ["HOME"])) as url:
+        values, text = open_dashboard(url, "dashboard-demo")
+    assert values["Tracks"] == "300" and values["Snapshot days"] == "20"
+    assert "demo data" in text
+
+
+def test_embedded_first_start_shows_demo_and_a_restart_shows_the_same(tmp_path):
+    env = app_env(MTM_DATA_DIR=str(tmp_path / "mtm"), HOME=os.environ["HOME"])
+    with browser.running_app(env, timeout=120) as url:
+        first, text = open_dashboard(url, "dashboard-embedded-first-start")
+    assert "demo data" in text
+    assert first["Tracks"] == "2,000" and first["Snapshot days"] == "365"
+    with browser.running_app(env) as url:
+        second, _ = open_dashboard(url, "dashboard-embedded-second-start")
+    assert second == first
+    assert not (tmp_path / "mtm" / "pgdata" / "postmaster.pid").exists()

@@ -2,9 +2,9 @@
 
 import os
 
+import browser
 import pytest
 
-import browser
 from db import demo
 
 END = demo.dt.date(2026, 6, 30)

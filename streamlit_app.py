@@ -5,6 +5,7 @@ import streamlit as st
 from db.errors import DatabaseError
 from queries import dashboard
 from queries.database import prepare_database
+from ui import sidebar
 
 st.set_page_config(page_title="Music Time Machine", page_icon="🎧", layout="wide")
 
@@ -23,6 +24,8 @@ except DatabaseError as exc:
 page = st.navigation([st.Page("pages/dashboard.py", title="Dashboard", icon="📊", default=True)])
 
 with st.sidebar:
+    sidebar.filters()
+    st.divider()
     st.caption(f"Database: `{started.target.description}`", help=started.target.source)
 
 demo = dashboard.demo_info()

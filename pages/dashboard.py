@@ -1,24 +1,62 @@
-"""The default page: how much, and from which eras."""
+"""The default page: for the chosen period, how much, from which eras, how explicit."""
 
 import streamlit as st
 
-import charts
 from queries import dashboard
+from ui import charts
+
+filters = st.session_state["filters"]
+args = (filters.start, filters.end, filters.time_range)
 
 st.title("Dashboard")
-
-numbers = dashboard.summary()
+numbers = dashboard.summary(*args)
+share = numbers["share_explicit"]
 latest = numbers["latest_snapshot"]
-cards = st.columns(4)
+cards = st.columns(5)
 cards[0].metric("Tracks", f"{numbers['tracks']:,}")
 cards[1].metric("Snapshot days", f"{numbers['snapshot_days']:,}")
 cards[2].metric("Artists", f"{numbers['artists']:,}")
-cards[3].metric("Latest snapshot", latest.isoformat() if latest else "—")
+cards[3].metric("Share explicit", "—" if share is None else f"{share:.0%}",
+                help="Of the tracks whose explicit flag is known.")
+cards[4].metric("Latest snapshot", latest.isoformat() if latest else "—")
 
 if not numbers["tracks"]:
-    st.info("No tracks yet. Load some with `python -m db seed-demo`, or import your history.")
+    if filters.active:
+        st.info("No tracks charted in this period and time range. Try a wider date range, "
+                "“All time”, or all time ranges.")
+    else:
+        st.info("No tracks yet. Load demo data with `python -m db seed-demo`, or import your "
+                "history.")
+    st.stop()
+
+
+def chart_with_download(figure, data, name):
+    st.plotly_chart(figure, width="stretch")
+    st.download_button(f"Download {name.replace('_', ' ')} (CSV)", data.to_csv(index=False),
+                       file_name=f"{name}.csv", mime="text/csv", key=f"download-{name}")
+
+
+left, right = st.columns([3, 2])
+with left:
+    decades = dashboard.release_decades(*args)
+    chart_with_download(charts.release_decades_figure(decades), decades, "release_decades")
+with right:
+    explicit = dashboard.explicit_breakdown(*args)
+    chart_with_download(charts.explicit_figure(explicit), explicit, "explicit_vs_clean")
+
+years = dashboard.release_years(*args)
+chart_with_download(charts.release_years_figure(years), years, "release_years")
+
+st.subheader("Top tracks in this period")
+top = dashboard.top_tracks(*args)
+if top.empty:
+    st.caption("No snapshots in this period, so no chart positions to show.")
 else:
-    decades = dashboard.release_decades()
-    st.plotly_chart(charts.release_decades_figure(decades), width="stretch")
-    st.download_button("Download release decades (CSV)", decades.to_csv(index=False),
-                       file_name="release_decades.csv", mime="text/csv")
+    st.dataframe(
+        top, hide_index=True, width="stretch",
+        column_config={
+            "track": "Track", "artist": "Artist", "album": "Album",
+            "best_rank": st.column_config.NumberColumn("Best rank", format="#%d"),
+            "days_charted": st.column_config.NumberColumn("Days charted"),
+        },
+    )

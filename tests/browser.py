@@ -103,3 +103,31 @@ def screenshot(page, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def plotly_charts(page) -> dict[str, dict]:
+    """Each drawn Plotly chart's first trace, by title: x/y or labels/values as plain lists."""
+    raw = page.evaluate("""() => {
+        const charts = {};
+        for (const el of document.querySelectorAll('.js-plotly-plot')) {
+            const t = el.data[0];
+            const plain = v => (v && !v.bdata) ? Array.from(v) : (v || null);
+            // Streamlit's theme wraps titles in <b>.
+            charts[el.layout.title.text.replace(/<[^>]+>/g, '')] = {
+                x: plain(t.x), y: plain(t.y), labels: plain(t.labels), values: plain(t.values)};
+        }
+        return charts;
+    }""")
+    return {title: {k: None if v is None else plotly_values(v) for k, v in trace.items()}
+            for title, trace in raw.items()}
+
+
+def plotly_values(values) -> list:
+    """Plotly sends numeric arrays base64-encoded ({"dtype", "bdata"})."""
+    if isinstance(values, dict) and "bdata" in values:
+        import base64
+
+        import numpy as np
+
+        return np.frombuffer(base64.b64decode(values["bdata"]), dtype=values["dtype"]).tolist()
+    return list(values)

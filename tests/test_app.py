@@ -1,27 +1,39 @@
 """The Streamlit app, run headless with AppTest against a real database."""
 
+import datetime as dt
 import json
 import socket
-from collections import Counter
 
 import pytest
 import streamlit as st
-from conftest import ROOT, plotly_values
-from streamlit.testing.v1 import AppTest
 
 from db import demo
+from db.snapshots import save_snapshots
 from db.tracks import save_tracks
 
-END = demo.dt.date(2026, 6, 30)
+import semantics
+from browser import plotly_values
+from conftest import app_test
+
+END = dt.date(2026, 6, 30)
 
 
 @pytest.fixture
 def app():
     st.cache_data.clear()
     st.cache_resource.clear()
-    yield AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=60)
+    yield app_test()
     st.cache_data.clear()
     st.cache_resource.clear()
+
+
+@pytest.fixture
+def demo_data(use_database):
+    """400 demo tracks, 30 days of snapshots to END; returns (tracks, snapshots) as generated."""
+    demo.seed_demo(tracks=400, days=30, seed=11, end=END)
+    tracks = demo.generate_tracks(400, seed=11)
+    snapshots = list(demo.generate_snapshots([t["id"] for t in tracks], 30, END, seed=11))
+    return tracks, snapshots
 
 
 def metrics(at):
@@ -36,45 +48,135 @@ def chart(at, title):
     raise AssertionError(f"no chart titled {title!r}")
 
 
-def expected_decades(tracks):
-    def decade(t):
-        date_ = t.get("album", {}).get("release_date")
-        if isinstance(date_, str) and date_[:4].isdigit() and date_[:4] != "0000":
-            return f"{int(date_[:4]) // 10 * 10}s"
-        return "Unknown"
-    return Counter(decade(t) for t in tracks)
+def bars(at, title):
+    trace = chart(at, title)["data"][0]
+    return dict(zip(trace["x"], plotly_values(trace["y"]), strict=True))
 
 
-def test_demo_database_shows_metrics_chart_and_says_it_is_demo(app, use_database):
-    demo.seed_demo(tracks=400, days=30, seed=11, end=END)
+def pie(at, title):
+    trace = chart(at, title)["data"][0]
+    return dict(zip(trace["labels"], plotly_values(trace["values"]), strict=True))
+
+
+def texts(at, kind):
+    return [element.value for element in getattr(at, kind)]
+
+
+def assert_matches(at, tracks, snapshots, start=None, end=None, time_range=None):
+    chosen = semantics.selected(tracks, snapshots, start, end, time_range)
+    shown = metrics(at)
+    assert shown["Tracks"] == f"{len(chosen):,}"
+    assert shown["Snapshot days"] == str(semantics.snapshot_days(snapshots, start, end, time_range))
+    assert bars(at, "Release decades") == semantics.decades(chosen)
+    assert bars(at, "Release years") == semantics.years(chosen)
+    assert pie(at, "Explicit vs clean") == semantics.explicit(chosen)
+
+
+def test_unfiltered_demo_dashboard(app, demo_data):
     at = app.run()
     assert not at.exception
-    assert metrics(at) == {"Tracks": "400", "Snapshot days": "30",
-                           "Artists": metrics(at)["Artists"], "Latest snapshot": "2026-06-30"}
-    assert any("demo data" in info.value for info in at.info)
+    assert_matches(at, *demo_data)
+    assert metrics(at)["Latest snapshot"] == "2026-06-30"
+    assert any("demo data" in text for text in texts(at, "info"))
+    decades = list(bars(at, "Release decades"))
+    assert decades[-1] == "Unknown" and decades[:-1] == sorted(decades[:-1])
+    years = list(bars(at, "Release years"))
+    assert years[:-1] == sorted(years[:-1], reverse=True)
+    assert chart(at, "Release decades")["data"][0]["marker"]["color"] == "#1DB954"
+    assert at.query_params == {}
 
-    spec = chart(at, "Release decades")
-    bars = spec["data"][0]
-    expected = expected_decades(demo.generate_tracks(400, seed=11))
-    assert dict(zip(bars["x"], plotly_values(bars["y"]), strict=True)) == expected
-    labels = list(bars["x"])
-    assert labels[-1] == "Unknown" and labels[:-1] == sorted(labels[:-1])
-    assert bars["marker"]["color"] == "#1DB954"
+
+def test_link_sets_the_filter(app, demo_data):
+    start, end = dt.date(2026, 6, 10), dt.date(2026, 6, 20)
+    at = app
+    at.query_params["start"] = start.isoformat()
+    at.query_params["end"] = end.isoformat()
+    at.query_params["time_range"] = "short_term"
+    at.run()
+    assert not at.exception
+    assert at.selectbox(key="time_range").value == "short_term"
+    assert at.date_input(key="dates").value == (start, end)
+    assert at.selectbox(key="preset").value == "Custom range"
+    assert_matches(at, *demo_data, start, end, "short_term")
+
+
+@pytest.mark.parametrize("params", [
+    {"start": "2026-99-01", "end": "2026-06-20"},
+    {"start": "2026-06-20"},
+    {"start": "2026-06-20", "end": "2026-06-01"},
+    {"time_range": "eternal"},
+])
+def test_a_bad_link_gives_a_hint_not_an_exception(app, demo_data, params):
+    for key, value in params.items():
+        app.query_params[key] = value
+    at = app.run()
+    assert not at.exception
+    assert any("link" in text for text in texts(at, "warning"))
+    assert_matches(at, *demo_data)  # the bad part is left off: all time, all ranges
+
+
+def test_presets_and_time_range_drive_the_url(app, demo_data):
+    at = app.run()
+    at.selectbox(key="preset").set_value("Last 4 weeks").run()
+    assert not at.exception
+    start = END - dt.timedelta(days=27)
+    assert at.query_params["start"] == start.isoformat()
+    assert at.query_params["end"] == END.isoformat()
+    assert_matches(at, *demo_data, start, END)
+    at.selectbox(key="time_range").set_value("long_term").run()
+    assert at.query_params["time_range"] == "long_term"
+    assert_matches(at, *demo_data, start, END, "long_term")
+    at.selectbox(key="preset").set_value("All time").run()
+    assert "start" not in at.query_params
+    assert_matches(at, *demo_data, None, None, "long_term")
+
+
+def test_half_picked_range_shows_hint_and_keeps_the_last_range(app, demo_data):
+    at = app.run()
+    at.date_input(key="dates").set_value((dt.date(2026, 6, 5), dt.date(2026, 6, 9))).run()
+    assert at.selectbox(key="preset").value == "Custom range"
+    at.date_input(key="dates").set_value((dt.date(2026, 6, 12),)).run()
+    assert not at.exception
+    assert any("Pick an end date" in text for text in texts(at, "info"))
+    assert_matches(at, *demo_data, dt.date(2026, 6, 5), dt.date(2026, 6, 9))
+
+
+def test_a_period_with_no_snapshots_is_an_honest_empty_state(app, demo_data):
+    app.query_params["start"] = "2020-01-01"
+    app.query_params["end"] = "2020-12-31"
+    at = app.run()
+    assert not at.exception
+    assert metrics(at)["Tracks"] == "0"
+    assert any("No tracks charted in this period" in text for text in texts(at, "info"))
+    assert not at.get("plotly_chart")
+
+
+def test_names_are_shown_as_text(app, use_database):
+    name = "<img src=x onerror=alert(1)> **bold** _it_"
+    save_tracks([{"id": "x1", "name": name, "artists": [{"name": "<b>Artist</b>"}],
+                  "album": {"name": "[link](http://example.com)", "release_date": "2001"}}])
+    save_snapshots([("x1", END, "short_term", 1)])
+    at = app.run()
+    table = at.dataframe[0].value
+    assert list(table["track"]) == [name] and list(table["artist"]) == ["<b>Artist</b>"]
+    rendered = " ".join(texts(at, "markdown") + texts(at, "info") + texts(at, "caption"))
+    assert "onerror" not in rendered and "<b>Artist</b>" not in rendered
 
 
 def test_a_users_own_data_is_not_called_demo(app, use_database):
     save_tracks(demo.generate_tracks(10, seed=2))
     at = app.run()
     assert metrics(at)["Tracks"] == "10"
-    assert not any("demo data" in info.value for info in at.info)
+    assert not any("demo data" in text for text in texts(at, "info"))
 
 
 def test_empty_database_is_friendly(app, use_database):
     at = app.run()
     assert not at.exception
     assert metrics(at)["Tracks"] == "0" and metrics(at)["Snapshot days"] == "0"
-    assert metrics(at)["Latest snapshot"] == "—"
-    assert any("No tracks yet" in info.value for info in at.info)
+    assert metrics(at)["Latest snapshot"] == "—" and metrics(at)["Share explicit"] == "—"
+    assert any("No tracks yet" in text for text in texts(at, "info"))
+    assert any("No snapshots yet" in text for text in texts(at, "caption"))
 
 
 def test_unreachable_database_shows_what_to_set(app, monkeypatch):
@@ -86,6 +188,5 @@ def test_unreachable_database_shows_what_to_set(app, monkeypatch):
     assert not at.exception
     message = at.error[0].value
     assert "The database is not available" in message and "me:***@127.0.0.1" in message
-    assert any("DATABASE_URL" in md.value for md in at.markdown)
-    page_text = " ".join(str(e.value) for e in [*at.error, *at.markdown, *at.caption])
-    assert "hunter2" not in page_text
+    assert any("DATABASE_URL" in md for md in texts(at, "markdown"))
+    assert "hunter2" not in " ".join(texts(at, "error") + texts(at, "markdown"))

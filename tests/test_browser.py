@@ -2,10 +2,12 @@
 
 import os
 
-import browser
 import pytest
 
 from db import demo
+
+import browser
+import semantics
 
 END = demo.dt.date(2026, 6, 30)
 
@@ -49,3 +51,37 @@ def test_embedded_first_start_shows_demo_and_a_restart_shows_the_same(tmp_path):
         second, _ = open_dashboard(url, "dashboard-embedded-second-start")
     assert second == first
     assert not (tmp_path / "mtm" / "pgdata" / "postmaster.pid").exists()
+
+
+def test_a_link_opens_with_its_filter_and_the_numbers_match(use_database):
+    demo.seed_demo(tracks=300, days=40, seed=6, end=END)
+    tracks = demo.generate_tracks(300, seed=6)
+    snapshots = list(demo.generate_snapshots([t["id"] for t in tracks], 40, END, seed=6))
+    start, end = demo.dt.date(2026, 6, 1), demo.dt.date(2026, 6, 14)
+    link = f"/?start={start}&end={end}&time_range=medium_term"
+    env = app_env(DATABASE_URL=use_database, HOME=os.environ["HOME"])
+    with browser.running_app(env) as url, browser.chromium() as chrome:
+        page = chrome.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(url + link)
+        browser.wait_until_ready(page, charts=3)
+        browser.screenshot(page, "dashboard-filtered-by-link")
+        values = browser.metric_values(page)
+        charts = browser.plotly_charts(page)
+        chosen_range = page.get_by_role("combobox", name="Time range").input_value()
+        period = page.get_by_role("combobox", name="Period").input_value()
+        dates = [field.input_value() for field in
+                 page.locator("[data-testid='stDateInput'] input").all()]
+        assert page.url.endswith(link)
+
+    assert (chosen_range, period) == ("Medium term (about 6 months)", "Custom range")
+    assert dates == ["2026-06-01", "2026-06-14"]
+    chosen = semantics.selected(tracks, snapshots, start, end, "medium_term")
+    assert values["Tracks"] == f"{len(chosen):,}"
+    assert values["Snapshot days"] == str(semantics.snapshot_days(snapshots, start, end, "medium_term"))
+    assert set(charts) == {"Release decades", "Explicit vs clean", "Release years (newest first)"}
+    decades = charts["Release decades"]
+    assert dict(zip(decades["x"], decades["y"], strict=True)) == semantics.decades(chosen)
+    years = charts["Release years (newest first)"]
+    assert dict(zip(years["x"], years["y"], strict=True)) == semantics.years(chosen)
+    explicit = charts["Explicit vs clean"]
+    assert dict(zip(explicit["labels"], explicit["values"], strict=True)) == semantics.explicit(chosen)

@@ -6,9 +6,9 @@ import os
 import subprocess
 import sys
 
-from conftest import ROOT
-
 from db import startup
+
+from conftest import ROOT
 
 STARTUP = """
 import json

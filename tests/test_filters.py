@@ -1,0 +1,53 @@
+import datetime as dt
+
+import pytest
+
+from queries.filters import CUSTOM, Filters, parse_query_params, preset_for, preset_window
+
+D = dt.date
+
+
+def test_full_link():
+    filters, hints = parse_query_params(
+        {"start": "2026-01-01", "end": "2026-01-31", "time_range": "short_term"})
+    assert filters == Filters(D(2026, 1, 1), D(2026, 1, 31), "short_term") and hints == []
+    assert filters.query_params() == {"start": "2026-01-01", "end": "2026-01-31",
+                                      "time_range": "short_term"}
+
+
+def test_no_parameters_means_all_time_and_all_ranges():
+    filters, hints = parse_query_params({})
+    assert filters == Filters() and not filters.active and hints == []
+    assert filters.query_params() == {}
+
+
+@pytest.mark.parametrize(("params", "hint"), [
+    ({"start": "2026-13-01", "end": "2026-01-31"}, "start date '2026-13-01' is not a date"),
+    ({"start": "yesterday", "end": "2026-01-31"}, "not a date like 2026-01-31"),
+    ({"start": "2026-01-01"}, "gives only a start date"),
+    ({"end": "2026-01-01"}, "gives only an end date"),
+    ({"start": "2026-02-01", "end": "2026-01-01"}, "is after its end date"),
+    ({"time_range": "forever"}, "Unknown time_range 'forever'"),
+])
+def test_invalid_links_give_a_hint_and_fall_back(params, hint):
+    filters, hints = parse_query_params(params)
+    assert len(hints) == 1 and hint in hints[0]
+    if "time_range" in params:
+        assert filters.time_range is None
+    else:
+        assert filters.start is None and filters.end is None
+
+
+def test_a_bad_part_does_not_spoil_the_good_part():
+    filters, hints = parse_query_params({"start": "2026-01-01", "end": "2026-01-31",
+                                         "time_range": "forever"})
+    assert filters == Filters(D(2026, 1, 1), D(2026, 1, 31), None) and len(hints) == 1
+
+
+def test_presets_count_back_from_the_latest_snapshot():
+    latest = D(2026, 6, 30)
+    assert preset_window(28, latest) == (D(2026, 6, 3), latest)
+    assert preset_window(None, latest) is None
+    assert preset_for(Filters(D(2026, 6, 3), latest), latest) == "Last 4 weeks"
+    assert preset_for(Filters(), latest) == "All time"
+    assert preset_for(Filters(D(2026, 6, 4), latest), latest) == CUSTOM

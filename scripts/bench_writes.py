@@ -11,12 +11,14 @@ from __future__ import annotations
 import argparse
 import time
 
+from scratch import scratch_database  # first: it puts the project root on sys.path
+
+# isort: split
+
 from db import config, demo
 from db.pool import connection
 from db.snapshots import save_snapshots
 from db.tracks import save_tracks
-
-from scratch import scratch_database
 
 
 def main() -> None:

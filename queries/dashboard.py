@@ -1,14 +1,20 @@
 """The dashboard's questions, asked in SQL of the cached Spotify payloads, answered as DataFrames.
 
 Each cached function takes the filter as plain values (start, end, time_range); see
-queries/filters.py for what they mean. Release year and explicit flag come from raw_json through
-two stored generated columns (db/migrations/0001_tracks_and_snapshots.sql):
+queries/filters.py for what they mean.
 
-- album_release_year: the first four characters of raw_json -> 'album' ->> 'release_date' when
-  they are four digits other than "0000", else NULL ("Unknown");
-- is_explicit: raw_json -> 'explicit' when it is a JSON boolean, else NULL ("Unknown").
+Where the answers come from (all derived from raw_json and snapshots by PostgreSQL itself):
+- tracks.album_release_year: the first four characters of raw_json -> 'album' ->>
+  'release_date' when they are four digits other than "0000", else NULL ("Unknown");
+- tracks.is_explicit: raw_json -> 'explicit' when it is a JSON boolean, else NULL ("Unknown");
+- chart_months / chart_totals: per (time range, month or all time, track) the best rank and days
+  charted; snapshot_dates: the dates with snapshots. Triggers on snapshots keep them exact
+  (db/migrations/0002_chart_rollups.sql).
 
-Reading them instead of raw_json spares PostgreSQL from decompressing every payload per chart.
+With a filter, one query returns the tracks that charted in it (never more than the charts
+held: 50 a day per time range, whatever the size of the library) and pandas derives the
+metrics and charts from that frame. Without one, every row of tracks counts, and small
+aggregates over tracks answer.
 """
 
 from __future__ import annotations
@@ -24,65 +30,64 @@ from db.pool import connection
 
 CACHE = {"ttl": 600, "max_entries": 64, "show_spinner": False}
 UNKNOWN = "Unknown"
+TOP = 20
 
-
-def snapshot_filter(start: dt.date | None, end: dt.date | None, time_range: str | None
-                    ) -> tuple[sql.Composable, dict]:
-    """The WHERE clause selecting the snapshots in the filter, and its parameters. Clauses are
-    left out rather than written as "(%s IS NULL OR ...)", so that each shape gets its own
-    plan."""
-    clauses, params = [sql.SQL("TRUE")], {}
-    if start is not None and end is not None:
-        clauses.append(sql.SQL("snapshot_date BETWEEN %(start)s AND %(end)s"))
-        params.update(start=start, end=end)
-    if time_range is not None:
-        clauses.append(sql.SQL("time_range = %(time_range)s"))
-        params["time_range"] = time_range
-    return sql.SQL(" AND ").join(clauses), params
-
-
-def selected_tracks(start, end, time_range) -> tuple[sql.Composable, dict]:
-    """FROM clause for the filtered tracks, aliased t: every track when nothing is filtered,
-    else the tracks with at least one snapshot in the filter (each counted once)."""
-    if start is None and time_range is None:
-        return sql.SQL("tracks t"), {}
-    where, params = snapshot_filter(start, end, time_range)
-    return sql.SQL(
-        "tracks t WHERE t.track_id IN (SELECT track_id FROM snapshots WHERE {})"
-    ).format(where), params
-
-
-SUMMARY_SQL = """
-SELECT
-    count(*) AS tracks,
-    count(DISTINCT t.artist_name) AS artists,
-    count(*) FILTER (WHERE t.is_explicit) AS explicit,
-    count(t.is_explicit) AS known_explicit,
-    (SELECT count(DISTINCT snapshot_date) FROM snapshots WHERE {snapshots}) AS snapshot_days,
-    (SELECT max(snapshot_date) FROM snapshots WHERE {snapshots}) AS latest_snapshot
-FROM {tracks}
+# The tracks in a filter, each once, with their best rank and number of days charted.
+# A date window: its whole months from chart_months, its partial months from snapshots.
+WINDOW_CHARTED_SQL = """
+WITH charted AS (
+    SELECT track_id, min(best_rank) AS best_rank, sum(days)::int AS days_charted
+    FROM (
+        SELECT track_id, best_rank, days
+        FROM chart_months
+        WHERE time_range = %(rollup_range)s AND month >= %(first)s AND month < %(stop)s
+        UNION ALL
+        SELECT track_id, min(rank), count(DISTINCT snapshot_date)
+        FROM snapshots
+        WHERE {ranges}
+          AND (snapshot_date >= %(start)s AND snapshot_date < %(first)s
+               OR snapshot_date >= %(stop)s AND snapshot_date <= %(end)s)
+        GROUP BY track_id
+    ) AS parts
+    GROUP BY track_id
+)
+SELECT c.track_id, t.name AS track, t.artist_name AS artist, t.album_name AS album,
+       t.album_release_year AS year, t.is_explicit AS explicit, c.best_rank, c.days_charted
+FROM charted c JOIN tracks t USING (track_id)
 """
 
-FACETS_SQL = """
-SELECT t.album_release_year AS year, t.is_explicit AS explicit, count(*) AS tracks
-FROM {tracks}
+# All time (in one time range, or 'any'): chart_totals alone.
+ALL_TIME_CHARTED_SQL = """
+SELECT c.track_id, t.name AS track, t.artist_name AS artist, t.album_name AS album,
+       t.album_release_year AS year, t.is_explicit AS explicit, c.best_rank,
+       c.days AS days_charted
+FROM chart_totals c JOIN tracks t USING (track_id)
+WHERE c.time_range = %(rollup_range)s
+{order_and_limit}
+"""
+
+UNFILTERED_SQL = """
+SELECT count(*) AS tracks,
+       (SELECT count(*) FROM (SELECT DISTINCT artist_name FROM tracks
+                              WHERE artist_name IS NOT NULL) AS a) AS artists,
+       count(*) FILTER (WHERE is_explicit) AS explicit, count(is_explicit) AS known_explicit
+FROM tracks
+"""
+
+UNFILTERED_FACETS_SQL = """
+SELECT album_release_year AS year, is_explicit AS explicit, count(*) AS tracks
+FROM tracks
 GROUP BY 1, 2
 """
 
-TOP_TRACKS_SQL = """
-SELECT t.name AS track, t.artist_name AS artist, t.album_name AS album,
-       c.best_rank, c.days_charted
-FROM (
-    SELECT track_id, min(rank) AS best_rank, count(DISTINCT snapshot_date) AS days_charted
-    FROM snapshots WHERE {snapshots}
-    GROUP BY track_id
-    ORDER BY best_rank, days_charted DESC, track_id
-    LIMIT %(limit)s
-) c JOIN tracks t USING (track_id)
-ORDER BY c.best_rank, c.days_charted DESC, t.track_id
+SNAPSHOT_DAYS_SQL = """
+SELECT count(DISTINCT snapshot_date) AS snapshot_days, max(snapshot_date) AS latest_snapshot
+FROM snapshot_dates
+WHERE time_range = ANY(%(ranges)s) AND snapshot_date BETWEEN %(start)s AND %(end)s
 """
 
-BOUNDS_SQL = "SELECT min(snapshot_date), max(snapshot_date) FROM snapshots"
+BOUNDS_SQL = "SELECT min(snapshot_date), max(snapshot_date) FROM snapshot_dates"
+ALL_RANGES = ["short_term", "medium_term", "long_term"]
 
 
 def frame(query: sql.Composable | str, params: dict | tuple = ()) -> pd.DataFrame:
@@ -93,29 +98,97 @@ def frame(query: sql.Composable | str, params: dict | tuple = ()) -> pd.DataFram
         return pd.DataFrame(cur.fetchall(), columns=columns)
 
 
-def _filled(template: str, start, end, time_range, **extra) -> tuple[sql.Composable, dict]:
-    tracks, track_params = selected_tracks(start, end, time_range)
-    snapshots, snapshot_params = snapshot_filter(start, end, time_range)
-    query = sql.SQL(template).format(tracks=tracks, snapshots=snapshots)
-    return query, {**track_params, **snapshot_params, **extra}
+def whole_months(start: dt.date, end: dt.date) -> tuple[dt.date, dt.date]:
+    """[first, stop): the first days of the calendar months lying wholly inside [start, end]
+    (first == stop when there are none)."""
+    first = start if start.day == 1 else _next_month(start)
+    stop = _month_of(end + dt.timedelta(days=1))
+    return (first, stop) if first < stop else (end + dt.timedelta(days=1),) * 2
+
+
+def _month_of(day: dt.date) -> dt.date:
+    return day.replace(day=1)
+
+
+def _next_month(day: dt.date) -> dt.date:
+    return (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+
+
+def charted_query(start, end, time_range, limit: int | None = None
+                  ) -> tuple[sql.Composable, dict]:
+    params = {"rollup_range": time_range or "any"}
+    if start is None:
+        order = sql.SQL("")
+        if limit is not None:
+            order = sql.SQL("ORDER BY c.best_rank, c.days DESC, c.track_id LIMIT %(limit)s")
+            params["limit"] = limit
+        return sql.SQL(ALL_TIME_CHARTED_SQL).format(order_and_limit=order), params
+    first, stop = whole_months(start, end)
+    params.update(start=start, end=end, first=first, stop=stop)
+    ranges = sql.SQL("TRUE")
+    if time_range:
+        ranges = sql.SQL("time_range = %(time_range)s")
+        params["time_range"] = time_range
+    return sql.SQL(WINDOW_CHARTED_SQL).format(ranges=ranges), params
+
+
+def _best_first(charted: pd.DataFrame) -> pd.DataFrame:
+    return charted.sort_values(["best_rank", "days_charted", "track_id"],
+                               ascending=[True, False, True], ignore_index=True)
 
 
 @st.cache_data(**CACHE)
-def summary(start: dt.date | None, end: dt.date | None, time_range: str | None) -> dict:
-    """Tracks, artists, explicit counts, snapshot days and the latest snapshot in the filter."""
-    row = frame(*_filled(SUMMARY_SQL, start, end, time_range)).iloc[0].to_dict()
-    known = int(row["known_explicit"])
-    row["share_explicit"] = int(row["explicit"]) / known if known else None
-    return row
-
-
-@st.cache_data(**CACHE)
-def release_facets(start: dt.date | None, end: dt.date | None, time_range: str | None
+def charted_tracks(start: dt.date | None, end: dt.date | None, time_range: str | None
                    ) -> pd.DataFrame:
-    """Track counts by (release year, explicit flag): one query that all three charts share."""
-    facets = frame(*_filled(FACETS_SQL, start, end, time_range))
-    facets["tracks"] = facets["tracks"].astype(int)
-    return facets
+    """Every track with a snapshot in the filter: names, release year, explicit flag, best rank
+    and days charted, best first."""
+    return _best_first(frame(*charted_query(start, end, time_range)))
+
+
+@st.cache_data(**CACHE)
+def snapshot_days(start: dt.date | None, end: dt.date | None, time_range: str | None) -> dict:
+    """Distinct snapshot dates in the filter, and the latest of them."""
+    params = {"ranges": [time_range] if time_range else ALL_RANGES,
+              "start": start or dt.date.min, "end": end or dt.date.max}
+    row = frame(SNAPSHOT_DAYS_SQL, params).iloc[0]
+    latest = row["latest_snapshot"]
+    return {"snapshot_days": int(row["snapshot_days"]),
+            "latest_snapshot": latest if pd.notna(latest) else None}
+
+
+@st.cache_data(**CACHE)
+def _unfiltered_summary() -> dict:
+    return frame(UNFILTERED_SQL).iloc[0].to_dict()
+
+
+@st.cache_data(**CACHE)
+def _unfiltered_facets() -> pd.DataFrame:
+    return frame(UNFILTERED_FACETS_SQL)
+
+
+def summary(start: dt.date | None, end: dt.date | None, time_range: str | None) -> dict:
+    """Tracks, artists, explicit share, snapshot days and the latest snapshot in the filter."""
+    if start is None and time_range is None:
+        numbers = {k: int(v) for k, v in _unfiltered_summary().items()}
+    else:
+        charted = charted_tracks(start, end, time_range)
+        known = charted["explicit"].dropna()
+        numbers = {"tracks": len(charted), "artists": charted["artist"].nunique(),
+                   "explicit": int(known.astype(bool).sum()), "known_explicit": len(known)}
+    known = numbers["known_explicit"]
+    numbers["share_explicit"] = numbers["explicit"] / known if known else None
+    return numbers | snapshot_days(start, end, time_range)
+
+
+def release_facets(start, end, time_range) -> pd.DataFrame:
+    """Track counts by (release year, explicit flag): what all three charts are drawn from."""
+    if start is None and time_range is None:
+        facets = _unfiltered_facets()
+    else:
+        charted = charted_tracks(start, end, time_range)
+        facets = (charted.groupby(["year", "explicit"], dropna=False).size()
+                  .rename("tracks").reset_index())
+    return facets.astype({"tracks": int})
 
 
 def release_decades(start, end, time_range) -> pd.DataFrame:
@@ -149,10 +222,17 @@ def _ordered(counts: pd.Series, name: str, ascending: bool) -> pd.DataFrame:
 
 
 @st.cache_data(**CACHE)
-def top_tracks(start: dt.date | None, end: dt.date | None, time_range: str | None,
-               limit: int = 20) -> pd.DataFrame:
-    """The best-ranked tracks in the filter: best rank, and on how many days they charted."""
-    return frame(*_filled(TOP_TRACKS_SQL, start, end, time_range, limit=limit))
+def _all_time_top(limit: int) -> pd.DataFrame:
+    return _best_first(frame(*charted_query(None, None, None, limit)))
+
+
+def top_tracks(start, end, time_range, limit: int = TOP) -> pd.DataFrame:
+    """The best-ranked tracks in the filter (all time when unfiltered): best rank, days charted."""
+    if start is None and time_range is None:  # no need to fetch every track that ever charted
+        charted = _all_time_top(limit)
+    else:
+        charted = charted_tracks(start, end, time_range)
+    return charted.head(limit)[["track", "artist", "album", "best_rank", "days_charted"]]
 
 
 @st.cache_data(**CACHE)

@@ -59,6 +59,9 @@ FILTERS = [
     (D(2026, 1, 2), D(2026, 1, 30), None),
     (None, None, "medium_term"),
     (D(2030, 1, 1), D(2030, 12, 31), None),  # matches nothing
+    (D(2025, 12, 15), D(2026, 2, 10), None),  # partial + whole + partial month
+    (D(2025, 12, 31), D(2026, 3, 1), "short_term"),
+    (D(2026, 1, 31), D(2026, 1, 31), None),  # one day
 ]
 
 
@@ -135,3 +138,34 @@ def test_writes_after_caching_show_once_caches_are_cleared(data):
     assert dashboard.summary(None, None, None)["tracks"] == before  # cached
     dashboard.clear_caches()
     assert dashboard.summary(None, None, None)["tracks"] == before + 1
+
+
+def test_random_windows_over_demo_data_match_an_independent_reading(use_database):
+    """Windows that cut months anywhere, checked track by track (best rank, days charted)."""
+    import random
+
+    from db import demo
+
+    st.cache_data.clear()
+    end = D(2026, 5, 20)
+    tracks = demo.generate_tracks(150, seed=21)
+    snapshots = list(demo.generate_snapshots([t["id"] for t in tracks], 140, end, seed=21))
+    save_tracks(tracks)
+    save_snapshots(snapshots)
+    rng = random.Random(5)
+    for _ in range(25):
+        a = end - dt.timedelta(days=rng.randrange(160))
+        b = a + dt.timedelta(days=rng.randrange(90))
+        time_range = rng.choice([None, "short_term", "medium_term", "long_term"])
+        rows = [s for s in snapshots if a <= s[1] <= b and time_range in (None, s[2])]
+        expected = {}
+        for track_id, day, _, rank in rows:
+            best, days = expected.get(track_id, (rank, set()))
+            expected[track_id] = (min(best, rank), days | {day})
+        charted = dashboard.charted_tracks(a, b, time_range)
+        got = {r.track_id: (r.best_rank, r.days_charted) for r in charted.itertuples()}
+        assert got == {k: (best, len(days)) for k, (best, days) in expected.items()}, (a, b, time_range)
+        numbers = dashboard.summary(a, b, time_range)
+        assert numbers["snapshot_days"] == len({s[1] for s in rows})
+        assert numbers["latest_snapshot"] == max((s[1] for s in rows), default=None)
+    st.cache_data.clear()

@@ -1,4 +1,5 @@
-"""The monthly rollup stays exactly what a recomputation from snapshots gives, whatever writes."""
+"""The rollups (chart_months, chart_totals, snapshot_dates) stay exactly what a recomputation
+from snapshots gives, whatever writes."""
 
 import datetime as dt
 import threading
@@ -20,11 +21,19 @@ GROUP BY GROUPING SETS ((date_trunc('month', snapshot_date)::date, track_id, tim
 ORDER BY 1, 2, 3
 """
 STORED = "SELECT time_range, month, track_id, best_rank, days FROM chart_months ORDER BY 1, 2, 3"
+TOTALS = """
+SELECT coalesce(time_range, 'any'), track_id, min(rank), count(DISTINCT snapshot_date)::int
+FROM snapshots GROUP BY GROUPING SETS ((track_id, time_range), (track_id)) ORDER BY 1, 2
+"""
+STORED_TOTALS = "SELECT time_range, track_id, best_rank, days FROM chart_totals ORDER BY 1, 2"
+DATES = "SELECT DISTINCT time_range, snapshot_date FROM snapshots ORDER BY 1, 2"
+STORED_DATES = "SELECT time_range, snapshot_date FROM snapshot_dates ORDER BY 1, 2"
 END = dt.date(2026, 3, 10)
 
 
 def assert_exact(conn):
-    assert conn.execute(STORED).fetchall() == conn.execute(RECOMPUTED).fetchall()
+    for stored, recomputed in ((STORED, RECOMPUTED), (STORED_TOTALS, TOTALS), (STORED_DATES, DATES)):
+        assert conn.execute(stored).fetchall() == conn.execute(recomputed).fetchall()
 
 
 @pytest.fixture
@@ -63,7 +72,8 @@ def test_deletes_track_deletes_and_truncate(conn, loaded):
     conn.execute("DELETE FROM tracks WHERE track_id = ANY(%s)", ([t["id"] for t in tracks[:30]],))
     assert_exact(conn)
     conn.execute("TRUNCATE snapshots")
-    assert conn.execute("SELECT count(*) FROM chart_months").fetchone()[0] == 0
+    assert conn.execute("SELECT (SELECT count(*) FROM chart_months) + (SELECT count(*) FROM "
+                        "chart_totals) + (SELECT count(*) FROM snapshot_dates)").fetchone()[0] == 0
 
 
 def test_a_failed_write_leaves_the_rollup_as_it_was(conn, loaded):

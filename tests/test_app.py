@@ -123,6 +123,7 @@ def test_presets_and_time_range_drive_the_url(app, demo_data):
     assert at.query_params["start"] == start.isoformat()
     assert at.query_params["end"] == END.isoformat()
     assert_matches(at, *demo_data, start, END)
+    assert at.selectbox(key="time_range").value == "all"
     at.selectbox(key="time_range").set_value("long_term").run()
     assert at.query_params["time_range"] == "long_term"
     assert_matches(at, *demo_data, start, END, "long_term")

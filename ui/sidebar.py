@@ -24,6 +24,9 @@ from queries.filters import (
 )
 
 
+ALL = "all"
+
+
 def _full_window() -> tuple[dt.date, dt.date] | None:
     first, latest = dashboard.snapshot_bounds()
     return (first, latest) if first else None
@@ -56,7 +59,7 @@ def _start_session() -> None:
     state["preset"] = preset_for(parsed, latest)
     window = (parsed.start, parsed.end) if parsed.start else _full_window()
     state["dates"] = window or (dt.date.today(),) * 2
-    state["time_range"] = parsed.time_range
+    state["time_range"] = parsed.time_range or ALL
     state["filters"] = parsed
 
 
@@ -79,7 +82,8 @@ def filters() -> Filters:
                   help="Tracks with at least one snapshot dated in this range count.")
     if first is None:
         st.caption("No snapshots yet: the date filter starts working once there are some.")
-    st.selectbox("Time range", [None, *TIME_RANGES], key="time_range",
+    # A real option rather than None: a selectbox shows None as "Choose an option".
+    st.selectbox("Time range", [ALL, *TIME_RANGES], key="time_range",
                  format_func=lambda value: TIME_RANGES.get(value, ALL_TIME_RANGES),
                  on_change=lambda: state.__setitem__("url_hints", []))
 
@@ -92,7 +96,7 @@ def filters() -> Filters:
     else:  # st.date_input gives a 1-tuple while only the start date is picked
         st.info("Pick an end date to apply the range.", icon="📅")
         start, end = previous.start, previous.end
-    current = Filters(start, end, state["time_range"])
+    current = Filters(start, end, None if state["time_range"] == ALL else state["time_range"])
     state["filters"] = current
     wanted = current.query_params()
     if st.query_params.to_dict() != wanted:

@@ -5,7 +5,7 @@ import streamlit as st
 from db.errors import DatabaseError
 from queries import dashboard
 from queries.database import prepare_database
-from ui import sidebar
+from ui import sidebar, stress_test
 
 st.set_page_config(page_title="Music Time Machine", page_icon="ğŸ§", layout="wide")
 
@@ -26,6 +26,7 @@ page = st.navigation([st.Page("pages/dashboard.py", title="Dashboard", icon="ğŸ“
 with st.sidebar:
     sidebar.filters()
     st.divider()
+    stress_test.panel()
     st.caption(f"Database: `{started.target.description}`", help=started.target.source)
 
 demo = dashboard.demo_info()

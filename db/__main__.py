@@ -6,11 +6,12 @@ Exit 0 on success; on an expected failure, one line on stderr and exit 1 (2 for 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 
 import psycopg
 
-from db import config, demo, migrations, status
+from db import bench, config, demo, migrations, status
 from db.errors import DatabaseError, first_line
 
 PROG = "python -m db"
@@ -39,6 +40,13 @@ def build_parser() -> argparse.ArgumentParser:
     seed.add_argument("--days", type=_whole_number, default=90, help="days of snapshots (default 90)")
     seed.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
     commands.add_parser("status", help="where the database is, schema version, row counts")
+    bench = commands.add_parser("bench", help="the concurrent-write benchmark (its own schema)")
+    bench.add_argument("--writes", type=_whole_number, default=500, help="upserts (default 500)")
+    bench.add_argument("--workers", type=_whole_number, default=10,
+                       help="worker threads sharing the pool (default 10)")
+    bench.add_argument("--sqlite", action="store_true",
+                       help="also run the workload on a throwaway SQLite file, for comparison")
+    bench.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     return parser
 
 
@@ -48,7 +56,9 @@ def _progress(stage: str, done: int, total: int) -> None:
 
 def run(args: argparse.Namespace) -> None:
     target = config.resolve()
-    print(f"database: {target.description} ({target.source})")
+    quiet = getattr(args, "json", False)  # stdout is for the JSON object alone
+    print(f"database: {target.description} ({target.source})",
+          file=sys.stderr if quiet else sys.stdout)
     if args.command == "migrate":
         applied = migrations.migrate()
         for migration in applied:
@@ -62,6 +72,44 @@ def run(args: argparse.Namespace) -> None:
               f"rows ({summary['days']} days to {summary['end']}, seed {summary['seed']})")
     elif args.command == "status":
         _print_status(status.database_status())
+    elif args.command == "bench":
+        _bench(args)
+
+
+def _bench(args: argparse.Namespace) -> None:
+    migrations.migrate()
+    steps: set[int] = set()
+
+    def progress(done: int, total: int) -> None:
+        step = done * 10 // total
+        if step not in steps:
+            steps.add(step)
+            print(f"  {done:,} / {total:,} writes", file=sys.stderr, flush=True)
+
+    result = bench.run_benchmark(args.writes, args.workers, progress=progress)
+    others = []
+    if args.sqlite:
+        for timeout in (5.0, 0.0):
+            steps.clear()
+            others.append(bench.run_sqlite_benchmark(args.writes, args.workers, timeout, progress))
+    if args.json:
+        data = result.as_dict()
+        if others:
+            data["sqlite"] = [other.as_dict() for other in others]
+        print(json.dumps(data))
+        return
+    for each in [*others, result]:  # PostgreSQL last: the output ends with its sentence
+        print(f"{each.engine}: {each.writes:,} upserts of one row from {each.workers} workers")
+        print(f"  failures: {each.failures:,}"
+              + "".join(f"\n    {n:,} x {message}" for message, n in each.errors.items()))
+        print(f"  {each.writes_per_s:,.0f} writes/s; latency p50 {each.p50_ms:.2f} ms, "
+              f"p95 {each.p95_ms:.2f} ms, p99 {each.p99_ms:.2f} ms, max {each.max_ms:.2f} ms")
+        print(f"  rows for the benchmark key: {each.rows_for_key}")
+        if each.pool:
+            print(f"  pool: {each.pool['requests_queued']:,} of {each.pool['requests_num']:,} "
+                  f"requests waited, {each.pool['requests_wait_ms']:,} ms in all; "
+                  f"{each.pool['connections_num']} connections opened")
+        print(each.summary_line)
 
 
 def _print_status(info: dict) -> None:

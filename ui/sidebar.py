@@ -23,7 +23,6 @@ from queries.filters import (
     preset_window,
 )
 
-
 ALL = "all"
 
 

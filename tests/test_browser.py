@@ -1,6 +1,7 @@
 """The app in a real browser: `streamlit run` and Debian's Chromium, as a user opens it."""
 
 import os
+import re
 
 import pytest
 
@@ -85,3 +86,25 @@ def test_a_link_opens_with_its_filter_and_the_numbers_match(use_database):
     assert dict(zip(years["x"], years["y"], strict=True)) == semantics.years(chosen)
     explicit = charts["Explicit vs clean"]
     assert dict(zip(explicit["labels"], explicit["values"], strict=True)) == semantics.explicit(chosen)
+
+
+def test_stress_test_button_reports_and_the_dashboard_is_unchanged(use_database):
+    demo.seed_demo(tracks=150, days=15, seed=8, end=END)
+    env = app_env(DATABASE_URL=use_database, HOME=os.environ["HOME"])
+    with browser.running_app(env) as url, browser.chromium() as chrome:
+        page = chrome.new_page(viewport={"width": 1400, "height": 1400})
+        page.goto(url)
+        browser.wait_until_ready(page, charts=3)
+        before = browser.metric_values(page)
+        page.get_by_text("Stress test", exact=True).click()
+        page.get_by_role("button", name="Run stress test").click()
+        sentence = page.get_by_text(re.compile(r"^500 writes completed in \d+\.\d\ds$"))
+        sentence.wait_for(timeout=60_000)
+        browser.wait_until_ready(page, charts=4)  # the dashboard's three and the histogram
+        browser.screenshot(page, "stress-test")
+        sidebar = browser.metric_values(page.locator("[data-testid='stSidebar']"))
+        page.reload()
+        browser.wait_until_ready(page, charts=3)
+        after = browser.metric_values(page)
+    assert sidebar["Failures"] == "0"
+    assert after == before

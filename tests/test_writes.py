@@ -171,3 +171,15 @@ def test_large_batches_take_the_copy_path_with_the_same_guarantees(conn):
     with pytest.raises(InvalidData, match="not stored"):
         save_snapshots([*rows[1:], ("ghost", date(2026, 1, 1), "short_term", 1)], conn)
     assert table(conn, "snapshots") == snapshots_before
+
+
+def test_a_batch_through_the_autocommit_pool_is_still_all_or_nothing(use_database, tracks):
+    import psycopg
+
+    save_tracks(tracks[:3])
+    poisoned = [{**tracks[0], "name": "Would change"}, *tracks[3:8], {**tracks[9], "name": "a\u0000b"}]
+    with pytest.raises(InvalidData):
+        save_tracks(poisoned)
+    with psycopg.connect(use_database) as other:
+        names = dict(other.execute("SELECT track_id, name FROM tracks").fetchall())
+    assert names == {t["id"]: t["name"] for t in tracks[:3]}

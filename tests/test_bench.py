@@ -121,3 +121,23 @@ def test_sidebar_button_runs_it_and_the_dashboard_stays_the_same(history):
     shown = {m.label: m.value for m in at.metric}
     assert shown["Failures"] == "0"
     assert {k: v for k, v in shown.items() if k in before} == before
+
+
+def test_dashboard_queries_keep_answering_while_it_runs(history):
+    import threading
+    import time
+
+    results = {}
+    runner = threading.Thread(target=lambda: results.update(run=bench.run_benchmark(4000, 8)))
+    runner.start()
+    answered_during_run = 0
+    while runner.is_alive():
+        st.cache_data.clear()
+        started = time.perf_counter()
+        numbers = dashboard.summary(None, None, None)
+        assert numbers["tracks"] == 200
+        assert time.perf_counter() - started < 5
+        answered_during_run += runner.is_alive()
+    runner.join()
+    assert results["run"].successes == 4000
+    assert answered_during_run >= 1

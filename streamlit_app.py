@@ -5,7 +5,9 @@ import streamlit as st
 from db.errors import DatabaseError
 from queries import dashboard
 from queries.database import prepare_database
+from queries.filters import Filters
 from ui import sidebar, stress_test
+from ui.guard import guarded
 
 st.set_page_config(page_title="Music Time Machine", page_icon="🎧", layout="wide")
 
@@ -24,12 +26,17 @@ except DatabaseError as exc:
 page = st.navigation([st.Page("pages/dashboard.py", title="Dashboard", icon="📊", default=True)])
 
 with st.sidebar:
-    sidebar.filters()
+    with guarded("the filter's dates"):
+        sidebar.filters()
+    st.session_state.setdefault("filters", Filters())
     st.divider()
-    stress_test.panel()
+    with guarded("the stress test"):
+        stress_test.panel()
     st.caption(f"Database: `{started.target.description}`", help=started.target.source)
 
-demo = dashboard.demo_info()
+demo = None
+with guarded("whether this is demo data"):
+    demo = dashboard.demo_info()
 if demo:
     st.info(
         f"You are looking at **demo data**: {demo['tracks']:,} generated tracks and "

@@ -4,23 +4,26 @@ import streamlit as st
 
 from queries import dashboard
 from ui import charts
+from ui.guard import guarded
 
 filters = st.session_state["filters"]
 args = (filters.start, filters.end, filters.time_range)
 
 st.title("Dashboard")
-numbers = dashboard.summary(*args)
-share = numbers["share_explicit"]
-latest = numbers["latest_snapshot"]
-cards = st.columns(5)
-cards[0].metric("Tracks", f"{numbers['tracks']:,}")
-cards[1].metric("Snapshot days", f"{numbers['snapshot_days']:,}")
-cards[2].metric("Artists", f"{numbers['artists']:,}")
-cards[3].metric("Share explicit", "—" if share is None else f"{share:.0%}",
-                help="Of the tracks whose explicit flag is known.")
-cards[4].metric("Latest snapshot", latest.isoformat() if latest else "—")
+numbers = None
+with guarded("the summary numbers"):
+    numbers = dashboard.summary(*args)
+    share = numbers["share_explicit"]
+    latest = numbers["latest_snapshot"]
+    cards = st.columns(5)
+    cards[0].metric("Tracks", f"{numbers['tracks']:,}")
+    cards[1].metric("Snapshot days", f"{numbers['snapshot_days']:,}")
+    cards[2].metric("Artists", f"{numbers['artists']:,}")
+    cards[3].metric("Share explicit", "—" if share is None else f"{share:.0%}",
+                    help="Of the tracks whose explicit flag is known.")
+    cards[4].metric("Latest snapshot", latest.isoformat() if latest else "—")
 
-if not numbers["tracks"]:
+if numbers is not None and not numbers["tracks"]:
     if filters.active:
         st.info("No tracks charted in this period and time range. Try a wider date range, "
                 "“All time”, or all time ranges.")
@@ -37,26 +40,28 @@ def chart_with_download(figure, data, name):
 
 
 left, right = st.columns([3, 2])
-with left:
+with left, guarded("the release decades"):
     decades = dashboard.release_decades(*args)
     chart_with_download(charts.release_decades_figure(decades), decades, "release_decades")
-with right:
+with right, guarded("the explicit/clean breakdown"):
     explicit = dashboard.explicit_breakdown(*args)
     chart_with_download(charts.explicit_figure(explicit), explicit, "explicit_vs_clean")
 
-years = dashboard.release_years(*args)
-chart_with_download(charts.release_years_figure(years), years, "release_years")
+with guarded("the release years"):
+    years = dashboard.release_years(*args)
+    chart_with_download(charts.release_years_figure(years), years, "release_years")
 
 st.subheader("Top tracks in this period")
-top = dashboard.top_tracks(*args)
-if top.empty:
-    st.caption("No snapshots in this period, so no chart positions to show.")
-else:
-    st.dataframe(
-        top, hide_index=True, width="stretch",
-        column_config={
-            "track": "Track", "artist": "Artist", "album": "Album",
-            "best_rank": st.column_config.NumberColumn("Best rank", format="#%d"),
-            "days_charted": st.column_config.NumberColumn("Days charted"),
-        },
-    )
+with guarded("the top tracks"):
+    top = dashboard.top_tracks(*args)
+    if top.empty:
+        st.caption("No snapshots in this period, so no chart positions to show.")
+    else:
+        st.dataframe(
+            top, hide_index=True, width="stretch",
+            column_config={
+                "track": "Track", "artist": "Artist", "album": "Album",
+                "best_rank": st.column_config.NumberColumn("Best rank", format="#%d"),
+                "days_charted": st.column_config.NumberColumn("Days charted"),
+            },
+        )

@@ -191,3 +191,19 @@ def test_unreachable_database_shows_what_to_set(app, monkeypatch):
     assert "The database is not available" in message and "me:***@127.0.0.1" in message
     assert any("DATABASE_URL" in md for md in texts(at, "markdown"))
     assert "hunter2" not in " ".join(texts(at, "error") + texts(at, "markdown"))
+
+
+def test_one_failing_query_leaves_the_rest_of_the_page_standing(app, demo_data, use_database):
+    import psycopg
+
+    with psycopg.connect(use_database, autocommit=True) as conn:
+        conn.execute("ALTER TABLE chart_totals RENAME TO chart_totals_gone")  # breaks one query
+    at = app.run()
+    assert not at.exception
+    assert any("Could not load the top tracks" in text for text in texts(at, "error"))
+    tracks, snapshots = demo_data
+    assert_matches(at, tracks, snapshots)  # metrics and all three charts still drawn
+    with psycopg.connect(use_database, autocommit=True) as conn:
+        conn.execute("ALTER TABLE chart_totals_gone RENAME TO chart_totals")
+    at.run()  # the next interaction asks again: nothing failed was cached
+    assert not at.error and len(at.dataframe) == 1

@@ -1,0 +1,22 @@
+"""Keep a page standing when one of its queries fails."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import psycopg
+import streamlit as st
+
+from db.errors import DatabaseError, first_line
+
+
+@contextmanager
+def guarded(what: str) -> Iterator[None]:
+    """Draw the block; if a database call in it fails, draw an error box saying what could not
+    be loaded instead, and go on with the rest of the page. Nothing failed is cached, so the
+    next interaction asks again."""
+    try:
+        yield
+    except (DatabaseError, psycopg.Error) as exc:
+        st.error(f"Could not load {what}: {first_line(exc)}", icon="⚠️")

@@ -187,12 +187,16 @@ def run_benchmark(writes: int = 500, workers: int = 10, progress: Progress | Non
             conn.execute("DELETE FROM mtm_bench.snapshots WHERE track_id = %s", (TRACK_ID,))
 
         day = today.isoformat().encode()
+        prepared = config.prepared_statements(target.url)
 
         def write_one(rank: int) -> None:
             # Pooled connections are in autocommit mode: one statement, one transaction.
             with pool.connection() as conn:
-                execute_prepared(conn, (TRACK_ID.encode(), day, TIME_RANGE.encode(),
-                                        str(rank).encode()))
+                if prepared:
+                    execute_prepared(conn, (TRACK_ID.encode(), day, TIME_RANGE.encode(),
+                                            str(rank).encode()))
+                else:  # behind a transaction pooler
+                    conn.execute(UPSERT, (TRACK_ID, today, TIME_RANGE, rank))
 
         before = pool.get_stats()
         latencies, errors, elapsed = run_workload(write_one, writes, workers, progress)

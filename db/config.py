@@ -159,6 +159,25 @@ def pool_sizes() -> tuple[int, int]:
     return low, high
 
 
+def prepared_statements(url: str) -> bool:
+    """Whether server-side prepared statements may be used on this database.
+
+    Transaction poolers (Supabase's on port 6543, Neon's "-pooler" hosts, PgBouncer in
+    transaction mode) hand each transaction to any server connection, where a statement
+    prepared on another does not exist. MTM_PREPARED_STATEMENTS = on | off | auto (default:
+    off for hosts that look like such a pooler, on otherwise).
+    """
+    choice = os.environ.get("MTM_PREPARED_STATEMENTS", "auto").strip().lower() or "auto"
+    if choice in ("on", "off"):
+        return choice == "on"
+    if choice != "auto":
+        raise ConfigurationError(f"MTM_PREPARED_STATEMENTS must be on, off or auto, not {choice!r}")
+    params = psycopg.conninfo.conninfo_to_dict(url)
+    hosts = str(params.get("host", "")).lower()
+    ports = str(params.get("port", ""))
+    return not ("pooler" in hosts or "6543" in ports.split(","))
+
+
 def _int_setting(name: str, default: int) -> int:
     raw = os.environ.get(name, "").strip()
     if not raw:

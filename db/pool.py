@@ -63,7 +63,7 @@ def _open(target: config.DatabaseTarget) -> ConnectionPool:
         target.url,
         min_size=low,
         max_size=high,
-        kwargs=connection_kwargs() | POOL_CONNECTION_SETTINGS,
+        kwargs=connection_kwargs() | POOL_CONNECTION_SETTINGS | _prepare_setting(target.url),
         check=check_connection,
         timeout=GETCONN_TIMEOUT_S,
         name="mtm",
@@ -72,6 +72,11 @@ def _open(target: config.DatabaseTarget) -> ConnectionPool:
     pool.open(wait=True, timeout=GETCONN_TIMEOUT_S)
     atexit.register(pool.close)
     return pool
+
+
+def _prepare_setting(url: str) -> dict:
+    # psycopg prepares a statement after its fifth execution on a connection; None never does.
+    return {} if config.prepared_statements(url) else {"prepare_threshold": None}
 
 
 def check_reachable(target: config.DatabaseTarget) -> None:

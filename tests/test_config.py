@@ -119,3 +119,23 @@ def test_bad_pool_sizes_are_one_clear_error(monkeypatch, low, high, message):
     monkeypatch.setenv("MTM_POOL_MAX", high)
     with pytest.raises(ConfigurationError, match=message):
         config.pool_sizes()
+
+
+@pytest.mark.parametrize(("url", "setting", "expected"), [
+    ("postgresql://u:p@db.example.com:5432/d", None, True),
+    ("postgresql://u:p@aws-0-eu-west-1.pooler.supabase.com:6543/postgres", None, False),
+    ("postgresql://u:p@db.abc.supabase.co:6543/postgres", None, False),
+    ("postgresql://u:p@ep-cool-1234-pooler.eu-central-1.aws.neon.tech/neondb", None, False),
+    ("postgresql://u:p@ep-cool-1234-pooler.eu-central-1.aws.neon.tech/neondb", "on", True),
+    ("postgresql://u:p@db.example.com/d", "off", False),
+])
+def test_prepared_statements_off_behind_transaction_poolers(monkeypatch, url, setting, expected):
+    if setting is not None:
+        monkeypatch.setenv("MTM_PREPARED_STATEMENTS", setting)
+    assert config.prepared_statements(url) is expected
+
+
+def test_bad_prepared_statements_setting(monkeypatch):
+    monkeypatch.setenv("MTM_PREPARED_STATEMENTS", "maybe")
+    with pytest.raises(ConfigurationError, match="MTM_PREPARED_STATEMENTS must be on, off or auto"):
+        config.prepared_statements("postgresql://h/d")

@@ -6,8 +6,9 @@ import warnings
 import pytest
 import streamlit as st
 
-from conftest import app_test
 from db import demo
+
+from conftest import app_test
 
 END = demo.dt.date(2026, 6, 30)
 

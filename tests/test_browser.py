@@ -108,3 +108,32 @@ def test_stress_test_button_reports_and_the_dashboard_is_unchanged(use_database)
         after = browser.metric_values(page)
     assert sidebar["Failures"] == "0"
     assert after == before
+
+
+def test_csv_download_matches_the_chart_and_empty_states_are_friendly(use_database):
+    demo.seed_demo(tracks=120, days=12, seed=5, end=END)
+    tracks = demo.generate_tracks(120, seed=5)
+    env = app_env(DATABASE_URL=use_database, HOME=os.environ["HOME"])
+    with browser.running_app(env) as url, browser.chromium() as chrome:
+        page = chrome.new_page(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+        page.goto(url)
+        browser.wait_until_ready(page, charts=3)
+        with page.expect_download() as download:
+            page.get_by_role("button", name="Download release decades (CSV)").click()
+        csv_text = open(download.value.path(), encoding="utf-8").read()
+
+        page.goto(url + "/?start=2001-01-01&end=2001-12-31")  # a period with no snapshots
+        browser.wait_until_ready(page)
+        browser.screenshot(page, "dashboard-nothing-matches")
+        nothing = page.inner_text("[data-testid='stMain']")
+
+        page.goto(url + "/?start=2026-06-20")  # half a range in the link
+        browser.wait_until_ready(page, charts=3)
+        browser.screenshot(page, "dashboard-half-range-link")
+        hint = page.inner_text("[data-testid='stSidebar']")
+
+    lines = csv_text.strip().splitlines()
+    assert lines[0] == "decade,tracks"
+    assert {d: int(n) for d, n in (line.split(",") for line in lines[1:])} == semantics.decades(tracks)
+    assert "No tracks charted in this period" in nothing
+    assert "gives only a start date" in hint

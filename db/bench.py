@@ -57,9 +57,7 @@ def execute_prepared(conn: psycopg.Connection, params: tuple[bytes, ...]) -> Non
     """
     pgconn = conn.pgconn
     if conn not in _prepared_on:
-        text = UPSERT.replace("%s", "$1", 1).replace("%s", "$2", 1).replace("%s", "$3", 1)
-        result = pgconn.prepare(_PREPARED_NAME, text.replace("%s", "$4", 1).encode())
-        _check(result)
+        _check(pgconn.prepare(_PREPARED_NAME, (UPSERT % ("$1", "$2", "$3", "$4")).encode()))
         _prepared_on.add(conn)
     _check(pgconn.exec_prepared(_PREPARED_NAME, params))
 

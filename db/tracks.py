@@ -130,7 +130,3 @@ def track_detail(track_id: str, conn: psycopg.Connection | None = None) -> dict 
     with connection(conn) as c, c.cursor(row_factory=dict_row) as cur:
         return cur.execute(TRACK_DETAIL, (track_id,)).fetchone()
 
-
-def track_count(conn: psycopg.Connection | None = None) -> int:
-    with connection(conn) as c:
-        return c.execute("SELECT count(*) FROM tracks").fetchone()[0]

@@ -2,6 +2,7 @@
 
 import os
 import re
+from pathlib import Path
 
 import pytest
 
@@ -120,7 +121,7 @@ def test_csv_download_matches_the_chart_and_empty_states_are_friendly(use_databa
         browser.wait_until_ready(page, charts=3)
         with page.expect_download() as download:
             page.get_by_role("button", name="Download release decades (CSV)").click()
-        csv_text = open(download.value.path(), encoding="utf-8").read()
+        csv_text = Path(download.value.path()).read_text(encoding="utf-8")
 
         page.goto(url + "/?start=2001-01-01&end=2001-12-31")  # a period with no snapshots
         browser.wait_until_ready(page)

@@ -88,11 +88,12 @@ BEGIN
 END
 $$;
 
-CREATE FUNCTION chart_rollups_after_insert() RETURNS trigger LANGUAGE plpgsql AS $$
+-- For INSERT and DELETE: both triggers name their one transition table changed_rows.
+CREATE FUNCTION chart_rollups_after_write() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     PERFORM chart_rollups_refresh(array_agg(track_id), array_agg(snapshot_date),
                                   array_agg(time_range))
-    FROM new_rows;
+    FROM changed_rows;
     RETURN NULL;
 END
 $$;
@@ -108,15 +109,6 @@ BEGIN
 END
 $$;
 
-CREATE FUNCTION chart_rollups_after_delete() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    PERFORM chart_rollups_refresh(array_agg(track_id), array_agg(snapshot_date),
-                                  array_agg(time_range))
-    FROM old_rows;
-    RETURN NULL;
-END
-$$;
-
 CREATE FUNCTION chart_rollups_after_truncate() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     TRUNCATE chart_months, chart_totals, snapshot_dates;
@@ -125,14 +117,14 @@ END
 $$;
 
 CREATE TRIGGER chart_rollups_insert AFTER INSERT ON snapshots
-    REFERENCING NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION chart_rollups_after_insert();
+    REFERENCING NEW TABLE AS changed_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION chart_rollups_after_write();
 CREATE TRIGGER chart_rollups_update AFTER UPDATE ON snapshots
     REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
     FOR EACH STATEMENT EXECUTE FUNCTION chart_rollups_after_update();
 CREATE TRIGGER chart_rollups_delete AFTER DELETE ON snapshots
-    REFERENCING OLD TABLE AS old_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION chart_rollups_after_delete();
+    REFERENCING OLD TABLE AS changed_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION chart_rollups_after_write();
 CREATE TRIGGER chart_rollups_truncate AFTER TRUNCATE ON snapshots
     FOR EACH STATEMENT EXECUTE FUNCTION chart_rollups_after_truncate();
 

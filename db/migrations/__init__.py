@@ -1,7 +1,8 @@
 """Versioned schema migrations: ``NNNN_name.sql`` files applied in order.
 
-Each migration runs in its own transaction together with its row in ``schema_migrations``, under
-an advisory lock, so that an app and a CLI starting at once apply each file exactly once.
+All pending migrations run in one transaction under an advisory lock, each in a savepoint together
+with its row in ``schema_migrations``, so that an app and a CLI starting at once apply each file
+exactly once, and a failing file leaves no trace while the ones before it are kept.
 """
 
 from __future__ import annotations
@@ -66,22 +67,33 @@ def current_version(conn: psycopg.Connection | None = None) -> int:
 
 
 def migrate(conn: psycopg.Connection | None = None) -> list[Migration]:
-    """Apply every pending migration in order; return the ones applied (none when up to date)."""
-    applied = []
-    with connection(conn) as c:
+    """Apply every pending migration in order; return the ones applied (none when up to date).
+
+    One transaction holds the lock for the whole run, so that of several processes starting at
+    once, one applies everything pending and the others then find nothing to do. Each migration
+    runs in a savepoint of its own: one that fails is undone alone, the ones before it are kept,
+    and its error is raised after they commit.
+    """
+    applied: list[Migration] = []
+    failure: BaseException | None = None
+    with connection(conn) as c, c.transaction():
+        c.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK_KEY,))
+        c.execute(_CREATE_TABLE)
+        done = {v for (v,) in c.execute("SELECT version FROM schema_migrations")}
         for migration in available():
-            with c.transaction():
-                c.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK_KEY,))
-                c.execute(_CREATE_TABLE)
-                done = c.execute(
-                    "SELECT 1 FROM schema_migrations WHERE version = %s", (migration.version,)
-                ).fetchone()
-                if done:
-                    continue
-                c.execute(migration.sql)
-                c.execute(
-                    "INSERT INTO schema_migrations (version, name) VALUES (%s, %s)",
-                    (migration.version, migration.name),
-                )
+            if migration.version in done:
+                continue
+            try:
+                with c.transaction():
+                    c.execute(migration.sql)
+                    c.execute(
+                        "INSERT INTO schema_migrations (version, name) VALUES (%s, %s)",
+                        (migration.version, migration.name),
+                    )
+            except psycopg.Error as exc:
+                failure = exc
+                break
             applied.append(migration)
+    if failure is not None:
+        raise failure
     return applied

@@ -1,5 +1,8 @@
 """Music Time Machine: page config, navigation over pages/, and the shared sidebar."""
 
+import contextlib
+
+import psycopg
 import streamlit as st
 
 from db.errors import DatabaseError
@@ -22,6 +25,11 @@ except DatabaseError as exc:
         "Then reload this page."
     )
     st.stop()
+
+# Once per run, before any cached answer: the cache is keyed by the data version. If the
+# database fails here, every section below says what it could not load.
+with contextlib.suppress(DatabaseError, psycopg.Error):
+    dashboard.sync_version()
 
 page = st.navigation([st.Page("pages/dashboard.py", title="Dashboard", icon="📊", default=True)])
 

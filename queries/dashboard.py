@@ -11,6 +11,14 @@ Where the answers come from (all derived from raw_json and snapshots by PostgreS
   charted; snapshot_dates: the dates with snapshots. Triggers on snapshots keep them exact
   (db/migrations/0002_chart_rollups.sql).
 
+- track_facets / track_artists: tracks per (release year, explicit flag) and per artist
+  (db/migrations/0004_track_rollups_and_data_version.sql).
+
+Caching: answers are cached per data version. Every write to tracks or snapshots, by any process
+on any machine, moves data_version on (a trigger), and each script run reads it once
+(sync_version) before asking anything else: a new import shows on the next click, in every
+replica, and an unchanged database is answered from the cache.
+
 With a filter, one query returns the tracks that charted in it (never more than the charts
 held: 50 a day per time range, whatever the size of the library) and pandas derives the
 metrics and charts from that frame. Without one, every row of tracks counts, and small
@@ -20,6 +28,7 @@ aggregates over tracks answer.
 from __future__ import annotations
 
 import datetime as dt
+import threading
 
 import pandas as pd
 import streamlit as st
@@ -66,19 +75,20 @@ WHERE c.time_range = %(rollup_range)s
 {order_and_limit}
 """
 
+# Every row of tracks, from the trigger-maintained track_facets and track_artists.
 UNFILTERED_SQL = """
-SELECT count(*) AS tracks,
-       (SELECT count(*) FROM (SELECT DISTINCT artist_name FROM tracks
-                              WHERE artist_name IS NOT NULL) AS a) AS artists,
-       count(*) FILTER (WHERE is_explicit) AS explicit, count(is_explicit) AS known_explicit
-FROM tracks
+SELECT coalesce(sum(tracks), 0) AS tracks,
+       (SELECT count(*) FROM track_artists) AS artists,
+       coalesce(sum(tracks) FILTER (WHERE is_explicit), 0) AS explicit,
+       coalesce(sum(tracks) FILTER (WHERE is_explicit IS NOT NULL), 0) AS known_explicit
+FROM track_facets
 """
 
 UNFILTERED_FACETS_SQL = """
-SELECT album_release_year AS year, is_explicit AS explicit, count(*) AS tracks
-FROM tracks
-GROUP BY 1, 2
+SELECT album_release_year AS year, is_explicit AS explicit, tracks FROM track_facets
 """
+
+VERSION_SQL = "SELECT version FROM data_version"
 
 SNAPSHOT_DAYS_SQL = """
 SELECT count(DISTINCT snapshot_date) AS snapshot_days, max(snapshot_date) AS latest_snapshot
@@ -88,6 +98,24 @@ WHERE time_range = ANY(%(ranges)s) AND snapshot_date BETWEEN %(start)s AND %(end
 
 BOUNDS_SQL = "SELECT min(snapshot_date), max(snapshot_date) FROM snapshot_dates"
 ALL_RANGES = ["short_term", "medium_term", "long_term"]
+
+
+# The data version this thread's script run goes by (0 outside a script run that synced).
+_run = threading.local()
+
+
+def sync_version() -> int:
+    """Read the data version, once at the start of each script run, before any cached answer is
+    asked for: the cached functions key their answers by it. Streamlit runs each session's
+    script in a thread of its own, so sessions never see each other's reading; and an answer
+    computed after reading version v reflects at least v (the version commits with the data)."""
+    with connection() as conn:
+        _run.version = conn.execute(VERSION_SQL).fetchone()[0]
+    return _run.version
+
+
+def current_version() -> int:
+    return getattr(_run, "version", 0)
 
 
 def frame(query: sql.Composable | str, params: dict | tuple = ()) -> pd.DataFrame:
@@ -137,17 +165,25 @@ def _best_first(charted: pd.DataFrame) -> pd.DataFrame:
                                ascending=[True, False, True], ignore_index=True)
 
 
-@st.cache_data(**CACHE)
 def charted_tracks(start: dt.date | None, end: dt.date | None, time_range: str | None
                    ) -> pd.DataFrame:
     """Every track with a snapshot in the filter: names, release year, explicit flag, best rank
     and days charted, best first."""
-    return _best_first(frame(*charted_query(start, end, time_range)))
+    return _charted_tracks(start, end, time_range, current_version())
 
 
 @st.cache_data(**CACHE)
+def _charted_tracks(start, end, time_range, version: int) -> pd.DataFrame:
+    return _best_first(frame(*charted_query(start, end, time_range)))
+
+
 def snapshot_days(start: dt.date | None, end: dt.date | None, time_range: str | None) -> dict:
     """Distinct snapshot dates in the filter, and the latest of them."""
+    return _snapshot_days(start, end, time_range, current_version())
+
+
+@st.cache_data(**CACHE)
+def _snapshot_days(start, end, time_range, version: int) -> dict:
     params = {"ranges": [time_range] if time_range else ALL_RANGES,
               "start": start or dt.date.min, "end": end or dt.date.max}
     row = frame(SNAPSHOT_DAYS_SQL, params).iloc[0]
@@ -157,19 +193,19 @@ def snapshot_days(start: dt.date | None, end: dt.date | None, time_range: str | 
 
 
 @st.cache_data(**CACHE)
-def _unfiltered_summary() -> dict:
+def _unfiltered_summary(version: int) -> dict:
     return frame(UNFILTERED_SQL).iloc[0].to_dict()
 
 
 @st.cache_data(**CACHE)
-def _unfiltered_facets() -> pd.DataFrame:
+def _unfiltered_facets(version: int) -> pd.DataFrame:
     return frame(UNFILTERED_FACETS_SQL)
 
 
 def summary(start: dt.date | None, end: dt.date | None, time_range: str | None) -> dict:
     """Tracks, artists, explicit share, snapshot days and the latest snapshot in the filter."""
     if start is None and time_range is None:
-        numbers = {k: int(v) for k, v in _unfiltered_summary().items()}
+        numbers = {k: int(v) for k, v in _unfiltered_summary(current_version()).items()}
     else:
         charted = charted_tracks(start, end, time_range)
         known = charted["explicit"].dropna()
@@ -182,10 +218,16 @@ def summary(start: dt.date | None, end: dt.date | None, time_range: str | None) 
 
 def release_facets(start, end, time_range) -> pd.DataFrame:
     """Track counts by (release year, explicit flag): what all three charts are drawn from."""
+    return _release_facets(start, end, time_range, current_version())
+
+
+@st.cache_data(**CACHE)
+def _release_facets(start, end, time_range, version: int) -> pd.DataFrame:
+    # Cached too: three charts ask for it on every page view.
     if start is None and time_range is None:
-        facets = _unfiltered_facets()
+        facets = _unfiltered_facets(version)
     else:
-        charted = charted_tracks(start, end, time_range)
+        charted = _charted_tracks(start, end, time_range, version)
         facets = (charted.groupby(["year", "explicit"], dropna=False).size()
                   .rename("tracks").reset_index())
     return facets.astype({"tracks": int})
@@ -222,31 +264,35 @@ def _ordered(counts: pd.Series, name: str, ascending: bool) -> pd.DataFrame:
 
 
 @st.cache_data(**CACHE)
-def _all_time_top(limit: int) -> pd.DataFrame:
+def _all_time_top(limit: int, version: int) -> pd.DataFrame:
     return _best_first(frame(*charted_query(None, None, None, limit)))
 
 
 def top_tracks(start, end, time_range, limit: int = TOP) -> pd.DataFrame:
     """The best-ranked tracks in the filter (all time when unfiltered): best rank, days charted."""
     if start is None and time_range is None:  # no need to fetch every track that ever charted
-        charted = _all_time_top(limit)
+        charted = _all_time_top(limit, current_version())
     else:
         charted = charted_tracks(start, end, time_range)
     return charted.head(limit)[["track", "artist", "album", "best_rank", "days_charted"]]
 
 
-@st.cache_data(**CACHE)
 def snapshot_bounds() -> tuple[dt.date | None, dt.date | None]:
     """The first and last snapshot dates (None, None on an empty database)."""
+    return _snapshot_bounds(current_version())
+
+
+@st.cache_data(**CACHE)
+def _snapshot_bounds(version: int) -> tuple[dt.date | None, dt.date | None]:
     first, last = frame(BOUNDS_SQL).iloc[0]
     return (first if pd.notna(first) else None, last if pd.notna(last) else None)
 
 
-@st.cache_data(**CACHE)
 def demo_info() -> dict | None:
+    """What demo data the database holds (None: the user's own)."""
+    return _demo_info(current_version())
+
+
+@st.cache_data(**CACHE)
+def _demo_info(version: int) -> dict | None:
     return meta.get_meta(meta.DEMO_KEY)
-
-
-def clear_caches() -> None:
-    """After the app writes: every cached answer may be stale."""
-    st.cache_data.clear()

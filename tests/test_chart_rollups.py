@@ -1,5 +1,6 @@
-"""The rollups (chart_months, chart_totals, snapshot_dates) stay exactly what a recomputation
-from snapshots gives, whatever writes."""
+"""The rollups (chart_months, chart_totals, snapshot_dates from snapshots; track_facets,
+track_artists from tracks) stay exactly what a recomputation gives, whatever writes; and
+data_version moves on with every write that changes rows, and only then."""
 
 import datetime as dt
 import threading
@@ -28,12 +29,25 @@ FROM snapshots GROUP BY GROUPING SETS ((track_id, time_range), (track_id)) ORDER
 STORED_TOTALS = "SELECT time_range, track_id, best_rank, days FROM chart_totals ORDER BY 1, 2"
 DATES = "SELECT DISTINCT time_range, snapshot_date FROM snapshots ORDER BY 1, 2"
 STORED_DATES = "SELECT time_range, snapshot_date FROM snapshot_dates ORDER BY 1, 2"
+FACETS = """
+SELECT album_release_year, is_explicit, count(*) FROM tracks GROUP BY 1, 2 ORDER BY 1, 2
+"""
+STORED_FACETS = "SELECT album_release_year, is_explicit, tracks FROM track_facets ORDER BY 1, 2"
+ARTISTS = """
+SELECT artist_name, count(*) FROM tracks WHERE artist_name IS NOT NULL GROUP BY 1 ORDER BY 1
+"""
+STORED_ARTISTS = "SELECT artist_name, tracks FROM track_artists ORDER BY 1"
 END = dt.date(2026, 3, 10)
 
 
 def assert_exact(conn):
-    for stored, recomputed in ((STORED, RECOMPUTED), (STORED_TOTALS, TOTALS), (STORED_DATES, DATES)):
-        assert conn.execute(stored).fetchall() == conn.execute(recomputed).fetchall()
+    for stored, recomputed in ((STORED, RECOMPUTED), (STORED_TOTALS, TOTALS), (STORED_DATES, DATES),
+                               (STORED_FACETS, FACETS), (STORED_ARTISTS, ARTISTS)):
+        assert conn.execute(stored).fetchall() == conn.execute(recomputed).fetchall(), stored
+
+
+def version(conn) -> int:
+    return conn.execute("SELECT version FROM data_version").fetchone()[0]
 
 
 @pytest.fixture
@@ -84,28 +98,128 @@ def test_a_failed_write_leaves_the_rollup_as_it_was(conn, loaded):
     assert conn.execute(STORED).fetchall() == before
 
 
-def test_concurrent_writers_to_the_same_month_stay_exact(database_url, conn):
-    tracks = generate_tracks(40, seed=9)
-    save_tracks(tracks, conn)
-    rows = list(generate_snapshots([t["id"] for t in tracks], 28, END, seed=9))
-    chunks = [rows[i::4] for i in range(4)]
+def write_concurrently(database_url, batches_per_writer, save):
+    """One thread and connection per writer; each batch ``save(batch, conn)`` is committed on
+    its own. Returns the exceptions the writers raised."""
     errors = []
 
-    def write(chunk):
+    def write(batches):
         try:
             with psycopg.connect(database_url) as own:
-                for start in range(0, len(chunk), 50):
-                    save_snapshots(chunk[start:start + 50], own)
+                for batch in batches:
+                    save(batch, own)
                     own.commit()
-        except Exception as exc:  # collected for the assertion below
+        except Exception as exc:  # collected for the caller's assertion
             errors.append(exc)
 
-    threads = [threading.Thread(target=write, args=(chunk,)) for chunk in chunks]
+    threads = [threading.Thread(target=write, args=(batches,)) for batches in batches_per_writer]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    assert errors == []
+    return errors
+
+
+def batches(items, size):
+    return [items[start:start + size] for start in range(0, len(items), size)]
+
+
+def test_concurrent_writers_to_the_same_month_stay_exact(database_url, conn):
+    tracks = generate_tracks(40, seed=9)
+    save_tracks(tracks, conn)
+    rows = list(generate_snapshots([t["id"] for t in tracks], 28, END, seed=9))
+    writers = [batches(rows[i::4], 50) for i in range(4)]
+    assert write_concurrently(database_url, writers, save_snapshots) == []
+    assert_exact(conn)
+
+
+def test_track_upserts_updates_and_deletes_keep_facets_and_artists_exact(conn, loaded):
+    tracks, _ = loaded
+    assert conn.execute("SELECT count(*) FROM track_facets").fetchone()[0] > 3
+    changed = [dict(t, artists=[{"id": "x", "name": "Someone New"}], explicit=not t.get("explicit"))
+               for t in tracks[:10]]
+    save_tracks(changed + [{"id": "fresh", "name": "Fresh"}], conn)  # upsert: updates + insert
+    assert_exact(conn)
+    conn.execute("UPDATE tracks SET raw_json = jsonb_set(raw_json, '{album,release_date}', "
+                 "'\"1969-01-01\"') WHERE track_id = ANY(%s)", ([t["id"] for t in tracks[10:20]],))
+    conn.execute("UPDATE tracks SET artist_name = NULL WHERE track_id = %s", (tracks[20]["id"],))
+    assert_exact(conn)
+    conn.execute("DELETE FROM tracks WHERE track_id = ANY(%s)", ([t["id"] for t in tracks[:40]],))
+    assert_exact(conn)
+    conn.execute("TRUNCATE tracks CASCADE")
+    assert conn.execute("SELECT (SELECT count(*) FROM track_facets) + "
+                        "(SELECT count(*) FROM track_artists)").fetchone()[0] == 0
+
+
+def test_data_version_moves_with_every_change_and_only_then(conn, loaded):
+    tracks, rows = loaded
+    start = version(conn)
+    save_tracks(tracks[:5], conn)  # the same objects again: no row changes
+    save_snapshots(rows[:5], conn)
+    conn.execute("DELETE FROM snapshots WHERE snapshot_date < '1900-01-01'")
+    assert version(conn) == start
+    save_tracks([{"id": "new", "name": "New"}], conn)
+    assert version(conn) == start + 1
+    save_snapshots([("new", END, "short_term", 51)], conn)
+    assert version(conn) == start + 2
+    with conn.transaction():  # a version moves with its transaction, not before
+        save_tracks([{"id": "newer", "name": "Newer"}], conn)
+        with psycopg.connect(conn.info.dsn, autocommit=True) as other:
+            assert version(other) == start + 2
+    assert version(conn) == start + 3
+    conn.execute("TRUNCATE snapshots")
+    assert version(conn) == start + 4
+
+
+def test_concurrent_track_and_snapshot_writers_stay_exact(database_url, conn):
+    tracks = generate_tracks(400, seed=11)
+    save_tracks(tracks[:100], conn)
+    rows = list(generate_snapshots([t["id"] for t in tracks[:100]], 20, END, seed=11))
+
+    def save(batch, own):  # a writer's batch: tracks, or snapshot rows (tuples)
+        (save_snapshots if isinstance(batch[0], tuple) else save_tracks)(batch, own)
+
+    writers = [batches(tracks[100:250], 25), batches(tracks[250:], 25),
+               batches([dict(t, explicit=True) for t in tracks[:100]], 25),  # updates
+               batches(rows, 100)]
+    assert write_concurrently(database_url, writers, save) == []
+    assert_exact(conn)
+
+
+def test_a_writer_holding_the_lock_meets_a_track_another_is_writing_without_deadlock(
+        database_url, conn, loaded):
+    """A transaction that already wrote (and so holds the rollups' lock) upserts a track that a
+    second writer is upserting at the same moment: both land, one after the other."""
+    tracks, _ = loaded
+    first = psycopg.connect(database_url)  # not autocommit: its transaction stays open
+    second_errors = []
+    try:
+        first.execute("SELECT 1")  # begin, so that save_snapshots' block is a savepoint
+        save_snapshots([(tracks[0]["id"], END + dt.timedelta(days=1), "short_term", 1)], first)
+
+        def second_writer():
+            try:
+                with psycopg.connect(database_url) as own:
+                    save_tracks([dict(tracks[1], name="From the second writer")], own)
+            except Exception as exc:  # collected for the assertion below
+                second_errors.append(exc)
+
+        thread = threading.Thread(target=second_writer)
+        thread.start()
+        waiting = ("SELECT count(*) FROM pg_stat_activity "
+                   "WHERE wait_event_type = 'Lock' AND datname = current_database()")
+        for _ in range(100):  # until the second writer waits
+            if conn.execute(waiting).fetchone()[0]:
+                break
+            threading.Event().wait(0.05)
+        save_tracks([dict(tracks[1], name="From the first writer")], first)
+        first.commit()
+    finally:
+        first.close()
+    thread.join()
+    assert second_errors == []
+    assert conn.execute("SELECT name FROM tracks WHERE track_id = %s",
+                        (tracks[1]["id"],)).fetchone()[0] == "From the second writer"
     assert_exact(conn)
 
 

@@ -9,7 +9,6 @@ import streamlit as st
 
 from db import bench
 from db.pool import get_pool
-from queries import dashboard
 from ui.charts import SPOTIFY_GREEN
 
 RESULT_KEY = "stress_test_result"
@@ -51,7 +50,6 @@ def _run(writes: int, workers: int, compare: bool) -> None:
         return
     finally:
         bar.empty()
-        dashboard.clear_caches()  # after every write the app makes
     st.session_state[RESULT_KEY] = (result, others)
 
 
@@ -62,12 +60,15 @@ def _show(result: bench.BenchmarkResult, others: list[bench.BenchmarkResult]) ->
             st.text(f"{count:,} × {message}")
     else:
         st.success(result.summary_line, icon="✅")
+    if result.final_rank_valid is False:  # the writes' end state: exactly one row for the key
+        st.error(f"After the run the benchmark key has {result.rows_for_key} rows (expected one "
+                 "row with a rank the writers wrote).", icon="⚠️")
     cards = st.columns(2)
     cards[0].metric("Failures", f"{result.failures:,}")
     cards[1].metric("Writes/s", f"{result.writes_per_s:,.0f}")
-    # Engines as columns: the sidebar is narrow and long.
-    table = pd.DataFrame({_short(r): _column(r) for r in [result, *others]})
-    st.dataframe(table, width="stretch")
+    # One line per engine: it wraps to the sidebar's width, where a table would scroll.
+    for engine in [result, *others]:
+        st.markdown(f"**{_short(engine)}** · {_line(engine)}")
     if others:
         st.caption("SQLite 5s: Python's default busy timeout, a writer waits up to 5 s for the "
                    "lock; SQLite 0s: no busy timeout.")
@@ -92,12 +93,11 @@ def _show(result: bench.BenchmarkResult, others: list[bench.BenchmarkResult]) ->
 
 def _short(result: bench.BenchmarkResult) -> str:
     if result.engine == "PostgreSQL":
-        return "Postgres"
+        return "PostgreSQL"
     return "SQLite 0s" if result.engine.endswith(" 0 s)") else "SQLite 5s"
 
 
-def _column(result: bench.BenchmarkResult) -> dict:
-    return {"ok": f"{result.successes:,}", "failed": f"{result.failures:,}",
-            "writes/s": f"{result.writes_per_s:,.0f}", "p50 ms": f"{result.p50_ms:.1f}",
-            "p95 ms": f"{result.p95_ms:.1f}", "p99 ms": f"{result.p99_ms:.1f}",
-            "max ms": f"{result.max_ms:.1f}"}
+def _line(result: bench.BenchmarkResult) -> str:
+    return (f"{result.successes:,} of {result.writes:,} landed, {result.failures:,} failed · "
+            f"{result.writes_per_s:,.0f} writes/s · latency p50 {result.p50_ms:.1f} · "
+            f"p95 {result.p95_ms:.1f} · p99 {result.p99_ms:.1f} · max {result.max_ms:.1f} ms")

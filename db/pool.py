@@ -15,8 +15,9 @@ import atexit
 import threading
 import time
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import TypeVar
 
 import psycopg
 from psycopg import pq
@@ -33,6 +34,7 @@ PING_AFTER_IDLE_S = 30.0
 _lent_at: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 _pool: ConnectionPool | None = None
+T = TypeVar("T")
 _lock = threading.Lock()
 
 
@@ -143,3 +145,20 @@ def connection(conn: psycopg.Connection | None = None) -> Iterator[psycopg.Conne
         ) from None
     except psycopg.OperationalError as exc:
         raise DatabaseUnavailable(f"database unavailable: {first_line(exc)}") from exc
+
+
+def read(work: Callable[[psycopg.Connection], T]) -> T:
+    """Run read-only ``work`` on a pooled connection, once more on another if the server dropped
+    the first under it. The check before lending misses a backend terminated a moment before
+    (its goodbye not yet on the socket) or during the query, as in a restart: for a read, trying
+    again is safe, and the viewer sees the answer instead of an error box. A query that fails
+    for any other reason (an error in it, a cancel, a timeout) is not repeated."""
+    for attempt in range(2):
+        with connection() as conn:
+            try:
+                return work(conn)
+            except psycopg.OperationalError:
+                if attempt or not conn.broken:
+                    raise
+        # Leaving the block hands the broken connection back; the pool discards it.
+    raise AssertionError("unreachable")

@@ -31,11 +31,12 @@ import datetime as dt
 import threading
 
 import pandas as pd
+import psycopg
 import streamlit as st
 from psycopg import sql
 
 from db import meta
-from db.pool import connection
+from db.pool import read
 
 CACHE = {"ttl": 600, "max_entries": 64, "show_spinner": False}
 UNKNOWN = "Unknown"
@@ -109,8 +110,7 @@ def sync_version() -> int:
     asked for: the cached functions key their answers by it. Streamlit runs each session's
     script in a thread of its own, so sessions never see each other's reading; and an answer
     computed after reading version v reflects at least v (the version commits with the data)."""
-    with connection() as conn:
-        _run.version = conn.execute(VERSION_SQL).fetchone()[0]
+    _run.version = read(lambda conn: conn.execute(VERSION_SQL).fetchone()[0])
     return _run.version
 
 
@@ -120,10 +120,14 @@ def current_version() -> int:
 
 def frame(query: sql.Composable | str, params: dict | tuple = ()) -> pd.DataFrame:
     """Run one query through the shared pool; the result as a DataFrame."""
-    with connection() as conn, conn.cursor() as cur:
-        cur.execute(query, params)
-        columns = [d.name for d in cur.description]
-        return pd.DataFrame(cur.fetchall(), columns=columns)
+
+    def run(conn: psycopg.Connection) -> pd.DataFrame:
+        with conn.cursor() as cur:
+            cur.execute(query, params)
+            columns = [d.name for d in cur.description]
+            return pd.DataFrame(cur.fetchall(), columns=columns)
+
+    return read(run)
 
 
 def whole_months(start: dt.date, end: dt.date) -> tuple[dt.date, dt.date]:

@@ -1,3 +1,6 @@
+import threading
+import time
+
 import psycopg
 import pytest
 
@@ -22,10 +25,17 @@ def test_pool_survives_the_server_dropping_its_connections(use_database):
     with db_pool.connection() as conn:
         dbname = conn.info.dbname
     with psycopg.connect(use_database, autocommit=True) as admin:
-        killed = admin.execute(
-            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
-            " WHERE datname = %s AND pid <> pg_backend_pid()", (dbname,)).fetchone()[0]
-    assert killed >= 1
+        killed = [pid for (pid, _) in admin.execute(  # WHERE filters before the select list
+            "SELECT pid, pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = %s AND pid <> pg_backend_pid()", (dbname,))]
+        assert killed
+        # pg_terminate_backend only signals: as after a restart, wait until the backends are gone
+        # (their goodbye sent, their sockets closed) before the app borrows a connection.
+        deadline = time.monotonic() + 10
+        while admin.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = ANY(%s)",
+                            (killed,)).fetchone()[0]:
+            assert time.monotonic() < deadline, "terminated backends did not exit"
+            time.sleep(0.02)
     for _ in range(3):  # each borrowed connection is checked and replaced if dead
         with db_pool.connection() as conn:
             assert conn.execute("SELECT 1").fetchone() == (1,)
@@ -55,3 +65,50 @@ def test_prepared_statements_off_reaches_every_pooled_connection(use_database, m
     assert (result.successes, result.failures) == (300, 0)
     with db_pool.connection() as conn:
         assert conn.execute("SELECT count(*) FROM pg_prepared_statements").fetchone()[0] == 0
+
+
+def test_a_read_is_repeated_once_when_the_server_drops_its_connection(use_database):
+    """A restart can land between the check before lending and the query, or during it: the
+    dashboard's reads go through db.pool.read, which tries once more on a fresh connection."""
+    from queries import dashboard
+
+    query = "SELECT pg_sleep(0.3), 7 AS answer -- read-retry probe"
+    killed: list[int] = []
+
+    def terminate_the_first_run() -> None:
+        with psycopg.connect(use_database, autocommit=True) as admin:
+            deadline = time.monotonic() + 10
+            while not killed and time.monotonic() < deadline:
+                killed.extend(pid for (pid, _) in admin.execute(
+                    "SELECT pid, pg_terminate_backend(pid) FROM pg_stat_activity"
+                    " WHERE query = %s AND pid <> pg_backend_pid()", (query,)))
+                time.sleep(0.01)
+
+    killer = threading.Thread(target=terminate_the_first_run)
+    killer.start()
+    try:
+        answer = dashboard.frame(query)
+    finally:
+        killer.join()
+    assert len(killed) == 1, "the first run was not terminated"
+    assert answer["answer"].tolist() == [7]
+
+
+def test_a_read_failing_for_its_own_reason_is_not_repeated(use_database):
+    calls = []
+
+    def bad_query(conn):
+        calls.append("division")
+        conn.execute("SELECT 1/0")
+
+    def too_slow(conn):
+        calls.append("timeout")
+        with conn.transaction():
+            conn.execute("SET LOCAL statement_timeout = 50")
+            conn.execute("SELECT pg_sleep(1)")
+
+    with pytest.raises(psycopg.errors.DivisionByZero):
+        db_pool.read(bad_query)
+    with pytest.raises(DatabaseUnavailable, match="statement timeout"):
+        db_pool.read(too_slow)
+    assert calls == ["division", "timeout"]

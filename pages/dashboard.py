@@ -6,6 +6,8 @@ from queries import dashboard
 from ui import charts
 from ui.guard import guarded
 
+ROW_PX = 35  # st.dataframe's row height
+
 filters = st.session_state["filters"]
 args = (filters.start, filters.end, filters.time_range)
 
@@ -59,6 +61,7 @@ with guarded("the top tracks"):
     else:
         st.dataframe(
             top, hide_index=True, width="stretch",
+            height=ROW_PX * (len(top) + 1) + 3,  # every row at once: there are at most 20
             column_config={
                 "track": "Track", "artist": "Artist", "album": "Album",
                 "best_rank": st.column_config.NumberColumn("Best rank", format="#%d"),

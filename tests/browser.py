@@ -30,9 +30,11 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_app(env: dict[str, str], timeout: float = 60) -> Iterator[str]:
+def running_app(env: dict[str, str], timeout: float = 60, started: list | None = None
+                ) -> Iterator[str]:
     """Start `streamlit run streamlit_app.py` with ``env``; yield its URL once healthy; stop it
-    with SIGTERM (as a terminal's Ctrl+C would) so that it shuts down cleanly."""
+    with SIGTERM (as a terminal's Ctrl+C would) so that it shuts down cleanly. The process is
+    appended to ``started`` when one is given."""
     port = free_port()
     log = open(ARTIFACTS.parent / ".streamlit-test.log", "ab")  # noqa: SIM115 (closed below)
     process = subprocess.Popen(
@@ -40,6 +42,8 @@ def running_app(env: dict[str, str], timeout: float = 60) -> Iterator[str]:
          "--server.address", "127.0.0.1", "--server.headless", "true",
          "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    if started is not None:
+        started.append(process)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + timeout
@@ -99,9 +103,20 @@ def metric_values(page) -> dict[str, str]:
 
 
 def screenshot(page, name: str) -> Path:
+    """The whole page: Streamlit scrolls inside its main area, so the window is made as tall as
+    that content for the picture, then put back."""
     ARTIFACTS.mkdir(exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
+    size = page.viewport_size
+    height = page.evaluate("""() => Math.max(...Array.from(
+        document.querySelectorAll("[data-testid='stMain'], [data-testid='stMain'] *"),
+        el => el.scrollHeight))""")
+    if size and height > size["height"]:
+        page.set_viewport_size({"width": size["width"], "height": min(height, 6000)})
+        page.wait_for_timeout(300)  # charts re-layout
     page.screenshot(path=str(path), full_page=True)
+    if size:
+        page.set_viewport_size(size)
     return path
 
 

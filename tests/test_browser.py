@@ -138,3 +138,53 @@ def test_csv_download_matches_the_chart_and_empty_states_are_friendly(use_databa
     assert {d: int(n) for d, n in (line.split(",") for line in lines[1:])} == semantics.decades(tracks)
     assert "No tracks charted in this period" in nothing
     assert "gives only a start date" in hint
+
+
+def test_filtering_in_the_sidebar_moves_the_url_and_a_reload_keeps_it(use_database):
+    demo.seed_demo(tracks=300, days=40, seed=6, end=END)
+    tracks = demo.generate_tracks(300, seed=6)
+    snapshots = list(demo.generate_snapshots([t["id"] for t in tracks], 40, END, seed=6))
+
+    def expected(start, end, time_range):
+        chosen = semantics.selected(tracks, snapshots, start, end, time_range)
+        return len(chosen), semantics.snapshot_days(snapshots, start, end, time_range)
+
+    def shown(page):
+        browser.wait_until_ready(page, charts=3)
+        values = browser.metric_values(page)
+        return int(values["Tracks"].replace(",", "")), int(values["Snapshot days"])
+
+    env = app_env(DATABASE_URL=use_database, HOME=os.environ["HOME"])
+    with browser.running_app(env) as url, browser.chromium() as chrome:
+        page = chrome.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(url)
+        browser.wait_until_ready(page, charts=3)
+
+        page.get_by_role("combobox", name="Period").click()  # a preset
+        page.get_by_role("option", name="Last 4 weeks").click()
+        four_weeks = (END - demo.dt.timedelta(days=27), END)
+        page.wait_for_url(f"**/?start={four_weeks[0]}&end={END}")
+        assert shown(page) == expected(*four_weeks, None)
+
+        page.get_by_role("button", name="Choose date range").click()  # the date picker
+        calendar = page.get_by_role("dialog", name="Choose date range")
+        calendar.get_by_label(re.compile(r"^\w+, June 1, 2026")).click()
+        calendar.get_by_label(re.compile(r"^\w+, June 14, 2026")).click()
+        page.wait_for_url("**/?start=2026-06-01&end=2026-06-14")
+        page.keyboard.press("Escape")
+        start, end = demo.dt.date(2026, 6, 1), demo.dt.date(2026, 6, 14)
+        assert shown(page) == expected(start, end, None)
+        assert page.get_by_role("combobox", name="Period").input_value() == "Custom range"
+
+        page.get_by_role("combobox", name="Time range").click()
+        page.get_by_role("option", name="Short term (about 4 weeks)").click()
+        page.wait_for_url("**/?start=2026-06-01&end=2026-06-14&time_range=short_term")
+        numbers = shown(page)
+        assert numbers == expected(start, end, "short_term")
+        browser.screenshot(page, "dashboard-filtered-in-sidebar")
+
+        page.reload()  # a bookmark or a reload opens the same view
+        assert shown(page) == numbers
+        assert page.url.endswith("/?start=2026-06-01&end=2026-06-14&time_range=short_term")
+        assert page.get_by_role("combobox", name="Time range").input_value() == \
+            "Short term (about 4 weeks)"

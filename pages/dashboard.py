@@ -7,6 +7,7 @@ from ui import charts
 from ui.guard import guarded
 
 ROW_PX = 35  # st.dataframe's row height
+MISSING = "—"
 
 filters = st.session_state["filters"]
 args = (filters.start, filters.end, filters.time_range)
@@ -59,8 +60,11 @@ with guarded("the top tracks"):
     if top.empty:
         st.caption("No snapshots in this period, so no chart positions to show.")
     else:
+        # A track without an artist or album (a local file, a sparse import) shows a dash,
+        # not the grid's grey "None".
+        shown = top.fillna({"artist": MISSING, "album": MISSING})
         st.dataframe(
-            top, hide_index=True, width="stretch",
+            shown, hide_index=True, width="stretch",
             height=ROW_PX * (len(top) + 1) + 3,  # every row at once: there are at most 20
             column_config={
                 "track": "Track", "artist": "Artist", "album": "Album",

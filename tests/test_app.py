@@ -164,6 +164,16 @@ def test_names_are_shown_as_text(app, use_database):
     assert "onerror" not in rendered and "<b>Artist</b>" not in rendered
 
 
+def test_a_missing_artist_or_album_shows_a_dash(app, use_database):
+    save_tracks([{"id": "local1", "name": "Voice memo", "artists": []},
+                 {"id": "full1", "name": "Song", "artists": [{"name": "Band"}],
+                  "album": {"name": "Record", "release_date": "1999"}}])
+    save_snapshots([("local1", END, "short_term", 1), ("full1", END, "short_term", 2)])
+    table = app.run().dataframe[0].value
+    assert table[["track", "artist", "album"]].values.tolist() == [
+        ["Voice memo", "—", "—"], ["Song", "Band", "Record"]]
+
+
 def test_a_users_own_data_is_not_called_demo(app, use_database):
     save_tracks(demo.generate_tracks(10, seed=2))
     at = app.run()

@@ -1,12 +1,18 @@
 """Where the database is, resolved once per process; pool sizes; password masking.
 
 Resolution order (first match wins):
-1. the ``DATABASE_URL`` environment variable (an empty value counts as unset);
-2. Streamlit secrets: ``DATABASE_URL`` at the root, or ``url`` under ``[connections.postgresql]``;
-3. an embedded PostgreSQL whose data lives in ``MTM_DATA_DIR`` or a per-user data directory.
+1. ``DATABASE_URL`` at the root of the Streamlit secrets;
+2. the ``DATABASE_URL`` environment variable (an empty value counts as unset);
+3. ``url`` under ``[connections.postgresql]`` in the secrets;
+4. an embedded PostgreSQL whose data lives in ``MTM_DATA_DIR`` or a per-user data directory.
 
-This module never imports streamlit: the app hands its ``st.secrets`` in, and the CLI reads the
-same secrets.toml files Streamlit reads.
+Root-level secrets come first because that is what the app gets: Streamlit copies them into
+the environment when its server starts, replacing variables of the same name, before any of our
+code runs. The CLI reads the same secrets.toml files and does the same (export_root_secrets), so
+that ``python -m db`` and ``streamlit run`` in one directory always use the same database and
+settings (``MTM_POOL_MAX = "4"`` in secrets works for both).
+
+This module never imports streamlit: the app hands its ``st.secrets`` in.
 """
 
 from __future__ import annotations
@@ -77,15 +83,15 @@ def reset() -> None:
 
 
 def configured_url(secrets: Mapping | None = None) -> tuple[str, str] | None:
-    """(url, source) from the environment or secrets, or None when neither names a database."""
-    env_url = os.environ.get("DATABASE_URL", "").strip()
-    if env_url:
-        return _checked(env_url, "DATABASE_URL"), "DATABASE_URL environment variable"
+    """(url, source) from secrets or the environment, or None when neither names a database."""
     if secrets is None:
         secrets = read_secrets_files()
     root_url = secrets.get("DATABASE_URL")
     if isinstance(root_url, str) and root_url.strip():
         return _checked(root_url.strip(), "secrets DATABASE_URL"), "secrets: DATABASE_URL"
+    env_url = os.environ.get("DATABASE_URL", "").strip()
+    if env_url:
+        return _checked(env_url, "DATABASE_URL"), "DATABASE_URL environment variable"
     section = secrets.get("connections", {}).get("postgresql", {})
     if isinstance(section, Mapping):
         url = section.get("url")
@@ -98,6 +104,9 @@ def configured_url(secrets: Mapping | None = None) -> tuple[str, str] | None:
 
 
 def _resolve(secrets: Mapping | None) -> DatabaseTarget:
+    if secrets is None:  # the CLI: read the files Streamlit reads and do with them what it does
+        secrets = read_secrets_files()
+        export_root_secrets(secrets)
     found = configured_url(secrets)
     if found is not None:
         url, source = found
@@ -136,6 +145,15 @@ def read_secrets_files() -> dict:
         except tomllib.TOMLDecodeError as exc:
             raise ConfigurationError(f"{path} is not valid TOML: {exc}") from None
     return merged
+
+
+def export_root_secrets(secrets: Mapping) -> None:
+    """Copy root-level string and number secrets into the environment, replacing what is there,
+    as Streamlit does when its server starts: settings such as MTM_PREPARED_STATEMENTS may live
+    in secrets, and the CLI then sees what the app sees."""
+    for key, value in secrets.items():
+        if type(value) in (str, int, float):
+            os.environ[key] = str(value)
 
 
 def data_dir() -> Path:

@@ -100,3 +100,19 @@ def test_bad_arguments_are_one_line(empty_database_url, args, code, message):
 def test_bad_pool_setting_is_one_line(empty_database_url):
     result = run_cli("status", database_url=empty_database_url, MTM_POOL_MIN="zero")
     assert "MTM_POOL_MIN must be a whole number" in one_line_error(result)
+
+
+def test_the_cli_takes_database_and_settings_from_secrets_as_the_app_does(empty_database_url,
+                                                                           tmp_path):
+    """In a directory with .streamlit/secrets.toml, `python -m db` uses what `streamlit run`
+    would: a root-level DATABASE_URL there replaces the environment's, and root-level settings
+    count (Streamlit copies them into the environment)."""
+    down = f"postgresql://postgres@127.0.0.1:{free_port()}/music"
+    secrets = tmp_path / ".streamlit" / "secrets.toml"  # the test's working directory
+    secrets.parent.mkdir()
+    secrets.write_text(f'DATABASE_URL = "{as_url(empty_database_url)}"\n')
+    status = run_cli("status", database_url=down)
+    assert status.returncode == 0, status.stderr
+    assert "(secrets: DATABASE_URL)" in status.stdout
+    secrets.write_text(secrets.read_text() + 'MTM_POOL_MIN = "zero"\n')
+    assert "MTM_POOL_MIN must be a whole number" in one_line_error(run_cli("status"))

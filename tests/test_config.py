@@ -1,3 +1,5 @@
+import os
+
 import pytest
 
 from db import config
@@ -13,10 +15,31 @@ def write_secrets(path, text):
     (path / "secrets.toml").write_text(text)
 
 
-def test_environment_wins_over_secrets(monkeypatch):
+def test_a_root_secret_wins_over_the_environment_as_in_the_app(monkeypatch):
+    # Streamlit copies root-level secrets into the environment before the app runs, replacing
+    # DATABASE_URL there: whatever we read, the app gets the secret.
     monkeypatch.setenv("DATABASE_URL", URL_A)
     secrets = {"DATABASE_URL": URL_B, "connections": {"postgresql": {"url": URL_C}}}
+    assert config.configured_url(secrets) == (URL_B, "secrets: DATABASE_URL")
+
+
+def test_the_environment_wins_over_the_connections_section(monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", URL_A)
+    secrets = {"connections": {"postgresql": {"url": URL_C}}}
     assert config.configured_url(secrets) == (URL_A, "DATABASE_URL environment variable")
+
+
+def test_outside_streamlit_root_secrets_reach_the_environment_as_streamlit_puts_them(
+        tmp_path, monkeypatch):
+    for name in ("DATABASE_URL", "MTM_POOL_MIN", "MTM_POOL_MAX", "PORT_NUMBER"):
+        monkeypatch.delenv(name, raising=False)  # restored after the test
+    monkeypatch.setenv("MTM_POOL_MAX", "9")
+    write_secrets(tmp_path / ".streamlit", f'DATABASE_URL = "{URL_B}"\nMTM_POOL_MAX = "4"\n'
+                  'PORT_NUMBER = 6543\nDEBUG = true\n[section]\nMTM_POOL_MIN = "3"\n')
+    target = config.resolve()
+    assert (target.url, target.source) == (URL_B, "secrets: DATABASE_URL")
+    assert config.pool_sizes() == (2, 4)  # the secret replaced 9; a section's keys stay put
+    assert os.environ["PORT_NUMBER"] == "6543" and "DEBUG" not in os.environ  # as Streamlit does
 
 
 def test_root_secret_wins_over_connections_section():

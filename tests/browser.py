@@ -5,11 +5,15 @@ Used by the browser tests and by scripts/bench_startup.py. Never downloads a bro
 
 from __future__ import annotations
 
+import atexit
+import functools
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -29,19 +33,49 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def checkout(into: Path | None = None) -> Path:
+    """The app as a clone of the repository holds it: the files git tracks, plus new ones it
+    does not ignore (so work not yet committed is tested), and nothing else. No
+    .streamlit/secrets.toml of the developer's, which Streamlit would read from the working
+    directory and let override the test's DATABASE_URL. One shared copy per process unless
+    ``into`` is given."""
+    return _copy_of_the_repository(into) if into else _shared_checkout()
+
+
+@functools.cache
+def _shared_checkout() -> Path:
+    directory = Path(tempfile.mkdtemp(prefix="mtm-checkout-"))
+    atexit.register(shutil.rmtree, directory, ignore_errors=True)
+    return _copy_of_the_repository(directory)
+
+
+def _copy_of_the_repository(into: Path) -> Path:
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT, capture_output=True, check=True).stdout.decode()
+    for name in filter(None, listed.split("\0")):
+        source = ROOT / name
+        if source.is_file():  # a tracked file deleted in the working tree is not there
+            target = into / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target)
+    return into
+
+
 @contextmanager
-def running_app(env: dict[str, str], timeout: float = 60, started: list | None = None
-                ) -> Iterator[str]:
-    """Start `streamlit run streamlit_app.py` with ``env``; yield its URL once healthy; stop it
-    with SIGTERM (as a terminal's Ctrl+C would) so that it shuts down cleanly. The process is
-    appended to ``started`` when one is given."""
+def running_app(env: dict[str, str], timeout: float = 60, started: list | None = None,
+                cwd: Path | None = None) -> Iterator[str]:
+    """Start `streamlit run streamlit_app.py` in ``cwd`` (default: the shared checkout()) with
+    ``env``; yield its URL once healthy; stop it with SIGTERM (as a terminal's Ctrl+C would) so
+    that it shuts down cleanly. The process is appended to ``started`` when one is given."""
+    cwd = cwd or checkout()
     port = free_port()
     log = open(ARTIFACTS.parent / ".streamlit-test.log", "ab")  # noqa: SIM115 (closed below)
     process = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.port", str(port),
          "--server.address", "127.0.0.1", "--server.headless", "true",
          "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT)
     if started is not None:
         started.append(process)
     url = f"http://127.0.0.1:{port}"

@@ -4,12 +4,14 @@ import os
 import re
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from db import demo
 
 import browser
 import semantics
+from conftest import as_url
 
 END = demo.dt.date(2026, 6, 30)
 
@@ -41,6 +43,34 @@ def test_dashboard_of_a_named_database(use_database):
         values, text = open_dashboard(url, "dashboard-demo")
     assert values["Tracks"] == "300" and values["Snapshot days"] == "20"
     assert "demo data" in text
+
+
+def test_deployed_the_way_community_cloud_runs_it(use_database, tmp_path):
+    """Community Cloud clones the repository, runs streamlit_app.py from its root with what
+    requirements.txt installs, and writes the app's Secrets box to .streamlit/secrets.toml; no
+    environment variable names the database."""
+    demo.seed_demo(tracks=120, days=10, seed=8, end=END)
+    clone = browser.checkout(tmp_path / "clone")
+    assert {"requirements.txt", "streamlit_app.py"} <= {p.name for p in clone.iterdir()}
+    assert (clone / ".streamlit" / "config.toml").is_file()
+    assert not (clone / ".streamlit" / "secrets.toml").exists()
+    url = as_url(psycopg.conninfo.make_conninfo(use_database, password="s3cret-Pw"))
+    (clone / ".streamlit" / "secrets.toml").write_text(
+        f'DATABASE_URL = "{url}"\nMTM_PREPARED_STATEMENTS = "off"\n')
+    env = app_env(HOME=os.environ["HOME"], DATABASE_URL="postgresql://nobody@127.0.0.1:1/none")
+    with browser.running_app(env, cwd=clone) as app_url, browser.chromium() as chrome:
+        page = chrome.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(app_url)
+        browser.wait_until_ready(page, charts=3)
+        browser.screenshot(page, "dashboard-deployed-with-secrets")
+        values, text = browser.metric_values(page), page.inner_text("body")
+        background = page.evaluate(
+            "getComputedStyle(document.querySelector('[data-testid=stApp]')).backgroundColor")
+        html = page.content()
+    assert values["Tracks"] == "120" and values["Snapshot days"] == "10"
+    assert ":***@" in text and "s3cret-Pw" not in html
+    # The dark theme of .streamlit/config.toml (without it: Streamlit's light default here).
+    assert sum(map(int, re.findall(r"\d+", background))) < 3 * 64, background
 
 
 def test_embedded_first_start_shows_demo_and_a_restart_shows_the_same(tmp_path):

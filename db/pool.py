@@ -153,12 +153,12 @@ def read(work: Callable[[psycopg.Connection], T]) -> T:
     (its goodbye not yet on the socket) or during the query, as in a restart: for a read, trying
     again is safe, and the viewer sees the answer instead of an error box. A query that fails
     for any other reason (an error in it, a cancel, a timeout) is not repeated."""
-    for attempt in range(2):
-        with connection() as conn:
-            try:
-                return work(conn)
-            except psycopg.OperationalError:
-                if attempt or not conn.broken:
-                    raise
-        # Leaving the block hands the broken connection back; the pool discards it.
-    raise AssertionError("unreachable")
+    with connection() as conn:
+        try:
+            return work(conn)
+        except psycopg.OperationalError:
+            if not conn.broken:
+                raise
+    # Leaving the block handed the broken connection back, and the pool discarded it.
+    with connection() as conn:
+        return work(conn)

@@ -8,12 +8,12 @@ from importlib.metadata import packages_distributions
 
 from conftest import ROOT
 
-APP_CODE = ["streamlit_app.py", "pages", "db", "queries", "ui"]
+APP_PACKAGES = ["pages", "db", "queries", "ui"]
 
 
 def imported_top_level_modules() -> set[str]:
     files = [ROOT / "streamlit_app.py"] + [
-        path for folder in APP_CODE[1:] for path in (ROOT / folder).rglob("*.py")]
+        path for package in APP_PACKAGES for path in (ROOT / package).rglob("*.py")]
     modules = set()
     for path in files:
         for node in ast.walk(ast.parse(path.read_text(), str(path))):
@@ -38,7 +38,7 @@ def normalized(name: str) -> str:
 
 
 def test_every_third_party_import_of_the_app_is_in_requirements_txt():
-    ours = {"db", "queries", "ui", "pages", "streamlit_app"}
+    ours = {*APP_PACKAGES, "streamlit_app"}
     third_party = imported_top_level_modules() - ours - set(sys.stdlib_module_names)
     assert {"streamlit", "psycopg", "pandas", "plotly"} <= third_party  # the walk saw the app
     providers = packages_distributions()

@@ -27,7 +27,8 @@ with guarded("the summary numbers"):
     cards[4].metric("Latest snapshot", latest.isoformat() if latest else "—")
 
 if numbers is not None and not numbers["tracks"]:
-    if filters.active:
+    # A link with a period can land on an empty database: widening it would not help.
+    if filters.active and dashboard.summary(None, None, None)["tracks"]:
         st.info("No tracks charted in this period and time range. Try a wider date range, "
                 "“All time”, or all time ranges.")
     else:

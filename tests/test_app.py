@@ -190,6 +190,14 @@ def test_empty_database_is_friendly(app, use_database):
     assert any("No snapshots yet" in text for text in texts(at, "caption"))
 
 
+def test_a_link_with_a_period_on_an_empty_database_says_what_to_do(app, use_database):
+    app.query_params.update({"start": "2026-01-01", "end": "2026-01-31"})
+    at = app.run()
+    assert not at.exception and metrics(at)["Tracks"] == "0"
+    assert any("No tracks yet" in text for text in texts(at, "info"))
+    assert not any("wider date range" in text for text in texts(at, "info"))
+
+
 def test_unreachable_database_shows_what_to_set(app, monkeypatch):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -1,35 +1,55 @@
 """Music Time Machine: page config, navigation over pages/, and the shared sidebar."""
 
-import contextlib
+import logging
 
 import psycopg
 import streamlit as st
 
-from db.errors import DatabaseError
+from db import redact
+from db.errors import DatabaseError, DatabaseUnavailable
 from queries import dashboard
 from queries.database import prepare_database
 from queries.filters import Filters
 from ui import sidebar, stress_test
 from ui.guard import guarded
+from ui.text import plain
+
+redact.install_log_scrubber()  # idempotent: once per process
+log = logging.getLogger("music_time_machine")
 
 st.set_page_config(page_title="Music Time Machine", page_icon="🎧", layout="wide")
+
+WHAT_TO_CHECK = (
+    "Check that the PostgreSQL server is running and reachable from where this app runs, and "
+    "that `DATABASE_URL` (an environment variable, or in the app's secrets) names it; leave it "
+    "unset to use the built-in demo database. The app's log has the details. Reload the page, "
+    "or change a filter, to try again.")
+
+
+def database_down(exc: DatabaseError) -> None:
+    """One box for the whole page, then stop: the view is over at once."""
+    log.warning("page view without a database: %s", exc)
+    public = exc.public if isinstance(exc, DatabaseUnavailable) else str(exc)
+    st.title("Music Time Machine")
+    st.error(plain(public), icon="🔌")
+    st.markdown(WHAT_TO_CHECK)
+    st.stop()
+
 
 try:
     started = prepare_database()
 except DatabaseError as exc:
-    st.title("Music Time Machine")
-    st.error(f"The database is not available: {exc}", icon="🔌")
-    st.markdown(
-        "Set `DATABASE_URL` (as an environment variable, or in `.streamlit/secrets.toml`) to a "
-        "PostgreSQL you can reach, or leave it unset to use the built-in demo database. "
-        "Then reload this page."
-    )
-    st.stop()
+    database_down(exc)
 
-# Once per run, before any cached answer: the cache is keyed by the data version. If the
-# database fails here, every section below says what it could not load.
-with contextlib.suppress(DatabaseError, psycopg.Error):
+# Once per run, before any cached answer: the cache is keyed by the data version. A database
+# that cannot be reached ends the view here, in one box; any other failure is left to the
+# sections below, each of which says what it could not load.
+try:
     dashboard.sync_version()
+except DatabaseUnavailable as exc:
+    database_down(exc)
+except (DatabaseError, psycopg.Error):
+    pass
 
 page = st.navigation([st.Page("pages/dashboard.py", title="Dashboard", icon="📊", default=True)])
 
@@ -40,12 +60,13 @@ with st.sidebar:
     st.divider()
     with guarded("the stress test"):
         stress_test.panel()
-    st.caption(f"Database: `{started.target.description}`", help=started.target.source)
+    # Visitors learn the kind of database and its host; `python -m db status` tells the rest.
+    st.caption(f"Database: {plain(started.target.public_label)}")
 
 demo = None
 with guarded("whether this is demo data"):
     demo = dashboard.demo_info()
-if demo:
+if isinstance(demo, dict) and all(isinstance(demo.get(k), int) for k in ("tracks", "days")):
     st.info(
         f"You are looking at **demo data**: {demo['tracks']:,} generated tracks and "
         f"{demo['days']} days of snapshots. Point `DATABASE_URL` at your own database to see yours.",

@@ -1,4 +1,4 @@
-"""Where the database is, resolved once per process; pool sizes; password masking.
+"""Where the database is, resolved once per process; pool sizes and other settings.
 
 Resolution order (first match wins):
 1. ``DATABASE_URL`` at the root of the Streamlit secrets;
@@ -18,20 +18,18 @@ This module never imports streamlit: the app hands its ``st.secrets`` in.
 from __future__ import annotations
 
 import os
-import re
 import threading
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import psycopg.conninfo
 
+from db import redact
 from db.errors import ConfigurationError
 
 APP_NAME = "music-time-machine"
-MASK = "***"
 
 
 @dataclass(frozen=True)
@@ -48,14 +46,20 @@ class DatabaseTarget:
 
     @property
     def display(self) -> str:
-        return mask_url(self.url)
+        """The connection string with its secrets masked: for operators (CLI, server log)."""
+        return redact.describe(self.url)
 
     @property
     def description(self) -> str:
-        """What to tell a user: where the data lives, password masked."""
+        """What to tell an operator: where the data lives, secrets masked."""
         if self.data_dir is not None:
             return f"embedded PostgreSQL in {self.data_dir}"
         return self.display
+
+    @property
+    def public_label(self) -> str:
+        """What a visitor may know: the kind of database and its host, nothing more."""
+        return redact.public_label(self.url, embedded=self.embedded)
 
 
 _resolved: DatabaseTarget | None = None
@@ -86,6 +90,7 @@ def configured_url(secrets: Mapping | None = None) -> tuple[str, str] | None:
     """(url, source) from secrets or the environment, or None when neither names a database."""
     if secrets is None:
         secrets = read_secrets_files()
+    redact.remember_secrets(secrets)
     root_url = secrets.get("DATABASE_URL")
     if isinstance(root_url, str) and root_url.strip():
         return _checked(root_url.strip(), "secrets DATABASE_URL"), "secrets: DATABASE_URL"
@@ -196,6 +201,28 @@ def prepared_statements(url: str) -> bool:
     return not ("pooler" in hosts or "6543" in ports.split(","))
 
 
+def read_limits() -> dict[str, int]:
+    """Milliseconds a dashboard read may run (MTM_STATEMENT_TIMEOUT_MS, default 5000) and wait
+    for a lock (MTM_LOCK_TIMEOUT_MS, default 2000); 0 means no limit. At a million tracks every
+    dashboard query answers in well under 100 ms, so these only stop reads gone wrong."""
+    limits = {"statement_timeout": _int_setting("MTM_STATEMENT_TIMEOUT_MS", 5000),
+              "lock_timeout": _int_setting("MTM_LOCK_TIMEOUT_MS", 2000)}
+    for name, value in limits.items():
+        if not 0 <= value <= 3_600_000:
+            raise ConfigurationError(f"MTM_{name.upper()}_MS must be between 0 and 3600000 "
+                                     f"milliseconds, not {value}")
+    return limits
+
+
+def migration_lock_wait() -> int:
+    """Seconds a migration waits for the migration lock and for table locks
+    (MTM_MIGRATION_LOCK_WAIT_S, default 60)."""
+    wait = _int_setting("MTM_MIGRATION_LOCK_WAIT_S", 60)
+    if not 1 <= wait <= 3600:
+        raise ConfigurationError(f"MTM_MIGRATION_LOCK_WAIT_S must be between 1 and 3600, not {wait}")
+    return wait
+
+
 def _int_setting(name: str, default: int) -> int:
     raw = os.environ.get(name, "").strip()
     if not raw:
@@ -204,31 +231,3 @@ def _int_setting(name: str, default: int) -> int:
         return int(raw)
     except ValueError:
         raise ConfigurationError(f"{name} must be a whole number, not {raw!r}") from None
-
-
-_KV_PASSWORD = re.compile(r"(\bpassword\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", re.IGNORECASE)
-
-
-def mask_url(url: str) -> str:
-    """The connection string with any password replaced by ***.
-
-    Handles URLs (``postgresql://user:secret@host/db``, ``?password=secret``) and key/value
-    strings (``host=x password=secret``).
-    """
-    if "://" not in url:
-        return _KV_PASSWORD.sub(lambda m: m.group(1) + MASK, url)
-    parts = urlsplit(url)
-    netloc = parts.netloc
-    if "@" in netloc:
-        userinfo, _, hostinfo = netloc.rpartition("@")
-        user, colon, password = userinfo.partition(":")
-        if colon and password:
-            userinfo = f"{user}:{MASK}"
-        netloc = f"{userinfo}@{hostinfo}"
-    query = parts.query
-    if query:
-        pairs = parse_qsl(query, keep_blank_values=True)
-        query = urlencode(
-            [(k, MASK if k.lower() == "password" and v else v) for k, v in pairs], safe="/*:"
-        )
-    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))

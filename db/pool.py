@@ -12,6 +12,9 @@ a third slower.
 from __future__ import annotations
 
 import atexit
+import functools
+import logging
+import math
 import threading
 import time
 import weakref
@@ -21,25 +24,40 @@ from typing import TypeVar
 
 import psycopg
 from psycopg import pq
-from psycopg_pool import ConnectionPool, PoolTimeout
+from psycopg_pool import ConnectionPool, PoolClosed, PoolTimeout
 
-from db import config
-from db.errors import DatabaseUnavailable, first_line
+from db import config, redact
+from db.errors import DatabaseBusy, DatabaseUnavailable, QueryTimeout, first_line
 
 CONNECT_TIMEOUT_S = 5
 GETCONN_TIMEOUT_S = 10
 # A connection idle for longer than this is checked with a round trip before it is lent.
 PING_AFTER_IDLE_S = 30.0
+# How long a borrower waits for a pooled connection before asking the server directly whether it
+# is there at all (a busy pool and a dead server look the same from inside the pool).
+QUICK_WAIT_S = 0.5
+# While the server is down, at most one caller a second asks it again; the others are told at
+# once. libpq waits at least 2 s for a connection (a smaller connect_timeout counts as 2).
+PROBE_EVERY_S = 1.0
+PROBE_TIMEOUT_S = 2
 
 _lent_at: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 _pool: ConnectionPool | None = None
 T = TypeVar("T")
 _lock = threading.Lock()
+log = logging.getLogger(__name__)
 
 
-def connection_kwargs() -> dict:
-    return {"connect_timeout": CONNECT_TIMEOUT_S, "application_name": config.APP_NAME}
+def connection_kwargs(url: str | None = None) -> dict:
+    """Options for every connection the app opens. Over TCP, keepalives and a TCP user timeout
+    bound how long a connection to a host that vanished without a word (a dead network, a
+    dropped NAT entry) can hang before it fails; the connection string's own values win."""
+    kwargs = {"connect_timeout": CONNECT_TIMEOUT_S, "application_name": config.APP_NAME}
+    kwargs |= {"keepalives": 1, "keepalives_idle": 30, "keepalives_interval": 10,
+               "keepalives_count": 3, "tcp_user_timeout": 60_000}
+    given = (redact.parse(url) or {}) if url else {}
+    return {k: v for k, v in kwargs.items() if k not in given}
 
 
 # Pooled connections are in autocommit mode: a lone statement is its own transaction, one
@@ -65,15 +83,21 @@ def _open(target: config.DatabaseTarget) -> ConnectionPool:
         target.url,
         min_size=low,
         max_size=high,
-        kwargs=connection_kwargs() | POOL_CONNECTION_SETTINGS | _prepare_setting(target.url),
-        check=check_connection,
+        kwargs=connection_kwargs(target.url) | POOL_CONNECTION_SETTINGS
+        | _prepare_setting(target.url),
         timeout=GETCONN_TIMEOUT_S,
         name="mtm",
         open=False,
     )
     pool.open(wait=True, timeout=GETCONN_TIMEOUT_S)
-    atexit.register(pool.close)
+    _close_at_exit()
     return pool
+
+
+@functools.cache
+def _close_at_exit() -> None:
+    # Registered after the embedded server's own exit handler, so it runs before it.
+    atexit.register(close_pool)
 
 
 def _prepare_setting(url: str) -> dict:
@@ -81,25 +105,34 @@ def _prepare_setting(url: str) -> dict:
     return {} if config.prepared_statements(url) else {"prepare_threshold": None}
 
 
-def check_reachable(target: config.DatabaseTarget) -> None:
+def unavailable(target: config.DatabaseTarget, exc: BaseException) -> DatabaseUnavailable:
+    """The error for a database that cannot be reached: the operator's message names the
+    database (masked) and libpq's reason; the visitor's names only its kind and host."""
+    detail = first_line(exc)
+    return DatabaseUnavailable(
+        f"cannot connect to the database at {target.display}: {detail}",
+        public=f"Cannot reach {target.public_label}: {redact.public_reason(detail)}.")
+
+
+def check_reachable(target: config.DatabaseTarget, timeout: float = CONNECT_TIMEOUT_S) -> None:
     """Connect once, so that an unreachable database fails with the server's own reason."""
     try:
-        psycopg.connect(target.url, **connection_kwargs()).close()
+        psycopg.connect(target.url, **connection_kwargs(target.url)
+                        | {"connect_timeout": timeout}).close()
     except psycopg.Error as exc:
-        raise DatabaseUnavailable(
-            f"cannot connect to the database at {target.display}: {first_line(exc)}"
-        ) from None
+        raise unavailable(target, exc) from None
 
 
 def check_connection(conn: psycopg.Connection) -> None:
-    """Raise if ``conn`` is no longer usable; the pool then replaces it.
+    """Raise if ``conn`` is no longer usable.
 
     A server that restarts, or terminates a backend, sends an error and closes the socket:
     reading what is waiting on the socket (no round trip, about a microsecond) finds that out.
     A connection not lent for more than PING_AFTER_IDLE_S, whose peer may have vanished
     without a word (a dropped NAT entry, a killed host), is checked with a round trip as well.
-    (Not a `reset` callback to note returns: with one, psycopg_pool hands every return to its
-    worker thread, which costs more than the check saves.)
+    (Not psycopg_pool's own check, which pings on every borrow and sleeps with a growing
+    backoff between dead connections; not a `reset` callback to note returns: with one,
+    psycopg_pool hands every return to its worker thread, which costs more than it saves.)
     """
     pgconn = conn.pgconn
     pgconn.consume_input()  # raises OperationalError when the server has closed the socket
@@ -114,6 +147,98 @@ def check_connection(conn: psycopg.Connection) -> None:
         ConnectionPool.check_connection(conn)
 
 
+class _Outage:
+    """Whether this process finds the server down, shared by every session's thread."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.error: DatabaseUnavailable | None = None
+        self.asked_at = -math.inf
+
+    def ask_server(self) -> None:
+        """Raise DatabaseUnavailable unless the server answers a new connection. One caller at
+        a time asks, at most once per PROBE_EVERY_S; the others share its answer. When a server
+        found down answers again, the pool is renewed: the old one's reconnection attempts
+        back off exponentially (up to minutes between tries)."""
+        with self.lock:
+            if time.monotonic() - self.asked_at >= PROBE_EVERY_S:
+                target = config.resolve()
+                was_down = self.error is not None
+                try:
+                    check_reachable(target, PROBE_TIMEOUT_S)
+                except DatabaseUnavailable as exc:
+                    if not was_down:
+                        log.warning("database down: %s", exc)
+                    self.error = exc
+                else:
+                    self.error = None
+                    if was_down:
+                        log.warning("database answers again: renewing the connection pool")
+                        renew_pool()
+                self.asked_at = time.monotonic()
+            if self.error is not None:
+                raise self.error
+
+    def reset(self) -> None:
+        with self.lock:
+            self.error, self.asked_at = None, -math.inf
+
+
+_outage = _Outage()
+
+
+def _borrow() -> tuple[ConnectionPool, psycopg.Connection]:
+    """A checked connection, and the pool to return it to.
+
+    Fails within about QUICK_WAIT_S + PROBE_TIMEOUT_S when the server is down (at once while it
+    is known to be), instead of waiting out the pool's timeout: a page with seven queries
+    waited seven times ten seconds before this. A dead connection is discarded at once; when
+    the server answers, the pool that held it is renewed (after a restart every connection it
+    holds is dead, and its reconnection attempts may be backing off)."""
+    if _outage.error is not None:
+        _outage.ask_server()
+    pool = get_pool()
+    for _ in range(pool.max_size + 2):
+        try:
+            try:
+                conn = pool.getconn(timeout=QUICK_WAIT_S)
+            except PoolTimeout:
+                _outage.ask_server()  # down: say so now; up: every connection is busy, wait
+                conn = pool.getconn(timeout=GETCONN_TIMEOUT_S - QUICK_WAIT_S)
+        except PoolTimeout:
+            raise DatabaseBusy(
+                f"no database connection became free within {GETCONN_TIMEOUT_S} s: all "
+                f"{pool.max_size} of the pool's connections are in use (MTM_POOL_MAX)",
+                public="The database is busy; try again in a moment.") from None
+        except PoolClosed:  # renewed by another thread meanwhile
+            pool = get_pool()
+            continue
+        try:
+            check_connection(conn)
+        except psycopg.Error as exc:
+            log.info("discarding a dead pooled connection: %s", first_line(exc))
+            conn.close()
+            pool.putconn(conn)
+            _outage.ask_server()
+            renew_pool(pool)
+            pool = get_pool()
+            continue
+        return pool, conn
+    raise DatabaseUnavailable("the pool lent only dead connections",
+                              public="The database connection keeps dropping.")
+
+
+def renew_pool(old: ConnectionPool | None = None) -> None:
+    """Replace the shared pool (``old``, when given, only if it is still the shared one). Its
+    connections in use are closed when they are returned; the next get_pool() opens anew."""
+    global _pool
+    with _lock:
+        if _pool is None or (old is not None and _pool is not old):
+            return
+        stale, _pool = _pool, None
+    stale.close(timeout=0)
+
+
 def close_pool() -> None:
     """Close the shared pool; the next get_pool() opens a new one."""
     global _pool
@@ -121,6 +246,7 @@ def close_pool() -> None:
         if _pool is not None:
             _pool.close()
             _pool = None
+    _outage.reset()
 
 
 def pool_stats() -> dict[str, int]:
@@ -135,30 +261,64 @@ def connection(conn: psycopg.Connection | None = None) -> Iterator[psycopg.Conne
     if conn is not None:
         yield conn
         return
+    pool, pooled = _borrow()
     try:
-        with get_pool().connection() as pooled:
+        with pooled:  # commits on success, rolls back on error; a pooled one is not closed
             yield pooled
-    except PoolTimeout:
-        raise DatabaseUnavailable(
-            f"no database connection became available within {GETCONN_TIMEOUT_S} s "
-            f"({config.resolve().display})"
-        ) from None
     except psycopg.OperationalError as exc:
-        raise DatabaseUnavailable(f"database unavailable: {first_line(exc)}") from exc
+        raise _explained(exc, pooled) from exc
+    finally:
+        pool.putconn(pooled)
+
+
+def _explained(exc: psycopg.OperationalError, conn: psycopg.Connection) -> Exception:
+    """What an operational error means, in words a user can act on."""
+    if conn.broken:
+        try:
+            _outage.ask_server()
+        except DatabaseUnavailable as down:
+            return down
+        return DatabaseUnavailable(f"the connection to the database was lost: {first_line(exc)}",
+                                   public="The connection to the database was lost; try again.")
+    message = first_line(exc)
+    if isinstance(exc, psycopg.errors.QueryCanceled) and "statement timeout" in message:
+        return QueryTimeout("the query took too long and was stopped by the statement timeout "
+                            "(MTM_STATEMENT_TIMEOUT_MS for the dashboard's reads)")
+    if isinstance(exc, psycopg.errors.LockNotAvailable):
+        return QueryTimeout("the query waited too long for a lock that another session holds "
+                            "and was stopped (MTM_LOCK_TIMEOUT_MS for the dashboard's reads)")
+    return exc
+
+
+# Session settings for one read transaction: what a dashboard read may cost the server.
+_READ_LIMITS = ("SELECT set_config('statement_timeout', %(statement_timeout)s, true),"
+                " set_config('lock_timeout', %(lock_timeout)s, true)")
 
 
 def read(work: Callable[[psycopg.Connection], T]) -> T:
-    """Run read-only ``work`` on a pooled connection, once more on another if the server dropped
-    the first under it. The check before lending misses a backend terminated a moment before
-    (its goodbye not yet on the socket) or during the query, as in a restart: for a read, trying
-    again is safe, and the viewer sees the answer instead of an error box. A query that fails
-    for any other reason (an error in it, a cancel, a timeout) is not repeated."""
+    """Run read-only ``work`` on a pooled connection, in a transaction under the read limits
+    (MTM_STATEMENT_TIMEOUT_MS, MTM_LOCK_TIMEOUT_MS): a read stuck behind a lock or on a huge
+    scan gives its connection back instead of holding it for good. Set per transaction, so that
+    the limits hold behind transaction poolers too and never reach writers.
+
+    If the server drops the connection under it, ``work`` runs once more on another. The check
+    before lending misses a backend terminated a moment before (its goodbye not yet on the
+    socket) or during the query, as in a restart: for a read, trying again is safe, and the
+    viewer sees the answer instead of an error box. A query that fails for any other reason (an
+    error in it, a cancel, a timeout) is not repeated."""
+    limits = {k: str(v) for k, v in config.read_limits().items()}
+
+    def limited(conn: psycopg.Connection) -> T:
+        with conn.transaction():
+            conn.execute(_READ_LIMITS, limits)
+            return work(conn)
+
     with connection() as conn:
         try:
-            return work(conn)
+            return limited(conn)
         except psycopg.OperationalError:
             if not conn.broken:
                 raise
     # Leaving the block handed the broken connection back, and the pool discarded it.
     with connection() as conn:
-        return work(conn)
+        return limited(conn)

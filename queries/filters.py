@@ -13,6 +13,7 @@ tests agree on one meaning:
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -26,6 +27,14 @@ ALL_TIME_RANGES = "All time ranges"
 # Presets count back from the latest snapshot, so that an old export still shows its last month.
 PRESETS = {"All time": None, "Last 4 weeks": 28, "Last 6 months": 182, "Last 12 months": 365}
 CUSTOM = "Custom range"
+
+# The dates a link may name. Spotify's history starts in 2008; anything far outside is a typo or
+# a probe (year 9999 overflowed the date arithmetic once), not a period anyone charted.
+EARLIEST = dt.date(2000, 1, 1)
+LATEST = dt.date(2099, 12, 31)
+# A link value longer than this is not one we wrote: say so without repeating it.
+MAX_VALUE_LENGTH = 32
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 @dataclass(frozen=True)
@@ -51,7 +60,10 @@ class Filters:
 
 def parse_query_params(params: Mapping[str, str]) -> tuple[Filters, list[str]]:
     """Filters from ``?start=YYYY-MM-DD&end=YYYY-MM-DD&time_range=short_term``, and a hint for
-    each value that could not be used (that part of the filter is then left off)."""
+    each value that could not be used (that part of the filter is then left off).
+
+    Hints quote short bad values with repr(): they are the visitor's text, to be shown as plain
+    text (ui.text.plain), never as Markdown."""
     hints = []
     start = _date(params.get("start"), "start", hints)
     end = _date(params.get("end"), "end", hints)
@@ -69,20 +81,32 @@ def parse_query_params(params: Mapping[str, str]) -> tuple[Filters, list[str]]:
         start = end = None
     time_range = params.get("time_range") or None
     if time_range is not None and time_range not in TIME_RANGES:
-        hints.append(f"Unknown time_range {time_range!r} in the link (use short_term, "
+        hints.append(f"Unknown time_range {_quoted(time_range)} in the link (use short_term, "
                      "medium_term or long_term); showing all time ranges.")
         time_range = None
     return Filters(start, end, time_range), hints
+
+
+def _quoted(value: str) -> str:
+    if len(value) > MAX_VALUE_LENGTH:
+        return f"({len(value):,} characters long)"
+    return repr(value)
 
 
 def _date(value: str | None, name: str, hints: list[str]) -> dt.date | None:
     if not value:
         return None
     try:
-        return dt.date.fromisoformat(value)
+        if not _ISO_DATE.fullmatch(value):  # fromisoformat also takes 20260131, 2026-W05-6
+            raise ValueError
+        day = dt.date.fromisoformat(value)
     except ValueError:
-        hints.append(f"The link's {name} date {value!r} is not a date like 2026-01-31.")
+        hints.append(f"The link's {name} date {_quoted(value)} is not a date like 2026-01-31.")
         return None
+    if not EARLIEST <= day <= LATEST:
+        hints.append(f"The link's {name} date {day} is outside {EARLIEST} to {LATEST}.")
+        return None
+    return day
 
 
 def preset_window(days: int | None, latest: dt.date | None) -> tuple[dt.date, dt.date] | None:

@@ -2,7 +2,7 @@ import os
 
 import pytest
 
-from db import config
+from db import config, redact
 from db.errors import ConfigurationError
 
 URL_A = "postgresql://alice:s3cret@db.example.com:5432/music"
@@ -92,17 +92,21 @@ def test_malformed_url_is_named_without_echoing_it(monkeypatch):
     ("url", "shown"),
     [
         (URL_A, "postgresql://alice:***@db.example.com:5432/music"),
-        ("postgres://u:p%40ss@h/db?sslmode=require", "postgres://u:***@h/db?sslmode=require"),
+        ("postgres://u:p%40ss@h/db?sslmode=require", "postgresql://u:***@h/db?sslmode=require"),
         ("postgresql://u@h/db?password=s3cret&sslmode=require",
-         "postgresql://u@h/db?password=***&sslmode=require"),
-        ("postgresql://postgres:@/music?host=/tmp/x", "postgresql://postgres:@/music?host=/tmp/x"),
-        ("host=h user=u password=s3cret dbname=d", "host=h user=u password=*** dbname=d"),
-        ("host=h password = 'it\\'s secret' dbname=d", "host=h password = *** dbname=d"),
+         "postgresql://u:***@h/db?sslmode=require"),
+        ("postgresql://postgres:@/music?host=/tmp/x", "postgresql://postgres@/music?host=/tmp/x"),
+        ("host=h user=u password=s3cret dbname=d", "postgresql://u:***@h/d"),
+        ("host=h password = 'it\\'s secret' dbname=d", "postgresql://:***@h/d"),
+        ("postgresql://app:Summer#24@db.example.com/db", "postgresql://app:***@db.example.com/db"),
+        ("postgresql://u:p@h1:5432,h2:5433/d?sslpassword=k3y", "postgresql://u:***@h1:5432,h2:5433/d?sslpassword=***"),
+        ("postgresql://u:p@[::1]:5/d", "postgresql://u:***@[::1]:5/d"),
+        ("host=h password='not closed", "(a connection string that is not valid)"),
         (URL_C, URL_C),
     ],
 )
-def test_mask_url_hides_passwords(url, shown):
-    assert config.mask_url(url) == shown
+def test_connection_strings_are_described_with_secrets_masked(url, shown):
+    assert redact.describe(url) == shown
 
 
 def test_resolution_happens_once_per_process(monkeypatch):

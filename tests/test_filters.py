@@ -28,6 +28,14 @@ def test_no_parameters_means_all_time_and_all_ranges():
     ({"end": "2026-01-01"}, "gives only an end date"),
     ({"start": "2026-02-01", "end": "2026-01-01"}, "is after its end date"),
     ({"time_range": "forever"}, "Unknown time_range 'forever'"),
+    ({"start": "2026-01-01", "end": "9999-12-31"}, "end date 9999-12-31 is outside 2000-01-01"),
+    ({"start": "0001-01-01", "end": "2026-01-31"}, "start date 0001-01-01 is outside"),
+    ({"start": "20260101", "end": "2026-01-31"}, "start date '20260101' is not a date"),
+    ({"start": "2026-W01-1", "end": "2026-01-31"}, "is not a date like"),
+    ({"start": "٢٠٢٦-٠١-٠١", "end": "2026-01-31"}, "is not a date like"),  # Arabic-Indic digits
+    ({"start": "2026-01-01", "end": "2026-01-31" + "x" * 10_000}, "(10,010 characters long)"),
+    ({"time_range": "[Session expired – sign in](https://example.com)"}, "characters long"),
+    ({"time_range": "<b>x</b>"}, "Unknown time_range '<b>x</b>'"),
 ])
 def test_invalid_links_give_a_hint_and_fall_back(params, hint):
     filters, hints = parse_query_params(params)
@@ -36,6 +44,11 @@ def test_invalid_links_give_a_hint_and_fall_back(params, hint):
         assert filters.time_range is None
     else:
         assert filters.start is None and filters.end is None
+
+
+def test_a_long_value_is_not_repeated_in_its_hint():
+    _, hints = parse_query_params({"time_range": "A" * 10_000})
+    assert hints and "AAAA" not in hints[0] and len(hints[0]) < 200
 
 
 def test_a_bad_part_does_not_spoil_the_good_part():

@@ -5,7 +5,7 @@ import psycopg
 import pytest
 
 from db import pool as db_pool
-from db.errors import DatabaseUnavailable
+from db.errors import DatabaseUnavailable, QueryTimeout
 
 
 def test_one_shared_pool_sized_from_the_environment(use_database, monkeypatch):
@@ -109,6 +109,6 @@ def test_a_read_failing_for_its_own_reason_is_not_repeated(use_database):
 
     with pytest.raises(psycopg.errors.DivisionByZero):
         db_pool.read(bad_query)
-    with pytest.raises(DatabaseUnavailable, match="statement timeout"):
+    with pytest.raises(QueryTimeout, match="stopped by the statement timeout"):
         db_pool.read(too_slow)
     assert calls == ["division", "timeout"]

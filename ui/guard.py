@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import psycopg
 import streamlit as st
 
-from db.errors import DatabaseError, first_line
+from db.errors import DatabaseError, DatabaseUnavailable, first_line
+from ui.text import plain
+
+log = logging.getLogger(__name__)
 
 
 @contextmanager
@@ -18,5 +22,9 @@ def guarded(what: str) -> Iterator[None]:
     next interaction asks again."""
     try:
         yield
+    except DatabaseUnavailable as exc:
+        log.warning("could not load %s: %s", what, exc)
+        st.error(f"Could not load {what}: {plain(exc.public)}", icon="⚠️")
     except (DatabaseError, psycopg.Error) as exc:
-        st.error(f"Could not load {what}: {first_line(exc)}", icon="⚠️")
+        log.warning("could not load %s: %s", what, first_line(exc))
+        st.error(f"Could not load {what}: {plain(first_line(exc))}", icon="⚠️")

@@ -22,6 +22,7 @@ from queries.filters import (
     preset_for,
     preset_window,
 )
+from ui.text import plain
 
 ALL = "all"
 
@@ -65,12 +66,14 @@ def _start_session() -> None:
 def filters() -> Filters:
     """Draw the filter widgets; return the filter in force and mirror it in the URL."""
     state = st.session_state
-    if "filters" not in state:
+    # A run that stopped before the sidebar (the database was down) lets Streamlit forget the
+    # widgets' state: start again from the URL, which still holds the filter in force.
+    if "filters" not in state or "dates" not in state:
         _start_session()
     first, latest = dashboard.snapshot_bounds()
     st.header("Filter")
     for hint in state["url_hints"]:
-        st.warning(hint, icon="🔗")
+        st.warning(plain(hint), icon="🔗")  # it quotes the link: the visitor's text
 
     st.selectbox("Period", [*PRESETS, CUSTOM], key="preset", on_change=_on_preset)
     chosen = state["dates"]

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import psycopg
 
+from db import config
+from db.errors import DatabaseError
 from db.pool import connection
 
 MIGRATIONS_DIR = Path(__file__).parent
@@ -76,24 +78,58 @@ def migrate(conn: psycopg.Connection | None = None) -> list[Migration]:
     """
     applied: list[Migration] = []
     failure: BaseException | None = None
-    with connection(conn) as c, c.transaction():
-        c.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK_KEY,))
-        c.execute(_CREATE_TABLE)
-        done = {v for (v,) in c.execute("SELECT version FROM schema_migrations")}
-        for migration in available():
-            if migration.version in done:
-                continue
-            try:
-                with c.transaction():
-                    c.execute(migration.sql)
-                    c.execute(
-                        "INSERT INTO schema_migrations (version, name) VALUES (%s, %s)",
-                        (migration.version, migration.name),
-                    )
-            except psycopg.Error as exc:
-                failure = exc
-                break
-            applied.append(migration)
+    wait_s = config.migration_lock_wait()
+    with connection(conn) as c:
+        try:
+            with c.transaction():
+                # Bounds the wait for the lock, and for each migration's table locks.
+                c.execute("SELECT set_config('lock_timeout', %s, true)", (str(wait_s * 1000),))
+                c.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK_KEY,))
+                failure = _apply_pending(c, applied)
+        except psycopg.errors.LockNotAvailable as exc:
+            failure = exc
+        if isinstance(failure, psycopg.errors.LockNotAvailable):
+            raise DatabaseError(_lock_wait_message(c, wait_s)) from None
     if failure is not None:
         raise failure
     return applied
+
+
+def _apply_pending(c: psycopg.Connection, applied: list[Migration]) -> psycopg.Error | None:
+    """Apply what is pending in the transaction holding the lock; the error of the first
+    migration that fails (after it, none is tried)."""
+    c.execute(_CREATE_TABLE)
+    done = {v for (v,) in c.execute("SELECT version FROM schema_migrations")}
+    for migration in available():
+        if migration.version in done:
+            continue
+        try:
+            with c.transaction():
+                c.execute(migration.sql)
+                c.execute(
+                    "INSERT INTO schema_migrations (version, name) VALUES (%s, %s)",
+                    (migration.version, migration.name),
+                )
+        except psycopg.Error as exc:
+            return exc
+        applied.append(migration)
+    return None
+
+
+def _lock_wait_message(c: psycopg.Connection, wait_s: int) -> str:
+    """Say what the wait was for, and who holds it (the lock key's halves, as pg_locks shows
+    an advisory lock on a bigint)."""
+    holder = c.execute(
+        """SELECT a.pid, a.application_name, extract(epoch FROM now() - a.xact_start)::int
+           FROM pg_locks l JOIN pg_stat_activity a USING (pid)
+           WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
+             AND l.classid = %s AND l.objid = %s""",
+        (_LOCK_KEY >> 32, _LOCK_KEY & 0xFFFFFFFF)).fetchone()
+    who = "another session"
+    if holder:
+        pid, app, seconds = holder
+        who = (f"process {pid} ({app or 'no application name'}, in its transaction for "
+               f"{seconds} s; end it with SELECT pg_terminate_backend({pid}) if it is stuck)")
+    return (f"gave up after waiting {wait_s} s for the schema-migration lock (or a table lock a "
+            f"migration needs), held by {who}. Another app start or `python -m db migrate` may "
+            f"be applying migrations: try again when it is done (MTM_MIGRATION_LOCK_WAIT_S).")

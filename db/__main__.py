@@ -11,7 +11,7 @@ import sys
 
 import psycopg
 
-from db import bench, config, demo, migrations, status
+from db import config, demo, migrations, status, stress
 from db.errors import DatabaseError, first_line
 
 PROG = "python -m db"
@@ -79,19 +79,20 @@ def run(args: argparse.Namespace) -> None:
 def _bench(args: argparse.Namespace) -> None:
     migrations.migrate()
     steps: set[int] = set()
+    stages: list[str] = []
 
-    def progress(done: int, total: int) -> None:
+    def progress(stage: str, done: int, total: int) -> None:
+        if not stages or stages[-1] != stage:
+            stages.append(stage)
+            steps.clear()
+            print(f"  {stage}", file=sys.stderr, flush=True)
         step = done * 10 // total
         if step not in steps:
             steps.add(step)
             print(f"  {done:,} / {total:,} writes", file=sys.stderr, flush=True)
 
-    result = bench.run_benchmark(args.writes, args.workers, progress=progress)
-    others = []
-    if args.sqlite:
-        for timeout in (5.0, 0.0):
-            steps.clear()
-            others.append(bench.run_sqlite_benchmark(args.writes, args.workers, timeout, progress))
+    outcome = stress.run(args.writes, args.workers, args.sqlite, progress=progress)
+    result, others = outcome.postgres, outcome.sqlite
     if args.json:
         data = result.as_dict()
         if others:

@@ -1,8 +1,10 @@
 """The concurrent-write benchmark: the earlier app's test_concurrent.py, measured properly.
 
 N upserts of one snapshot row (same track, today's date, short_term, rank varying), each its
-own transaction, from W worker threads borrowing connections from the shared pool. Rows live in
-the mtm_bench schema, which no dashboard query reads. One run at a time per database.
+own transaction, from W worker threads sharing one connection pool of W connections: a pool of
+the run's own, so that the app's viewers keep theirs. Rows live in the mtm_bench schema, which no
+dashboard query reads. Runs are single-flight per database: see db/stress.py, which every run
+goes through.
 """
 
 from __future__ import annotations
@@ -23,16 +25,16 @@ from dataclasses import asdict, dataclass, field
 
 import psycopg
 from psycopg import pq
+from psycopg_pool import ConnectionPool, PoolTimeout
 
 from db import config
-from db.errors import DatabaseError, InvalidData, first_line
-from db.pool import connection_kwargs, get_pool
+from db.errors import DatabaseUnavailable, InvalidData, first_line
+from db.pool import GETCONN_TIMEOUT_S, connection_kwargs
 
 MAX_WRITES = 20_000
-MAX_WORKERS_SQLITE = 32
+MAX_WORKERS = 16
 TRACK_ID = "track_1"
 TIME_RANGE = "short_term"
-_LOCK_KEY = 0x6D746D_62656E63  # "mtm" + "benc"
 
 # The seeds' statement, aimed at the benchmark's own table.
 UPSERT = """
@@ -68,10 +70,6 @@ def _check(result) -> None:
         raise psycopg.OperationalError(message)
 
 
-class BenchmarkBusy(DatabaseError):
-    """Another benchmark holds the lock on this database."""
-
-
 @dataclass
 class BenchmarkResult:
     engine: str
@@ -90,6 +88,9 @@ class BenchmarkResult:
     pool: dict[str, int] = field(default_factory=dict)
     rows_for_key: int | None = None
     final_rank_valid: bool | None = None
+    # When the first writer started and the last one ended (wall clock, seconds since the epoch).
+    writers_from: float = 0.0
+    writers_until: float = 0.0
 
     @property
     def summary_line(self) -> str:
@@ -103,12 +104,11 @@ class BenchmarkResult:
         return data
 
 
-def check_bounds(writes: int, workers: int, max_workers: int) -> None:
+def check_bounds(writes: int, workers: int) -> None:
     if not 1 <= writes <= MAX_WRITES:
         raise InvalidData(f"writes must be between 1 and {MAX_WRITES:,}, not {writes}")
-    if not 1 <= workers <= max_workers:
-        raise InvalidData(f"workers must be between 1 and {max_workers} (the pool's size), "
-                          f"not {workers}")
+    if not 1 <= workers <= MAX_WORKERS:
+        raise InvalidData(f"workers must be between 1 and {MAX_WORKERS}, not {workers}")
 
 
 def percentile(sorted_values: list[float], q: float) -> float:
@@ -120,8 +120,9 @@ def percentile(sorted_values: list[float], q: float) -> float:
 
 
 def summarise(engine: str, writes: int, workers: int, latencies: list[float],
-              errors: Counter, elapsed: float) -> BenchmarkResult:
+              errors: Counter, window: tuple[float, float]) -> BenchmarkResult:
     ordered = sorted(latencies)
+    elapsed = window[1] - window[0]
     successes = len(latencies)
     return BenchmarkResult(
         engine=engine, writes=writes, workers=workers, successes=successes,
@@ -130,24 +131,28 @@ def summarise(engine: str, writes: int, workers: int, latencies: list[float],
         p50_ms=round(statistics.median(ordered), 3) if ordered else 0.0,
         p95_ms=round(percentile(ordered, 95), 3), p99_ms=round(percentile(ordered, 99), 3),
         max_ms=round(ordered[-1], 3) if ordered else 0.0, errors=dict(errors),
-        latencies_ms=[round(x, 3) for x in latencies])
+        latencies_ms=[round(x, 3) for x in latencies], writers_from=window[0],
+        writers_until=window[1])
 
 
 def run_workload(write_one: Callable[[int], None], writes: int, workers: int,
-                 progress: Progress | None) -> tuple[list[float], Counter, float]:
-    """Call write_one(rank) for rank 1..writes from ``workers`` threads; time each call.
+                 progress: Progress | None, stop: threading.Event | None = None
+                 ) -> tuple[list[float], Counter, tuple[float, float]]:
+    """Call write_one(rank) for rank 1..writes from ``workers`` threads; time each call. Return
+    the latencies, the failures by message, and when the writers started and ended (wall clock).
 
     Each worker takes the next rank until none is left (no per-write future to wait on, whose
-    bookkeeping would cost more than a write). Progress is reported from the calling thread,
-    which Streamlit can draw from, about every 50 ms.
+    bookkeeping would cost more than a write) or ``stop`` is set. Returns only once every worker
+    has ended. Progress is reported from the calling thread about every 50 ms.
     """
     latencies: list[float] = []
     errors: Counter = Counter()
     lock = threading.Lock()
     ranks = itertools.count(1)  # next() on it is atomic under the GIL
+    stop = stop or threading.Event()
 
     def work() -> None:
-        while (rank := next(ranks)) <= writes:
+        while (rank := next(ranks)) <= writes and not stop.is_set():
             started = time.perf_counter()
             try:
                 write_one(rank)
@@ -159,7 +164,7 @@ def run_workload(write_one: Callable[[int], None], writes: int, workers: int,
 
     threads = [threading.Thread(target=work, name=f"mtm-bench-{i}", daemon=True)
                for i in range(workers)]
-    started = time.perf_counter()
+    started = time.time()
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -167,28 +172,35 @@ def run_workload(write_one: Callable[[int], None], writes: int, workers: int,
             thread.join(0.05)
             if progress:
                 progress(min(len(latencies) + sum(errors.values()), writes), writes)
-    return latencies, errors, time.perf_counter() - started
+    return latencies, errors, (started, time.time())
 
 
-def run_benchmark(writes: int = 500, workers: int = 10, progress: Progress | None = None
-                  ) -> BenchmarkResult:
-    """The workload against PostgreSQL through the shared pool; BenchmarkBusy if one runs."""
-    pool = get_pool()
-    check_bounds(writes, workers, pool.max_size)
+def postgres_part(writes: int, workers: int, progress: Progress | None = None,
+                  stop: threading.Event | None = None) -> BenchmarkResult:
+    """The workload against PostgreSQL, through a pool of ``workers`` connections of its own.
+    Call it through db.stress, which makes sure that no other run's writers are at work."""
+    check_bounds(writes, workers)
     target = config.resolve()
-    # The lock lives on a connection of its own, so that every pooled connection can work.
-    with psycopg.connect(target.url, autocommit=True, **connection_kwargs()) as holder:
-        if not holder.execute("SELECT pg_try_advisory_lock(%s)", (_LOCK_KEY,)).fetchone()[0]:
-            raise BenchmarkBusy("a benchmark is already running on this database")
+    prepared = config.prepared_statements(target.url)
+    kwargs = connection_kwargs(target.url) | {"autocommit": True}
+    if not prepared:
+        kwargs["prepare_threshold"] = None
+    pool = ConnectionPool(target.url, min_size=workers, max_size=workers, kwargs=kwargs,
+                          name="mtm-stress-test", open=False)
+    try:
+        pool.open(wait=True, timeout=GETCONN_TIMEOUT_S)
+    except PoolTimeout:
+        pool.close()
+        raise DatabaseUnavailable(f"the stress test could not open {workers} connections "
+                                  f"within {GETCONN_TIMEOUT_S} s") from None
+    with pool:
         today = dt.date.today()
         with pool.connection() as conn:
             conn.execute("DELETE FROM mtm_bench.snapshots WHERE track_id = %s", (TRACK_ID,))
-
         day = today.isoformat().encode()
-        prepared = config.prepared_statements(target.url)
 
         def write_one(rank: int) -> None:
-            # Pooled connections are in autocommit mode: one statement, one transaction.
+            # Autocommit connections: one statement, one transaction.
             with pool.connection() as conn:
                 if prepared:
                     execute_prepared(conn, (TRACK_ID.encode(), day, TIME_RANGE.encode(),
@@ -196,21 +208,18 @@ def run_benchmark(writes: int = 500, workers: int = 10, progress: Progress | Non
                 else:  # behind a transaction pooler
                     conn.execute(UPSERT, (TRACK_ID, today, TIME_RANGE, rank))
 
-        before = pool.get_stats()
-        latencies, errors, elapsed = run_workload(write_one, writes, workers, progress)
-        after = pool.get_stats()
-        result = summarise("PostgreSQL", writes, workers, latencies, errors, elapsed)
-        result.pool = {key: after.get(key, 0) - before.get(key, 0)
-                       for key in ("requests_num", "requests_queued", "requests_wait_ms",
-                                   "requests_errors", "connections_num")}
-        result.pool["pool_size"] = after.get("pool_size", 0)
+        latencies, errors, window = run_workload(write_one, writes, workers, progress, stop)
+        stats = pool.get_stats()
+        result = summarise("PostgreSQL", writes, workers, latencies, errors, window)
+        result.pool = {key: stats.get(key, 0) for key in (
+            "requests_num", "requests_queued", "requests_wait_ms", "requests_errors",
+            "connections_num", "pool_size")}
         with pool.connection() as conn:
             ranks = [r[0] for r in conn.execute(
                 "SELECT rank FROM mtm_bench.snapshots WHERE track_id = %s AND snapshot_date = %s"
                 " AND time_range = %s", (TRACK_ID, today, TIME_RANGE))]
-        result.rows_for_key = len(ranks)
-        result.final_rank_valid = len(ranks) == 1 and 1 <= ranks[0] <= writes
-        holder.execute("SELECT pg_advisory_unlock(%s)", (_LOCK_KEY,))
+    result.rows_for_key = len(ranks)
+    result.final_rank_valid = len(ranks) == 1 and 1 <= ranks[0] <= writes
     return result
 
 
@@ -231,12 +240,13 @@ ON CONFLICT (track_id, snapshot_date, time_range) DO UPDATE SET rank = excluded.
 """
 
 
-def run_sqlite_benchmark(writes: int = 500, workers: int = 10, busy_timeout_s: float = 5.0,
-                         progress: Progress | None = None) -> BenchmarkResult:
+def sqlite_part(writes: int = 500, workers: int = 10, busy_timeout_s: float = 5.0,
+                progress: Progress | None = None, stop: threading.Event | None = None
+                ) -> BenchmarkResult:
     """The same workload against a throwaway SQLite file in WAL mode, one connection per
     worker thread (as a SQLite app would have). ``busy_timeout_s`` is how long a writer waits
     for the file's write lock: Python's default is 5 s; 0 fails at once."""
-    check_bounds(writes, workers, MAX_WORKERS_SQLITE)
+    check_bounds(writes, workers)
     folder = tempfile.mkdtemp(prefix="mtm-sqlite-bench-")
     path = f"{folder}/bench.sqlite3"
     try:
@@ -260,11 +270,11 @@ def run_sqlite_benchmark(writes: int = 500, workers: int = 10, busy_timeout_s: f
                 conn.rollback()
                 raise
 
-        latencies, errors, elapsed = run_workload(write_one, writes, workers, progress)
+        latencies, errors, window = run_workload(write_one, writes, workers, progress, stop)
         for conn in opened:
             conn.close()
         label = f"SQLite (WAL, busy timeout {busy_timeout_s:g} s)"
-        result = summarise(label, writes, workers, latencies, errors, elapsed)
+        result = summarise(label, writes, workers, latencies, errors, window)
         with sqlite3.connect(path) as check:
             ranks = [r[0] for r in check.execute("SELECT rank FROM snapshots")]
         result.rows_for_key = len(ranks)

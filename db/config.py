@@ -20,7 +20,8 @@ from __future__ import annotations
 import os
 import threading
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -86,6 +87,22 @@ def reset() -> None:
         _resolved = None
 
 
+@contextmanager
+def overridden(url: str, source: str) -> Iterator[DatabaseTarget]:
+    """Use ``url`` in this process for the duration, whatever secrets or the environment say
+    (scripts and tests on a scratch database): a root DATABASE_URL in secrets beats the
+    environment, so redirecting through DATABASE_URL alone could write into the user's
+    database. Close the pool before and after (db.pool.close_pool)."""
+    global _resolved
+    with _lock:
+        previous, _resolved = _resolved, DatabaseTarget(url=_checked(url, source), source=source)
+    try:
+        yield _resolved
+    finally:
+        with _lock:
+            _resolved = previous
+
+
 def configured_url(secrets: Mapping | None = None) -> tuple[str, str] | None:
     """(url, source) from secrets or the environment, or None when neither names a database."""
     if secrets is None:
@@ -113,21 +130,48 @@ def _resolve(secrets: Mapping | None) -> DatabaseTarget:
         secrets = read_secrets_files()
         export_root_secrets(secrets)
     found = configured_url(secrets)
+    expected = os.environ.get(EXPECT_DATABASE, "").strip()
     if found is not None:
         url, source = found
+        _check_expected(expected, url, source)
         return DatabaseTarget(url=url, source=source)
+    if expected:
+        _check_expected(expected, "", "nothing (the embedded server)")
     from db import embedded  # imported lazily: starting it is the slow path
 
     directory = data_dir()
     return DatabaseTarget(url=embedded.start(directory), source="embedded", data_dir=directory)
 
 
+# A process started on a scratch database (benchmark scripts, tests) carries the database's
+# name here: if its configuration resolves to any other database, wherever that was configured,
+# it refuses to start instead of writing there.
+EXPECT_DATABASE = "MTM_EXPECT_DATABASE"
+
+
+def _check_expected(expected: str, url: str, source: str) -> None:
+    if not expected:
+        return
+    named = (redact.parse(url) or {}).get("dbname", "") if url else ""
+    if named != expected:
+        raise ConfigurationError(
+            f"this process was started for the scratch database {expected!r} "
+            f"({EXPECT_DATABASE}), but {source} names another database: refusing to use it")
+
+
 def _checked(url: str, where: str) -> str:
     try:
-        psycopg.conninfo.conninfo_to_dict(url)
+        params = psycopg.conninfo.conninfo_to_dict(url)
     except psycopg.ProgrammingError:
         # The message could echo the string, password and all: name the setting instead.
         raise ConfigurationError(f"{where} is not a valid PostgreSQL connection string") from None
+    # A raw @ or / in a URL's password makes libpq read the rest of it as the host, port or
+    # database, which would then be shown in messages: refuse it, and say what to do.
+    garbled = any("@" in str(params.get(k, "")) for k in ("host", "port", "dbname", "user"))
+    if garbled or not all(p.isdigit() for p in str(params.get("port", "0")).split(",") if p):
+        raise ConfigurationError(
+            f"{where} is not a valid PostgreSQL URL: percent-encode special characters in its "
+            "user name and password (@ as %40, / as %2F, % as %25, space as %20)")
     return url
 
 
@@ -212,6 +256,24 @@ def read_limits() -> dict[str, int]:
             raise ConfigurationError(f"MTM_{name.upper()}_MS must be between 0 and 3600000 "
                                      f"milliseconds, not {value}")
     return limits
+
+
+def stress_test_enabled() -> bool:
+    """Whether the app offers the stress test (MTM_STRESS_TEST = on | off, default on)."""
+    choice = os.environ.get("MTM_STRESS_TEST", "on").strip().lower() or "on"
+    if choice not in ("on", "off"):
+        raise ConfigurationError(f"MTM_STRESS_TEST must be on or off, not {choice!r}")
+    return choice == "on"
+
+
+def stress_test_cooldown() -> int:
+    """Seconds between the end of one stress test and the start of the next that the app
+    allows, across every process sharing the database (MTM_STRESS_TEST_COOLDOWN_S, default 30)."""
+    seconds = _int_setting("MTM_STRESS_TEST_COOLDOWN_S", 30)
+    if not 0 <= seconds <= 86_400:
+        raise ConfigurationError(
+            f"MTM_STRESS_TEST_COOLDOWN_S must be between 0 and 86400, not {seconds}")
+    return seconds
 
 
 def migration_lock_wait() -> int:

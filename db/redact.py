@@ -22,7 +22,7 @@ import os
 import re
 import threading
 from collections.abc import Mapping
-from urllib.parse import quote, quote_plus
+from urllib.parse import quote, quote_plus, unquote
 
 import psycopg.conninfo
 
@@ -140,9 +140,15 @@ def remember_secrets(secrets: Mapping) -> None:
 
 
 def _remember_passwords(conninfo: str) -> None:
+    """The passwords libpq reads in ``conninfo``, and for a URL also the password its writer
+    meant: a raw @ or / in it makes libpq read part of it as the host or port."""
     params = parse(conninfo)
     if params:
         remember(*(params[k] for k in SECRET_KEYWORDS if params.get(k)))
+    scheme, sep, rest = conninfo.partition("://")
+    if sep and "@" in rest:
+        userinfo = rest.rsplit("@", 1)[0]
+        remember(userinfo.partition(":")[2], unquote(userinfo.partition(":")[2]))
 
 
 def forget_all() -> None:
@@ -164,6 +170,10 @@ def known_secrets() -> set[str]:
             params = parse(value)
             if params:
                 found.update(params[k] for k in SECRET_KEYWORDS if params.get(k))
+            scheme, sep, rest = value.partition("://")
+            if sep and "@" in rest:
+                meant = rest.rsplit("@", 1)[0].partition(":")[2]
+                found.update({meant, unquote(meant)})
     return {value for value in found if len(value) >= MIN_SCRUBBED_LENGTH}
 
 

@@ -2,7 +2,7 @@
 
     python scripts/bench_pgbench.py [--writes 5000] [--workers 10] [--rounds 3]
 
-Runs `python -m db bench`'s workload (W threads sharing the app's pool, one upsert of one
+Runs `python -m db bench`'s workload (W threads sharing a pool of W connections, one upsert of one
 row per transaction) and `pgbench -c W -j 2 -M prepared` running the same upsert, alternately,
 and prints the ratio of their rates. The pgbench half is skipped where pgbench is not
 installed. Target: ours >= 0.9 x pgbench.
@@ -24,7 +24,7 @@ import scratch  # noqa: F401  (first: it puts the project root on sys.path)
 
 import psycopg.conninfo
 
-from db import bench, config, migrations
+from db import config, migrations, stress
 
 PGBENCH_SCRIPT = """\\set rank random(1, {writes})
 INSERT INTO mtm_bench.snapshots (track_id, snapshot_date, time_range, rank)
@@ -66,11 +66,11 @@ def main() -> None:
     migrations.migrate()
     print(f"database: {target.description}; {args.writes:,} upserts of one row, "
           f"{args.workers} workers, {args.rounds} rounds (after one warm-up each)")
-    bench.run_benchmark(min(args.writes, 500), args.workers)  # warm: pool grown, statements prepared
+    stress.run(min(args.writes, 500), args.workers)  # warm: pool grown, statements prepared
     pgbench(target.url, min(args.writes, 500), args.workers)
     ours, theirs = [], []
     for _ in range(args.rounds):
-        ours.append(bench.run_benchmark(args.writes, args.workers).writes_per_s)
+        ours.append(stress.run(args.writes, args.workers).postgres.writes_per_s)
         rate = pgbench(target.url, args.writes, args.workers)
         if rate is not None:
             theirs.append(rate)

@@ -36,7 +36,7 @@ def main() -> None:
     parser.add_argument("--data-dir", help="embedded data directory (default: a new temporary one)")
     args = parser.parse_args()
     data_dir = args.data_dir or tempfile.mkdtemp(prefix="mtm-startup-")
-    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "HOME")}
     env["MTM_DATA_DIR"] = data_dir
     print(f"data directory: {data_dir}")
     first, first_metrics = one_start(env)

@@ -21,27 +21,38 @@ from db import pool as db_pool  # noqa: E402
 
 @contextmanager
 def scratch_database() -> Iterator[str]:
-    """Create a migrated scratch database beside the resolved one, point DATABASE_URL at it for
-    the duration, then drop it."""
+    """Create a migrated scratch database beside the resolved one and use it for the duration,
+    then drop it.
+
+    Never the user's database, wherever that is configured: this process uses the scratch one
+    through config.overridden (which beats secrets and the environment) and checks that its pool
+    really is connected to it; child processes get DATABASE_URL and MTM_EXPECT_DATABASE, with
+    which the app refuses to start on any other database (tests/browser.py's running_app also
+    gives them a HOME and a working directory without secrets files)."""
     target = config.resolve()
     name = f"mtm_bench_{uuid.uuid4().hex[:10]}"
     params = psycopg.conninfo.conninfo_to_dict(target.url)
     with psycopg.connect(target.url, autocommit=True) as admin:
         admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     url = psycopg.conninfo.make_conninfo(**{**params, "dbname": name})
-    previous = os.environ.get("DATABASE_URL")
+    saved = {key: os.environ.get(key) for key in ("DATABASE_URL", config.EXPECT_DATABASE)}
     db_pool.close_pool()
-    config.reset()
-    os.environ["DATABASE_URL"] = url
     try:
-        migrations.migrate()
-        yield url
+        with config.overridden(url, "a scratch database"):
+            os.environ.update({"DATABASE_URL": url, config.EXPECT_DATABASE: name})
+            with db_pool.connection() as conn:
+                connected_to = conn.execute("SELECT current_database()").fetchone()[0]
+            if connected_to != name:
+                raise RuntimeError(f"scratch database {name} expected, connected to another")
+            migrations.migrate()
+            yield url
+            db_pool.close_pool()
     finally:
         db_pool.close_pool()
-        config.reset()
-        if previous is None:
-            os.environ.pop("DATABASE_URL", None)
-        else:
-            os.environ["DATABASE_URL"] = previous
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
         with psycopg.connect(target.url, autocommit=True) as admin:
             admin.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))

@@ -20,6 +20,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import psycopg.conninfo
+
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = os.environ.get("MTM_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -67,8 +69,18 @@ def running_app(env: dict[str, str], timeout: float = 60, started: list | None =
                 cwd: Path | None = None) -> Iterator[str]:
     """Start `streamlit run streamlit_app.py` in ``cwd`` (default: the shared checkout()) with
     ``env``; yield its URL once healthy; stop it with SIGTERM (as a terminal's Ctrl+C would) so
-    that it shuts down cleanly. The process is appended to ``started`` when one is given."""
+    that it shuts down cleanly. The process is appended to ``started`` when one is given.
+
+    Unless ``env`` names a HOME, the app gets an empty one: no ~/.streamlit/secrets.toml can
+    point it elsewhere. With a DATABASE_URL, it must use that database (MTM_EXPECT_DATABASE):
+    it refuses to start rather than use another one that secrets name."""
     cwd = cwd or checkout()
+    env = dict(env)
+    if "HOME" not in env:
+        env["HOME"] = tempfile.mkdtemp(prefix="mtm-home-")
+    if env.get("DATABASE_URL") and "MTM_EXPECT_DATABASE" not in env:
+        env["MTM_EXPECT_DATABASE"] = str(
+            psycopg.conninfo.conninfo_to_dict(env["DATABASE_URL"]).get("dbname", ""))
     port = free_port()
     log = open(ARTIFACTS.parent / ".streamlit-test.log", "ab")  # noqa: SIM115 (closed below)
     process = subprocess.Popen(

@@ -54,11 +54,14 @@ class PageView:
 
 async def view_page(base_url: str, query_string: str = "", click: str | None = None,
                     numbers: dict[str, int] | None = None,
-                    timeout: float = VIEW_TIMEOUT_S) -> PageView:
+                    timeout: float = VIEW_TIMEOUT_S,
+                    until: Callable[[PageView], bool] | None = None) -> PageView:
     """Open the app as a browser would (one new session) and wait for its page to finish.
 
     With ``click``, the view then presses the button of that label, with the number inputs
-    named in ``numbers`` set, and waits for that run too (the returned view describes it)."""
+    named in ``numbers`` set, and waits for that run too (the returned view describes it).
+    With ``until``, it then reruns the page every half second, as a fragment that polls
+    would, until ``until(view)`` holds (work the click started in the background)."""
     import websockets
     from streamlit.proto.Alert_pb2 import Alert
     from streamlit.proto.BackMsg_pb2 import BackMsg
@@ -110,7 +113,11 @@ async def view_page(base_url: str, query_string: str = "", click: str | None = N
             missing = {click, *(numbers or {})} - view.widgets.keys()
             if missing:
                 raise LookupError(f"no widget {sorted(missing)} on the page ({sorted(view.widgets)})")
-            return await run(ws, view.widgets)
+            view = await run(ws, view.widgets)
+            while until is not None and view.ok and not until(view):
+                await asyncio.sleep(0.5)
+                view = await run(ws)
+            return view
 
 
 def random_query(rng: random.Random, first: dt.date, last: dt.date) -> str:
@@ -252,8 +259,9 @@ def refresh_during_writes(base_url: str, database_url: str, first: dt.date, last
     stress: dict[str, PageView] = {}
 
     def click() -> None:
-        stress["view"] = asyncio.run(view_page(base_url, "", click="Run stress test",
-                                               numbers={"Writes": stress_writes}))
+        stress["view"] = asyncio.run(view_page(
+            base_url, "", click="Run stress test", numbers={"Writes": stress_writes},
+            until=lambda view: any("writes completed" in body for _, body in view.alerts)))
 
     clicking = threading.Thread(target=click, name="stress-test")
     if stress_writes:

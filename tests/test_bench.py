@@ -8,7 +8,7 @@ import pytest
 import streamlit as st
 from test_cli import one_line_error, run_cli
 
-from db import bench, demo
+from db import bench, demo, stress
 from db.errors import InvalidData
 from queries import dashboard
 
@@ -17,6 +17,14 @@ from conftest import app_test
 END = demo.dt.date(2026, 6, 30)
 HISTORY = ("SELECT (SELECT count(*) FROM tracks), (SELECT count(*) FROM snapshots), "
            "(SELECT coalesce(sum(rank), 0) FROM snapshots), (SELECT max(updated_at) FROM tracks)")
+
+
+@pytest.fixture(autouse=True)
+def no_run_outlives_its_test():
+    yield
+    current = stress.background_run()
+    if current is not None:
+        current.thread.join(120)
 
 
 @pytest.fixture
@@ -30,7 +38,7 @@ def test_500_writes_from_10_workers_succeed_and_leave_the_history_alone(history)
     conn, before = history
     st.cache_data.clear()
     shown_before = dashboard.summary(None, None, None)
-    result = bench.run_benchmark(500, 10)
+    result = stress.run(500, 10).postgres
     assert (result.successes, result.failures, result.errors) == (500, 0, {})
     assert result.rows_for_key == 1 and result.final_rank_valid
     assert result.summary_line.startswith("500 writes completed in ")
@@ -43,34 +51,59 @@ def test_500_writes_from_10_workers_succeed_and_leave_the_history_alone(history)
 
 
 def test_runs_again_with_one_row_for_the_key(history):
-    bench.run_benchmark(50, 3)
-    assert bench.run_benchmark(80, 5).rows_for_key == 1
+    stress.run(50, 3)
+    assert stress.run(80, 5).postgres.rows_for_key == 1
 
 
-def test_one_run_at_a_time(history, use_database):
+def test_one_run_at_a_time_and_a_cooldown_between_runs(history):
+    held = stress.Lease.acquire()
+    with pytest.raises(stress.StressTestBusy, match="a stress test is already running"):
+        stress.run(10, 2)
+    held.release()
+    assert stress.run(10, 2).postgres.successes == 10
+    with pytest.raises(stress.StressTestBusy, match="the next may start in"):
+        stress.run(10, 2, cooldown_s=600)
+    assert stress.run(10, 2, cooldown_s=0).postgres.successes == 10
+
+
+def test_a_lease_whose_process_died_runs_out(history, use_database):
+    held = stress.Lease.acquire()
+    held._released.set()  # as if its process had died: no more heartbeats, never released
     with psycopg.connect(use_database, autocommit=True) as other:
-        other.execute("SELECT pg_advisory_lock(%s)", (bench._LOCK_KEY,))
-        with pytest.raises(bench.BenchmarkBusy, match="a benchmark is already running"):
-            bench.run_benchmark(10, 2)
-    assert bench.run_benchmark(10, 2).successes == 10  # released with the other session
+        other.execute("UPDATE mtm_bench.run_lease SET expires_at = now() - interval '1 second'")
+    assert stress.run(10, 2).postgres.successes == 10
+
+
+def test_a_run_that_loses_its_lease_stops_writing(history, use_database, monkeypatch):
+    monkeypatch.setattr(stress, "HEARTBEAT_S", 0.05)
+    with psycopg.connect(use_database, autocommit=True) as other:
+        def steal(stage, done, total):
+            if done:  # another run took the lease over (it had run out, say)
+                other.execute("UPDATE mtm_bench.run_lease SET holder = 'someone else'")
+        with pytest.raises(stress.DatabaseError, match="lost its lease"):
+            stress.run(20_000, 2, progress=steal)
+        written = other.execute("SELECT rank FROM mtm_bench.snapshots").fetchone()[0]
+    assert written < 20_000
 
 
 @pytest.mark.parametrize(("writes", "workers", "message"), [
     (0, 5, "writes must be between 1 and 20,000"),
     (20_001, 5, "writes must be between"),
     (10, 0, "workers must be between 1 and"),
-    (10, 11, "workers must be between 1 and 10 \\(the pool's size\\)"),
+    (10, 17, "workers must be between 1 and 16"),
 ])
 def test_bounds_keep_a_public_deployment_safe(use_database, writes, workers, message):
     with pytest.raises(InvalidData, match=message):
-        bench.run_benchmark(writes, workers)
+        stress.run(writes, workers)
+    with pytest.raises(InvalidData, match=message):
+        stress.start_in_background(writes, workers, False, 0)
 
 
 def test_sqlite_side_by_side():
-    waiting = bench.run_sqlite_benchmark(300, 8, busy_timeout_s=5.0)
+    waiting = bench.sqlite_part(300, 8, busy_timeout_s=5.0)
     assert (waiting.successes, waiting.failures) == (300, 0)
     assert waiting.rows_for_key == 1 and waiting.final_rank_valid
-    impatient = bench.run_sqlite_benchmark(300, 8, busy_timeout_s=0.0)
+    impatient = bench.sqlite_part(300, 8, busy_timeout_s=0.0)
     assert impatient.successes + impatient.failures == 300
     assert set(impatient.errors) <= {"database is locked"}
     assert impatient.rows_for_key == 1
@@ -106,10 +139,18 @@ def test_cli_plain_output_ends_with_the_seeds_sentence(history):
 
 def test_cli_rejects_too_many_workers(use_database):
     line = one_line_error(run_cli("bench", "--workers", "64", database_url=use_database))
-    assert "workers must be between 1 and 10" in line
+    assert "workers must be between 1 and 16" in line
 
 
-def test_sidebar_button_runs_it_and_the_dashboard_stays_the_same(history):
+def wait_for_the_background_run() -> stress.BackgroundRun:
+    current = stress.background_run()
+    current.thread.join(120)
+    assert not current.running
+    return current
+
+
+def test_sidebar_button_runs_it_and_the_dashboard_stays_the_same(history, monkeypatch):
+    monkeypatch.setenv("MTM_STRESS_TEST_COOLDOWN_S", "0")
     at = app_test()
     at.run()
     before = {m.label: m.value for m in at.metric}
@@ -117,10 +158,81 @@ def test_sidebar_button_runs_it_and_the_dashboard_stays_the_same(history):
     at.checkbox(key="stress_sqlite").set_value(False)
     at.button(key="stress_run").click().run()
     assert not at.exception
+    assert wait_for_the_background_run().error is None
+    at.run()  # what the progress fragment asks for when the run is over
     assert any(s.value.startswith("500 writes completed in ") for s in at.success)
     shown = {m.label: m.value for m in at.metric}
     assert shown["Failures"] == "0"
     assert {k: v for k, v in shown.items() if k in before} == before
+
+
+def overlapping(windows: list[tuple[float, float]]) -> list:
+    ordered = sorted(windows)
+    return [(a, b) for a, b in zip(ordered, ordered[1:], strict=False) if b[0] < a[1]]
+
+
+def test_a_rerun_during_a_run_never_lets_a_second_run_write(history, monkeypatch):
+    """Streamlit stops a script run by raising in it: a click or any widget during a run used to
+    free the lock while the writers went on, and a second click started a second run."""
+    monkeypatch.setenv("MTM_STRESS_TEST_COOLDOWN_S", "0")
+    at = app_test()
+    at.run()
+    at.number_input(key="stress_writes").set_value(6000)
+    at.button(key="stress_run").click().run()
+    first = stress.background_run()
+    assert first.running, "the run ended before the test could rerun during it"
+    at.selectbox(key="time_range").set_value("long_term").run()  # a rerun mid-run
+    assert not at.exception and first.running
+    assert at.button(key="stress_run").disabled
+    other = app_test().run()  # another visitor sees it running too
+    assert other.button(key="stress_run").disabled
+    assert any("started in another session" in i.value for i in other.info)
+    with pytest.raises(stress.StressTestBusy, match="already running in this app"):
+        stress.start_in_background(10, 2, False, 0)  # a stale page's click, called directly
+    with pytest.raises(stress.StressTestBusy, match="already running on this database"):
+        stress.run(10, 2)  # another process or replica
+    assert stress.background_run() is first
+    wait_for_the_background_run()
+    at.run()
+    assert any(s.value.startswith("6000 writes completed in ") for s in at.success)
+    parts = first.result.parts
+    assert len(parts) == 3 and not overlapping([(p.writers_from, p.writers_until) for p in parts])
+
+
+def test_runs_started_at_once_never_write_at_the_same_time(history, use_database):
+    """Four threads and a second process keep starting runs (PostgreSQL and SQLite parts): the
+    writers of any two runs never overlap in time."""
+    import threading
+
+    barrier = threading.Barrier(4)
+    finished: list[stress.StressTestResult] = []
+    refused: list[str] = []
+
+    def keep_starting() -> None:
+        barrier.wait()
+        for _ in range(6):
+            try:
+                finished.append(stress.run(300, 4, sqlite=True))
+            except stress.StressTestBusy as exc:
+                refused.append(str(exc))
+
+    threads = [threading.Thread(target=keep_starting) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    cli = [run_cli("bench", "--writes", "300", "--workers", "4", "--sqlite", "--json",
+                   database_url=use_database) for _ in range(3)]
+    for thread in threads:
+        thread.join()
+    windows = [(p.writers_from, p.writers_until) for r in finished for p in r.parts]
+    for result in cli:
+        if result.returncode == 0:
+            data = json.loads(result.stdout)
+            windows += [(d["writers_from"], d["writers_until"]) for d in [data, *data["sqlite"]]]
+        else:
+            assert "a stress test is already running" in result.stderr, result.stderr
+    assert finished and refused, (len(finished), len(refused))
+    assert not overlapping(windows)
+    assert all(p.failures == 0 for r in finished for p in r.parts[:2])
 
 
 def test_dashboard_queries_keep_answering_while_it_runs(history):
@@ -128,7 +240,7 @@ def test_dashboard_queries_keep_answering_while_it_runs(history):
     import time
 
     results = {}
-    runner = threading.Thread(target=lambda: results.update(run=bench.run_benchmark(4000, 8)))
+    runner = threading.Thread(target=lambda: results.update(run=stress.run(4000, 8).postgres))
     runner.start()
     answered_during_run = 0
     while runner.is_alive():

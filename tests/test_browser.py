@@ -57,7 +57,9 @@ def test_deployed_the_way_community_cloud_runs_it(use_database, tmp_path):
     url = as_url(psycopg.conninfo.make_conninfo(use_database, password="s3cret-Pw"))
     (clone / ".streamlit" / "secrets.toml").write_text(
         f'DATABASE_URL = "{url}"\nMTM_PREPARED_STATEMENTS = "off"\n')
-    env = app_env(HOME=os.environ["HOME"], DATABASE_URL="postgresql://nobody@127.0.0.1:1/none")
+    dbname = psycopg.conninfo.conninfo_to_dict(use_database)["dbname"]
+    env = app_env(HOME=os.environ["HOME"], DATABASE_URL="postgresql://nobody@127.0.0.1:1/none",
+                  MTM_EXPECT_DATABASE=dbname)
     with browser.running_app(env, cwd=clone) as app_url, browser.chromium() as chrome:
         page = chrome.new_page(viewport={"width": 1400, "height": 1000})
         page.goto(app_url)
@@ -68,7 +70,9 @@ def test_deployed_the_way_community_cloud_runs_it(use_database, tmp_path):
             "getComputedStyle(document.querySelector('[data-testid=stApp]')).backgroundColor")
         html = page.content()
     assert values["Tracks"] == "120" and values["Snapshot days"] == "10"
-    assert ":***@" in text and "s3cret-Pw" not in html
+    # Visitors see the kind of database and its host: no password, user or database name.
+    assert re.search(r"Database: (PostgreSQL at \S+|a PostgreSQL server on this machine)", text)
+    assert "s3cret-Pw" not in html and dbname not in html and "postgres@" not in html
     # The dark theme of .streamlit/config.toml (without it: Streamlit's light default here).
     assert sum(map(int, re.findall(r"\d+", background))) < 3 * 64, background
 

@@ -7,57 +7,84 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
-from db import bench
-from db.pool import get_pool
+from db import bench, config, stress
+from db.stress import StressTestBusy
 from ui.charts import SPOTIFY_GREEN
+from ui.text import plain
 
+RUN_KEY = "stress_test_run"  # the id of the run this session started
 RESULT_KEY = "stress_test_result"
+POLL_S = 0.5
 
 
 def panel() -> None:
-    with st.expander("Stress test", icon="🏋️", expanded=RESULT_KEY in st.session_state):
-        st.caption("Overlapping writers upsert one snapshot row through the shared connection "
-                   "pool, as the earlier app's test_concurrent.py did. Your history is not "
-                   "touched.")
-        max_workers = get_pool().max_size
+    """The stress test's expander; nothing at all when the app does not offer it."""
+    if not config.stress_test_enabled():
+        return
+    opened = RUN_KEY in st.session_state or RESULT_KEY in st.session_state
+    with st.expander("Stress test", icon="🏋️", expanded=opened):
+        st.caption("Overlapping writers upsert one snapshot row through a connection pool of "
+                   "their own, as the earlier app's test_concurrent.py did. Your history is not "
+                   "touched, and viewers keep their connections.")
         writes = st.number_input("Writes", min_value=1, max_value=bench.MAX_WRITES, value=500,
                                  step=100, key="stress_writes")
-        workers = st.number_input("Workers", min_value=1, max_value=max_workers,
-                                  value=min(10, max_workers), key="stress_workers",
-                                  help=f"Threads sharing the pool (at most its size, {max_workers}).")
+        workers = st.number_input("Workers", min_value=1, max_value=bench.MAX_WORKERS,
+                                  value=10, key="stress_workers",
+                                  help="Threads sharing the stress test's pool, one connection "
+                                       f"each (at most {bench.MAX_WORKERS}).")
         compare = st.checkbox("Also run it on SQLite", value=True, key="stress_sqlite")
-        if st.button("Run stress test", type="primary", width="stretch", key="stress_run"):
-            _run(int(writes), int(workers), compare)
+        current = stress.background_run()
+        running = current is not None and current.running
+        if st.button("Run stress test", type="primary", width="stretch", key="stress_run",
+                     disabled=running):
+            try:
+                current = stress.start_in_background(int(writes), int(workers), compare,
+                                                     config.stress_test_cooldown())
+            except StressTestBusy as exc:
+                st.warning(plain(str(exc)), icon="⏳")
+            else:
+                st.session_state[RUN_KEY] = current.id
+                st.session_state.pop(RESULT_KEY, None)
+                running = True
+        if running:
+            _watch()
+        else:
+            _collect(current)
         if RESULT_KEY in st.session_state:
-            _show(*st.session_state[RESULT_KEY])
+            _show(st.session_state[RESULT_KEY])
 
 
-def _run(writes: int, workers: int, compare: bool) -> None:
-    bar = st.progress(0.0, text="PostgreSQL…")
-
-    def progress(label):
-        return lambda done, total: bar.progress(done / total, text=f"{label}: {done:,} / {total:,}")
-
-    try:
-        result = bench.run_benchmark(writes, workers, progress=progress("PostgreSQL"))
-        others = []
-        if compare:
-            for timeout in (5.0, 0.0):
-                others.append(bench.run_sqlite_benchmark(
-                    writes, workers, timeout, progress(f"SQLite, {timeout:g} s busy timeout")))
-    except bench.BenchmarkBusy:
-        st.warning("A benchmark is already running on this database; try again in a moment.")
+@st.fragment(run_every=POLL_S)
+def _watch() -> None:
+    """While a run lasts: its progress, redrawn every POLL_S without rerunning the page; then one
+    whole rerun to draw the result. The run goes on whatever this session does meanwhile."""
+    current = stress.background_run()
+    if current is None or not current.running:
+        st.rerun()
+    if current.id != st.session_state.get(RUN_KEY):
+        st.info("A stress test started in another session is running; try again when it is "
+                "done.", icon="⏳")
         return
-    finally:
-        bar.empty()
-    st.session_state[RESULT_KEY] = (result, others)
+    share = current.done / current.total if current.total else 0.0
+    st.progress(share, text=f"{current.stage}: {current.done:,} / {current.total:,}")
 
 
-def _show(result: bench.BenchmarkResult, others: list[bench.BenchmarkResult]) -> None:
+def _collect(current: stress.BackgroundRun | None) -> None:
+    """Keep this session's finished run (another session may start the next)."""
+    if current is not None and current.id == st.session_state.get(RUN_KEY):
+        st.session_state[RESULT_KEY] = current
+        del st.session_state[RUN_KEY]
+
+
+def _show(finished: stress.BackgroundRun) -> None:
+    if finished.error or finished.result is None:
+        st.error(plain(finished.error or "the stress test ended without a result"), icon="⚠️")
+        return
+    result, others = finished.result.postgres, finished.result.sqlite
     if result.failures:
         st.error(f"{result.summary_line}, {result.failures:,} failed", icon="⚠️")
         for message, count in result.errors.items():
-            st.text(f"{count:,} × {message}")
+            st.text(f"{count:,} × {message}")  # the server's words: plain text
     else:
         st.success(result.summary_line, icon="✅")
     if result.final_rank_valid is False:  # the writes' end state: exactly one row for the key

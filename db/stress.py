@@ -1,0 +1,221 @@
+"""The stress test, one run at a time per database, whoever starts it and whatever happens meanwhile.
+
+A run is the PostgreSQL workload and, when asked, the same workload on SQLite twice (db/bench.py).
+Single flight:
+
+- Across processes and machines: a lease on the one row of mtm_bench.run_lease, taken before any
+  writer starts, renewed by a heartbeat every HEARTBEAT_S and given back only after the last
+  writer of the last part has ended. Plain rows and transactions, so it holds behind transaction
+  poolers, where a session advisory lock does not. A run whose process died frees the lease when
+  it runs out (LEASE_S); a run that loses its lease (its heartbeat could not renew it in time)
+  stops its writers.
+- Within the app: a run lives in a thread of its own (start_in_background), not in a viewer's
+  script run. Streamlit stops a script run by raising inside it at its next Streamlit call (a
+  rerun, another click): a run drawn from the script used to leave its `with` block that way
+  and free the lock while its writer threads went on.
+- Spacing: the lease row remembers when the last run finished; a run may be refused until
+  ``cooldown_s`` have passed since (the app passes MTM_STRESS_TEST_COOLDOWN_S; the CLI none).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import psycopg
+
+from db import bench, config
+from db.errors import DatabaseError, first_line
+from db.pool import connection_kwargs
+
+LEASE_S = 60
+HEARTBEAT_S = 5
+StageProgress = Callable[[str, int, int], None]
+
+_ACQUIRE = """
+UPDATE mtm_bench.run_lease
+SET holder = %(holder)s, started_at = now(),
+    expires_at = now() + make_interval(secs => %(lease)s)
+WHERE (holder IS NULL OR expires_at < now())
+  AND (finished_at IS NULL OR finished_at <= now() - make_interval(secs => %(cooldown)s))
+RETURNING holder
+"""
+_WHY_NOT = """
+SELECT holder IS NOT NULL AND expires_at >= now() AS running,
+       extract(epoch FROM now() - started_at)::int AS running_for,
+       ceil(%(cooldown)s - extract(epoch FROM now() - finished_at))::int AS wait
+FROM mtm_bench.run_lease
+"""
+_RENEW = """
+UPDATE mtm_bench.run_lease SET expires_at = now() + make_interval(secs => %(lease)s)
+WHERE holder = %(holder)s
+"""
+_RELEASE = """
+UPDATE mtm_bench.run_lease SET holder = NULL, expires_at = NULL, finished_at = now()
+WHERE holder = %(holder)s
+"""
+
+
+class StressTestBusy(DatabaseError):
+    """Another run holds the lease, or the last one ended too recently."""
+
+
+class Lease:
+    """This process's right to run the stress test on the database, until released."""
+
+    def __init__(self, conn: psycopg.Connection, holder: str) -> None:
+        self._conn = conn
+        self.holder = holder
+        self.lost = threading.Event()  # set when a renewal found the lease gone: stop writing
+        self._released = threading.Event()
+        self._heartbeat = threading.Thread(target=self._renew, name="mtm-stress-lease",
+                                           daemon=True)
+        self._heartbeat.start()
+
+    @classmethod
+    def acquire(cls, cooldown_s: float = 0.0) -> Lease:
+        target = config.resolve()
+        holder = f"{uuid.uuid4()}"
+        conn = psycopg.connect(target.url, autocommit=True, **connection_kwargs(target.url))
+        try:
+            params = {"holder": holder, "lease": LEASE_S, "cooldown": cooldown_s}
+            if conn.execute(_ACQUIRE, params).fetchone() is None:
+                raise StressTestBusy(_why_not(conn, cooldown_s))
+        except BaseException:
+            conn.close()
+            raise
+        return cls(conn, holder)
+
+    def _renew(self) -> None:
+        while not self._released.wait(HEARTBEAT_S):
+            try:
+                renewed = self._conn.execute(
+                    _RENEW, {"holder": self.holder, "lease": LEASE_S}).rowcount
+            except psycopg.Error:
+                renewed = 0
+            if not renewed:  # taken over after it ran out, or unreachable: stop writing
+                self.lost.set()
+                return
+
+    def release(self) -> None:
+        """Give the lease back (call after every writer has ended) and note the time."""
+        self._released.set()
+        self._heartbeat.join()
+        try:
+            self._conn.execute(_RELEASE, {"holder": self.holder})
+        except psycopg.Error:
+            pass  # the lease runs out by itself
+        finally:
+            self._conn.close()
+
+
+def _why_not(conn: psycopg.Connection, cooldown_s: float) -> str:
+    running, running_for, wait = conn.execute(_WHY_NOT, {"cooldown": cooldown_s}).fetchone()
+    if running:
+        return (f"a stress test is already running on this database (for {running_for} s); "
+                "try again when it is done")
+    return f"the last stress test ended moments ago; the next may start in {max(wait or 1, 1)} s"
+
+
+@dataclass
+class StressTestResult:
+    postgres: bench.BenchmarkResult
+    sqlite: list[bench.BenchmarkResult] = field(default_factory=list)
+
+    @property
+    def parts(self) -> list[bench.BenchmarkResult]:
+        return [self.postgres, *self.sqlite]
+
+
+def run(writes: int = 500, workers: int = 10, sqlite: bool = False, *, cooldown_s: float = 0.0,
+        progress: StageProgress | None = None, lease: Lease | None = None) -> StressTestResult:
+    """One run, start to end, under the lease (taken here unless given): StressTestBusy at once
+    when another run holds it. Returns after every writer of every part has ended."""
+    bench.check_bounds(writes, workers)
+    lease = lease or Lease.acquire(cooldown_s)
+    try:
+        def stage(name: str) -> bench.Progress | None:
+            return (lambda done, total: progress(name, done, total)) if progress else None
+
+        result = StressTestResult(bench.postgres_part(writes, workers, stage("PostgreSQL"),
+                                                      lease.lost))
+        if sqlite:
+            for timeout in (5.0, 0.0):
+                result.sqlite.append(bench.sqlite_part(
+                    writes, workers, timeout, stage(f"SQLite, {timeout:g} s busy timeout"),
+                    lease.lost))
+    finally:
+        lease.release()
+    if lease.lost.is_set():
+        raise DatabaseError("the stress test lost its lease on the database (its heartbeat "
+                            "could not renew it) and stopped its writers")
+    return result
+
+
+@dataclass
+class BackgroundRun:
+    """A run in a thread of its own, which any script run can look in on."""
+
+    id: str
+    writes: int
+    workers: int
+    sqlite: bool
+    stage: str = "starting"
+    done: int = 0
+    total: int = 0
+    result: StressTestResult | None = None
+    error: str | None = None
+    thread: threading.Thread | None = field(default=None, repr=False)
+    finished_at: float | None = None
+
+    @property
+    def running(self) -> bool:
+        return self.thread is not None and self.thread.is_alive()
+
+    def _progress(self, stage: str, done: int, total: int) -> None:
+        self.stage, self.done, self.total = stage, done, total
+
+    def _execute(self, lease: Lease) -> None:
+        try:
+            self.result = run(self.writes, self.workers, self.sqlite, progress=self._progress,
+                              lease=lease)
+        except DatabaseError as exc:
+            self.error = str(exc)
+        except Exception as exc:  # noqa: BLE001 - a thread's failure must reach the viewer
+            self.error = f"the stress test failed: {first_line(exc)}"
+        finally:
+            self.finished_at = time.time()
+
+
+_background: BackgroundRun | None = None
+_background_lock = threading.Lock()
+
+
+def start_in_background(writes: int, workers: int, sqlite: bool, cooldown_s: float
+                        ) -> BackgroundRun:
+    """Take the lease now (StressTestBusy at once if another run has it, in this process or any
+    other), then run in a thread of the process's own. This is the app's way in: refused when
+    the app is set not to offer the stress test (MTM_STRESS_TEST = off)."""
+    global _background
+    if not config.stress_test_enabled():
+        raise StressTestBusy("the stress test is turned off on this app (MTM_STRESS_TEST)")
+    bench.check_bounds(writes, workers)
+    with _background_lock:
+        if _background is not None and _background.running:
+            raise StressTestBusy("a stress test is already running in this app; try again when "
+                                 "it is done")
+        lease = Lease.acquire(cooldown_s)
+        started = BackgroundRun(id=lease.holder, writes=writes, workers=workers, sqlite=sqlite)
+        started.thread = threading.Thread(target=started._execute, args=(lease,),
+                                          name="mtm-stress-test", daemon=True)
+        started.thread.start()
+        _background = started
+    return started
+
+
+def background_run() -> BackgroundRun | None:
+    """The latest run started from this process (running or finished), if any."""
+    return _background

@@ -22,8 +22,8 @@ st.set_page_config(page_title="Music Time Machine", page_icon="🎧", layout="wi
 WHAT_TO_CHECK = (
     "Check that the PostgreSQL server is running and reachable from where this app runs, and "
     "that `DATABASE_URL` (an environment variable, or in the app's secrets) names it; leave it "
-    "unset to use the built-in demo database. The app's log has the details. Reload the page, "
-    "or change a filter, to try again.")
+    "unset to use the built-in demo database. The app's log has the details. Reload the page "
+    "to try again.")
 
 
 def database_down(exc: DatabaseError) -> None:

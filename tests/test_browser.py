@@ -222,3 +222,25 @@ def test_filtering_in_the_sidebar_moves_the_url_and_a_reload_keeps_it(use_databa
         assert page.url.endswith("/?start=2026-06-01&end=2026-06-14&time_range=short_term")
         assert page.get_by_role("combobox", name="Time range").input_value() == \
             "Short term (about 4 weeks)"
+
+
+def test_a_hostile_link_shows_a_hint_as_text_and_no_traceback(use_database):
+    demo.seed_demo(tracks=80, days=6, seed=3, end=END)
+    env = app_env(DATABASE_URL=use_database, HOME=os.environ["HOME"])
+    with browser.running_app(env) as url, browser.chromium() as chrome:
+        page = chrome.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(url + "/?time_range=[sign+in](https://e.co)<script>alert(1)</script>"
+                        "&start=0001-01-01&end=9999-12-31")
+        browser.wait_until_ready(page, charts=3)
+        browser.screenshot(page, "dashboard-hostile-link")
+        sidebar = page.locator("[data-testid='stSidebar']")
+        hints = sidebar.locator("[data-testid='stAlert']")
+        texts = [t.replace("\u2060", "") for t in hints.all_inner_texts()]
+        links = sidebar.locator("[data-testid='stAlert'] a").count()
+        exceptions = page.locator("[data-testid='stException']").count()
+        values, address = browser.metric_values(page), page.url
+    assert exceptions == 0 and links == 0
+    assert any("start date 0001-01-01 is outside 2000-01-01 to 2099-12-31" in t for t in texts)
+    assert any("Unknown time_range" in t and "characters long" in t for t in texts), texts
+    assert values["Tracks"] == "80"  # the bad parts left off: all time, all ranges
+    assert "?" not in address  # the link now says what is in force

@@ -11,7 +11,7 @@ import sys
 
 import psycopg
 
-from db import config, demo, migrations, status, stress
+from db import config, demo, migrations, redact, status, stress
 from db.errors import DatabaseError, first_line
 
 PROG = "python -m db"
@@ -131,6 +131,7 @@ def _print_status(info: dict) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    redact.install_log_scrubber()
     args = build_parser().parse_args(argv)
     try:
         run(args)

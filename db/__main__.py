@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 
 import psycopg
@@ -47,6 +48,9 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--sqlite", action="store_true",
                        help="also run the workload on a throwaway SQLite file, for comparison")
     bench.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    # How the app runs it (db.stress.start_in_background): under the lease the app took, at a
+    # lower CPU priority, progress as machine-readable lines, every latency in the JSON.
+    bench.add_argument("--app-run", metavar="LEASE_HOLDER", help=argparse.SUPPRESS)
     return parser
 
 
@@ -56,7 +60,7 @@ def _progress(stage: str, done: int, total: int) -> None:
 
 def run(args: argparse.Namespace) -> None:
     target = config.resolve()
-    quiet = getattr(args, "json", False)  # stdout is for the JSON object alone
+    quiet = getattr(args, "json", False) or getattr(args, "app_run", None)  # stdout: JSON alone
     print(f"database: {target.description} ({target.source})",
           file=sys.stderr if quiet else sys.stdout)
     if args.command == "migrate":
@@ -82,6 +86,9 @@ def _bench(args: argparse.Namespace) -> None:
     stages: list[str] = []
 
     def progress(stage: str, done: int, total: int) -> None:
+        if args.app_run:
+            print(f"{stress.PROGRESS_PREFIX}{stage}\t{done}\t{total}", file=sys.stderr, flush=True)
+            return
         if not stages or stages[-1] != stage:
             stages.append(stage)
             steps.clear()
@@ -91,12 +98,18 @@ def _bench(args: argparse.Namespace) -> None:
             steps.add(step)
             print(f"  {done:,} / {total:,} writes", file=sys.stderr, flush=True)
 
-    outcome = stress.run(args.writes, args.workers, args.sqlite, progress=progress)
+    lease = None
+    if args.app_run:
+        if hasattr(os, "nice"):
+            os.nice(stress.APP_RUN_NICENESS)  # viewers of the app that started it come first
+        lease = stress.Lease.adopt(args.app_run)
+    outcome = stress.run(args.writes, args.workers, args.sqlite, progress=progress, lease=lease)
     result, others = outcome.postgres, outcome.sqlite
-    if args.json:
-        data = result.as_dict()
+    if args.json or args.app_run:
+        latencies = bool(args.app_run)
+        data = result.as_dict(with_latencies=latencies)
         if others:
-            data["sqlite"] = [other.as_dict() for other in others]
+            data["sqlite"] = [other.as_dict(with_latencies=latencies) for other in others]
         print(json.dumps(data))
         return
     for each in [*others, result]:  # PostgreSQL last: the output ends with its sentence

@@ -98,7 +98,9 @@ def main() -> None:
             if busy.stress:
                 notes.append(f"stress test {busy.stress.metrics.get('Writes/s', '?')} writes/s, "
                              f"{busy.stress.metrics.get('Failures', '?')} failed")
-            row(f"{sessions} sessions, import + stress test", busy.load,
+            doing = " + ".join(n for n, size in (("import", args.import_tracks),
+                                                 ("stress test", args.stress_writes)) if size)
+            row(f"{sessions} sessions, {doing}", busy.load,
                 "; ".join(notes) + f"; server RSS {rss_mb(started[0].pid)} MB")
 
 if __name__ == "__main__":

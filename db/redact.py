@@ -177,9 +177,9 @@ def known_secrets() -> set[str]:
     return {value for value in found if len(value) >= MIN_SCRUBBED_LENGTH}
 
 
-def scrub(text: str) -> str:
-    """``text`` with every known secret, raw or percent-encoded, replaced by ***."""
-    secrets = known_secrets()
+def scrub(text: str, secrets: set[str] | None = None) -> str:
+    """``text`` with every known secret (or ``secrets``), raw or percent-encoded, as ***."""
+    secrets = known_secrets() if secrets is None else secrets
     if not secrets or not text:
         return text
     forms = set()
@@ -209,16 +209,18 @@ def install_log_scrubber() -> None:
 
         def scrubbing_factory(*args, **kwargs) -> logging.LogRecord:
             record = make_record(*args, **kwargs)
-            if not known_secrets():
+            secrets = known_secrets()
+            if not secrets:
                 return record
             try:
-                record.msg, record.args = scrub(record.getMessage()), ()
+                record.msg, record.args = scrub(record.getMessage(), secrets), ()
             except Exception:  # a record whose arguments do not fit its message: leave it be
                 return record
             if record.exc_info and not record.exc_text:
-                record.exc_text = scrub(logging.Formatter().formatException(record.exc_info))
+                record.exc_text = scrub(logging.Formatter().formatException(record.exc_info),
+                                        secrets)
             if record.stack_info:
-                record.stack_info = scrub(record.stack_info)
+                record.stack_info = scrub(record.stack_info, secrets)
             return record
 
         logging.setLogRecordFactory(scrubbing_factory)

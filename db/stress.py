@@ -28,7 +28,6 @@ import subprocess
 import sys
 import tempfile
 import threading
-import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -210,7 +209,6 @@ class BackgroundRun:
     result: StressTestResult | None = None
     error: str | None = None
     thread: threading.Thread | None = field(default=None, repr=False)
-    finished_at: float | None = None
 
     @property
     def running(self) -> bool:
@@ -255,8 +253,6 @@ class BackgroundRun:
                 Lease.give_back(self.id)  # in case it died before it could
         except Exception as exc:  # noqa: BLE001 - a thread's failure must reach the viewer
             self.error = f"the stress test failed: {first_line(exc)}"
-        finally:
-            self.finished_at = time.time()
 
 
 def _parse(output: str) -> StressTestResult:

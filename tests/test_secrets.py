@@ -9,13 +9,13 @@ from urllib.parse import quote
 import psycopg.conninfo
 import pytest
 import streamlit as st
-from test_cli import free_port, run_cli
 
 from db import config, redact
 from db import pool as db_pool
 from db.errors import DatabaseError
 
 from conftest import app_test
+from test_cli import free_port, run_cli
 
 PASSWORDS = ["Summer#24", "a?b@c%d/e:f'g h", "#?@%/:' and spaces ", "p%41ss w:rd'@/x"]
 

@@ -2,6 +2,10 @@
 
 import json
 import re
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import psycopg
 import pytest
@@ -166,35 +170,54 @@ def test_sidebar_button_runs_it_and_the_dashboard_stays_the_same(history, monkey
     assert {k: v for k, v in shown.items() if k in before} == before
 
 
+@contextmanager
+def writers_held_back(database_url: str) -> Iterator[Callable[[], None]]:
+    """Hold a lock on the benchmark's row, so that a run that starts waits at its first statement
+    until the test lets it go (calling what this yields): a run that is surely in progress,
+    whatever the machine's speed."""
+    holder = psycopg.connect(database_url)
+    holder.execute("INSERT INTO mtm_bench.snapshots VALUES (%s, current_date, %s, 1) "
+                   "ON CONFLICT DO NOTHING", (bench.TRACK_ID, bench.TIME_RANGE))
+    holder.commit()
+    holder.execute("SELECT 1 FROM mtm_bench.snapshots WHERE track_id = %s FOR UPDATE",
+                   (bench.TRACK_ID,))
+    try:
+        yield holder.rollback
+    finally:
+        holder.close()
+
+
 def overlapping(windows: list[tuple[float, float]]) -> list:
     ordered = sorted(windows)
     return [(a, b) for a, b in zip(ordered, ordered[1:], strict=False) if b[0] < a[1]]
 
 
-def test_a_rerun_during_a_run_never_lets_a_second_run_write(history, monkeypatch):
+def test_a_rerun_during_a_run_never_lets_a_second_run_write(history, use_database, monkeypatch):
     """Streamlit stops a script run by raising in it: a click or any widget during a run used to
     free the lock while the writers went on, and a second click started a second run."""
     monkeypatch.setenv("MTM_STRESS_TEST_COOLDOWN_S", "0")
     at = app_test()
     at.run()
-    at.number_input(key="stress_writes").set_value(6000)
-    at.button(key="stress_run").click().run()
-    first = stress.background_run()
-    assert first.running, "the run ended before the test could rerun during it"
-    at.selectbox(key="time_range").set_value("long_term").run()  # a rerun mid-run
-    assert not at.exception and first.running
-    assert at.button(key="stress_run").disabled
-    other = app_test().run()  # another visitor sees it running too
-    assert other.button(key="stress_run").disabled
-    assert any("started in another session" in i.value for i in other.info)
-    with pytest.raises(stress.StressTestBusy, match="already running in this app"):
-        stress.start_in_background(10, 2, False, 0)  # a stale page's click, called directly
-    with pytest.raises(stress.StressTestBusy, match="already running on this database"):
-        stress.run(10, 2)  # another process or replica
-    assert stress.background_run() is first
-    wait_for_the_background_run()
+    at.number_input(key="stress_writes").set_value(2000)
+    with writers_held_back(use_database) as let_go:
+        at.button(key="stress_run").click().run()
+        first = stress.background_run()
+        assert first.running
+        at.selectbox(key="time_range").set_value("long_term").run()  # a rerun mid-run
+        assert not at.exception and first.running
+        assert at.button(key="stress_run").disabled
+        other = app_test().run()  # another visitor sees it running too
+        assert other.button(key="stress_run").disabled
+        assert any("started in another session" in i.value for i in other.info)
+        with pytest.raises(stress.StressTestBusy, match="already running in this app"):
+            stress.start_in_background(10, 2, False, 0)  # a stale page's click, called directly
+        with pytest.raises(stress.StressTestBusy, match="already running on this database"):
+            stress.run(10, 2)  # another process or replica
+        assert stress.background_run() is first and first.running
+        let_go()
+        wait_for_the_background_run()
     at.run()
-    assert any(s.value.startswith("6000 writes completed in ") for s in at.success)
+    assert any(s.value.startswith("2000 writes completed in ") for s in at.success)
     parts = first.result.parts
     assert len(parts) == 3 and not overlapping([(p.writers_from, p.writers_until) for p in parts])
 
@@ -202,7 +225,6 @@ def test_a_rerun_during_a_run_never_lets_a_second_run_write(history, monkeypatch
 def test_runs_started_at_once_never_write_at_the_same_time(history, use_database):
     """Four threads and a second process keep starting runs (PostgreSQL and SQLite parts): the
     writers of any two runs never overlap in time."""
-    import threading
 
     barrier = threading.Barrier(4)
     finished: list[stress.StressTestResult] = []
@@ -217,8 +239,14 @@ def test_runs_started_at_once_never_write_at_the_same_time(history, use_database
                 refused.append(str(exc))
 
     threads = [threading.Thread(target=keep_starting) for _ in range(4)]
-    for thread in threads:
-        thread.start()
+    with writers_held_back(use_database) as let_go:  # the first run waits until all have tried
+        for thread in threads:
+            thread.start()
+        deadline = time.monotonic() + 60  # a bound for a stuck test, not a speed goal
+        while len(refused) < 3 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert len(refused) >= 3 and not finished
+        let_go()
     cli = [run_cli("bench", "--writes", "300", "--workers", "4", "--sqlite", "--json",
                    database_url=use_database) for _ in range(3)]
     for thread in threads:
@@ -236,9 +264,6 @@ def test_runs_started_at_once_never_write_at_the_same_time(history, use_database
 
 
 def test_dashboard_queries_keep_answering_while_it_runs(history):
-    import threading
-    import time
-
     results = {}
     runner = threading.Thread(target=lambda: results.update(run=stress.run(4000, 8).postgres))
     runner.start()

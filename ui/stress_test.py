@@ -41,11 +41,12 @@ def panel() -> None:
                 current = stress.start_in_background(int(writes), int(workers), compare,
                                                      config.stress_test_cooldown())
             except StressTestBusy as exc:
-                st.warning(plain(str(exc)), icon="⏳")
+                reason = str(exc)
+                st.warning(plain(reason[:1].upper() + reason[1:]), icon="⏳")
             else:
                 st.session_state[RUN_KEY] = current.id
                 st.session_state.pop(RESULT_KEY, None)
-                running = True
+                st.rerun()  # drawn again with the button disabled while the run lasts
         if running:
             _watch()
         else:

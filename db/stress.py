@@ -47,6 +47,8 @@ APP_RUN_NICENESS = 10
 PROGRESS_PREFIX = "progress\t"
 StageProgress = Callable[[str, int, int], None]
 
+# The row is there from migration 0005; put back if someone deleted it.
+_ENSURE_ROW = "INSERT INTO mtm_bench.run_lease DEFAULT VALUES ON CONFLICT DO NOTHING"
 _ACQUIRE = """
 UPDATE mtm_bench.run_lease
 SET holder = %(holder)s, started_at = now(),
@@ -94,6 +96,7 @@ class Lease:
         conn = psycopg.connect(target.url, autocommit=True, **connection_kwargs(target.url))
         try:
             params = {"holder": holder, "lease": LEASE_S, "cooldown": cooldown_s}
+            conn.execute(_ENSURE_ROW)
             if conn.execute(_ACQUIRE, params).fetchone() is None:
                 raise StressTestBusy(_why_not(conn, cooldown_s))
         except BaseException:

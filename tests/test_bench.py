@@ -70,6 +70,12 @@ def test_one_run_at_a_time_and_a_cooldown_between_runs(history):
     assert stress.run(10, 2, cooldown_s=0).postgres.successes == 10
 
 
+def test_a_deleted_lease_row_is_put_back(history, use_database):
+    with psycopg.connect(use_database, autocommit=True) as other:
+        other.execute("DELETE FROM mtm_bench.run_lease")
+    assert stress.run(10, 2).postgres.successes == 10
+
+
 def test_a_lease_whose_process_died_runs_out(history, use_database):
     held = stress.Lease.acquire()
     held._released.set()  # as if its process had died: no more heartbeats, never released

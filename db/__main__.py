@@ -12,7 +12,7 @@ import sys
 
 import psycopg
 
-from db import config, demo, migrations, redact, status, stress
+from db import access, config, demo, imports, migrations, redact, sqlite_import, status, stress
 from db.errors import DatabaseError, first_line
 
 PROG = "python -m db"
@@ -48,6 +48,20 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--sqlite", action="store_true",
                        help="also run the workload on a throwaway SQLite file, for comparison")
     bench.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    json_import = commands.add_parser(
+        "import-json", help="import Spotify API payloads saved as JSON files")
+    json_import.add_argument("paths", nargs="+", metavar="PATH", help="JSON files")
+    json_import.add_argument("--snapshot-date", metavar="YYYY-MM-DD",
+                             help="with --time-range: a top-tracks response's order becomes "
+                                  "that day's ranks")
+    json_import.add_argument("--time-range", choices=["short_term", "medium_term", "long_term"])
+    json_import.add_argument("--dry-run", action="store_true",
+                             help="check and count, write nothing")
+    sqlite_import = commands.add_parser(
+        "import-sqlite", help="migrate the earlier app's SQLite file (tracks, then snapshots)")
+    sqlite_import.add_argument("path", metavar="PATH", help="the earlier app's .db file")
+    sqlite_import.add_argument("--dry-run", action="store_true",
+                               help="check and count, write nothing")
     # How the app runs it (db.stress.start_in_background): under the lease the app took, at a
     # lower CPU priority, progress as machine-readable lines, every latency in the JSON.
     bench.add_argument("--app-run", metavar="LEASE_HOLDER", help=argparse.SUPPRESS)
@@ -78,6 +92,52 @@ def run(args: argparse.Namespace) -> None:
         _print_status(status.database_status())
     elif args.command == "bench":
         _bench(args)
+    elif args.command == "import-json":
+        _import_json(args)
+    elif args.command == "import-sqlite":
+        _import_sqlite(args)
+
+
+class _SomeFilesRefused(DatabaseError):
+    """Some files were imported, others refused (each said why)."""
+
+
+def _import_json(args: argparse.Namespace) -> None:
+    migrations.migrate()
+    grant = access.operator()
+    refused = 0
+    for path in args.paths:
+        try:
+            report = imports.import_json(path, grant, snapshot_date=args.snapshot_date,
+                                         time_range=args.time_range, dry_run=args.dry_run)
+        except imports.ImportRejected as exc:
+            if len(args.paths) == 1:
+                raise
+            refused += 1
+            print(f"{PROG}: error: {exc}", file=sys.stderr)
+            continue
+        print(report.line())
+    if refused:
+        raise _SomeFilesRefused(f"{refused} of {len(args.paths)} files refused; nothing of "
+                                "those was written")
+
+
+def _import_sqlite(args: argparse.Namespace) -> None:
+    migrations.migrate()
+    shown: set[tuple[str, int]] = set()
+
+    def progress(table: str, done: int, total: int) -> None:
+        step = (table, done * 10 // max(total, 1))
+        if step not in shown:
+            shown.add(step)
+            print(f"  {table}: {done:,} / {total:,} rows read", file=sys.stderr, flush=True)
+
+    report = sqlite_import.import_sqlite(args.path, access.operator(), dry_run=args.dry_run,
+                                         progress=progress)
+    verb = "would write" if args.dry_run else "wrote"
+    print(f"{report.source}: read {report.read['tracks']:,} tracks and "
+          f"{report.read['snapshots']:,} snapshot rows; {verb} tracks: {report.tracks}; "
+          f"snapshots: {report.snapshots}; 0 rejected")
 
 
 def _bench(args: argparse.Namespace) -> None:

@@ -6,7 +6,7 @@ INSERTs (scripts/bench_writes.py), and the same ON CONFLICT clause decides what 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import psycopg
 from psycopg import sql
@@ -42,3 +42,56 @@ def upsert_rows(conn: psycopg.Connection, table: str, columns: Sequence[str], ro
         cur.execute(sql.SQL("INSERT INTO {} ({}) SELECT {} FROM {} {}")
                     .format(target, names, names, staging, tail))
     conn.execute(sql.SQL("DROP TABLE {}").format(staging))
+
+
+
+def _staging(table: str) -> sql.Identifier:
+    return sql.Identifier(f"{table}_incoming")
+
+
+def stage(conn: psycopg.Connection, table: str, columns: Sequence[str],
+          rows: Iterable[tuple]) -> None:
+    """COPY ``rows`` into a temporary copy of ``table``'s ``columns`` (dropped at commit),
+    streamed: never held whole. Must run inside a transaction; then merge_staged()."""
+    names = sql.SQL(", ").join(map(sql.Identifier, columns))
+    conn.execute(sql.SQL("CREATE TEMP TABLE {} ON COMMIT DROP AS SELECT {} FROM {} WITH NO DATA")
+                 .format(_staging(table), names, sql.Identifier(table)))
+    with conn.cursor() as cur, cur.copy(
+            sql.SQL("COPY {} ({}) FROM STDIN").format(_staging(table), names)) as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
+def merge_staged(conn: psycopg.Connection, table: str, columns: Sequence[str],
+                 key: Sequence[str], on_conflict: str) -> tuple[int, int, int]:
+    """Upsert what stage() put aside for ``table``, and say what it did: (inserted, updated,
+    unchanged), counted against what was stored before. Staged rows must not repeat a key."""
+    target, staging = sql.Identifier(table), _staging(table)
+    names = sql.SQL(", ").join(map(sql.Identifier, columns))
+    compared = [c for c in columns if c not in key]
+    new, old = (sql.SQL("({})").format(sql.SQL(", ").join(
+        sql.Identifier(alias, c) for c in compared)) for alias in ("s", "t"))
+    found = sql.Identifier("t", key[0])
+    counts = conn.execute(sql.SQL(
+        "SELECT count(*) FILTER (WHERE {found} IS NULL),"
+        " count(*) FILTER (WHERE {found} IS NOT NULL AND {new} IS DISTINCT FROM {old}),"
+        " count(*) FILTER (WHERE {found} IS NOT NULL AND {new} IS NOT DISTINCT FROM {old})"
+        " FROM {staging} s LEFT JOIN {target} t USING ({key})").format(
+            found=found, new=new, old=old, staging=staging, target=target,
+            key=sql.SQL(", ").join(map(sql.Identifier, key)))).fetchone()
+    conn.execute(sql.SQL("INSERT INTO {} ({}) SELECT {} FROM {} {}")
+                 .format(target, names, names, staging, sql.SQL(on_conflict)))
+    return counts
+
+
+def staged_orphans(conn: psycopg.Connection, table: str, column: str, parent: str,
+                   limit: int = 20) -> tuple[int, list[tuple]]:
+    """Staged rows of ``table`` whose ``column`` names no row of ``parent``: how many, and the
+    first ``limit`` of them (before merge_staged() would fail on the foreign key)."""
+    where = sql.SQL("NOT EXISTS (SELECT 1 FROM {} p WHERE p.{} = s.{})").format(
+        sql.Identifier(parent), sql.Identifier(column), sql.Identifier(column))
+    count = conn.execute(sql.SQL("SELECT count(*) FROM {} s WHERE {}").format(
+        _staging(table), where)).fetchone()[0]
+    first = conn.execute(sql.SQL("SELECT * FROM {} s WHERE {} LIMIT %s").format(
+        _staging(table), where), (limit,)).fetchall() if count else []
+    return count, first

@@ -1,0 +1,176 @@
+"""Migrating the earlier app's SQLite file: its tracks, then its snapshots, in one transaction.
+
+The file must have the earlier app's schema (``tracks`` and ``snapshots`` with their columns).
+Rows are streamed (read, checked and copied in chunks, never held whole). Every row whose
+raw_json is not valid JSON (or not an object), whose name is missing, or whose snapshot is not a
+valid row or names a track the file and the database do not have is reported by its key, and
+the file is refused: nothing is written, nothing is dropped silently. Running it again changes
+nothing (the report counts everything as unchanged).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+
+from db import access, bulk
+from db.errors import InvalidData, first_line
+from db.imports import (
+    MAX_PROBLEMS_LISTED,
+    Counts,
+    ImportRejected,
+    ImportReport,
+    Progress,
+    max_file_bytes,
+    record,
+)
+from db.pool import connection
+from db.snapshots import ON_CONFLICT_SNAPSHOT, SNAPSHOT_COLUMNS, snapshot_row
+from db.tracks import MAX_INT4, ON_CONFLICT_TRACK, TRACK_COLUMNS
+
+CHUNK = 5000
+SCHEMA = {
+    "tracks": {"track_id", "name", "artist_name", "album_name", "duration_ms", "spotify_url",
+               "raw_json"},
+    "snapshots": {"track_id", "snapshot_date", "time_range", "rank"},
+}
+
+
+def open_sqlite(path: Path) -> sqlite3.Connection:
+    """The file, read-only, once it is known to be a SQLite database with the earlier app's
+    schema; ImportRejected otherwise."""
+    source = path.name
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise ImportRejected(source, [f"cannot read the file: {exc.strerror}"]) from None
+    if size > max_file_bytes():
+        raise ImportRejected(source, [f"the file is {size / 2**20:,.1f} MB, over the "
+                                      f"{max_file_bytes() / 2**20:,.0f} MB limit "
+                                      "(MTM_IMPORT_MAX_MB)"])
+    with open(path, "rb") as head:
+        if head.read(16) != b"SQLite format 3\x00":
+            raise ImportRejected(source, ["not a SQLite database"])
+    db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        for table, wanted in SCHEMA.items():
+            have = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
+            if not have:
+                raise ImportRejected(source, [f"no table {table!r}: not the earlier Music "
+                                              "Time Machine's database"])
+            if missing := wanted - have:
+                raise ImportRejected(source, [f"table {table!r} lacks the column(s) "
+                                              f"{', '.join(sorted(missing))}: another schema"])
+    except sqlite3.DatabaseError as exc:
+        db.close()
+        raise ImportRejected(source, [f"not a readable SQLite database ({exc})"]) from None
+    except BaseException:
+        db.close()
+        raise
+    return db
+
+
+def import_sqlite(path: Path | str, grant: access.Grant | None, *, dry_run: bool = False,
+                  source: str | None = None, progress: Progress | None = None,
+                  conn: psycopg.Connection | None = None) -> ImportReport:
+    """Tracks before snapshots, one transaction, verified; a dry run rolls back."""
+    access.check(grant)
+    path = Path(path)
+    source = source or path.name
+    db = open_sqlite(path)
+    report = ImportReport(source, "sqlite", dry_run=dry_run)
+    problems: list[str] = []
+    try:
+        totals = {t: db.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in SCHEMA}
+        report.read = dict.fromkeys(SCHEMA, 0)
+        with connection(conn) as c, c.transaction(force_rollback=dry_run):
+            bulk.stage(c, "tracks", TRACK_COLUMNS,
+                       _tracks(db, report, problems, progress, totals["tracks"]))
+            _refuse_if(source, problems)
+            report.tracks = Counts(*bulk.merge_staged(c, "tracks", TRACK_COLUMNS, ("track_id",),
+                                                      ON_CONFLICT_TRACK))
+            bulk.stage(c, "snapshots", SNAPSHOT_COLUMNS,
+                       _snapshots(db, report, problems, progress, totals["snapshots"]))
+            _refuse_if(source, problems)
+            missing, first = bulk.staged_orphans(c, "snapshots", "track_id", "tracks")
+            if missing:
+                raise ImportRejected(source, [
+                    f"snapshot ({t}, {d}, {r}) names a track the file does not have"
+                    for t, d, r, _ in first], missing)
+            report.snapshots = Counts(*bulk.merge_staged(
+                c, "snapshots", SNAPSHOT_COLUMNS, ("track_id", "snapshot_date", "time_range"),
+                ON_CONFLICT_SNAPSHOT))
+            record(c, report)
+    except sqlite3.DatabaseError as exc:
+        raise ImportRejected(source, [f"the SQLite file cannot be read: {exc}"]) from None
+    except psycopg.DataError as exc:
+        raise ImportRejected(source, [f"rejected by the database: {first_line(exc)}"]) from None
+    finally:
+        db.close()
+    return report
+
+
+def _refuse_if(source: str, problems: list[str]) -> None:
+    if problems:
+        raise ImportRejected(source, problems, len(problems))
+
+
+def _tracks(db: sqlite3.Connection, report: ImportReport, problems: list[str],
+            progress: Progress | None, total: int) -> Iterator[tuple]:
+    cursor = db.execute("SELECT track_id, name, artist_name, album_name, duration_ms, "
+                        "spotify_url, raw_json FROM tracks ORDER BY track_id")
+    while chunk := cursor.fetchmany(CHUNK):
+        for row in chunk:
+            report.read["tracks"] += 1
+            problem = _track_problem(row)
+            if problem:
+                if len(problems) < MAX_PROBLEMS_LISTED:
+                    problems.append(f"track {row[0]!r}: {problem}")
+                else:
+                    problems.append("")  # counted, not listed
+                continue
+            yield row
+        if progress:
+            progress("tracks", report.read["tracks"], total)
+
+
+def _track_problem(row: tuple) -> str | None:
+    track_id, name, _, _, duration, _, raw = row
+    if not isinstance(track_id, str) or not track_id.strip():
+        return "track_id must be non-empty text"
+    if not isinstance(name, str):
+        return "name is missing"
+    if duration is not None and (not isinstance(duration, int) or not 0 <= duration <= MAX_INT4):
+        return f"duration_ms must be a whole number of milliseconds, not {duration!r}"
+    if not isinstance(raw, str):
+        return "raw_json is missing"
+    try:
+        payload = json.loads(raw)
+    except (json.JSONDecodeError, RecursionError) as exc:
+        return f"raw_json is not valid JSON ({getattr(exc, 'msg', 'nested too deeply')})"
+    if not isinstance(payload, dict):
+        return "raw_json is not a JSON object"
+    if "\\u0000" in raw:
+        return "raw_json holds a \\u0000 character, which PostgreSQL's jsonb cannot store"
+    return None
+
+
+def _snapshots(db: sqlite3.Connection, report: ImportReport, problems: list[str],
+               progress: Progress | None, total: int) -> Iterator[tuple]:
+    cursor = db.execute("SELECT track_id, snapshot_date, time_range, rank FROM snapshots "
+                        "ORDER BY track_id, snapshot_date, time_range")
+    while chunk := cursor.fetchmany(CHUNK):
+        for row in chunk:
+            report.read["snapshots"] += 1
+            try:
+                yield snapshot_row(row)
+            except InvalidData as exc:
+                detail = str(exc).split(": ", 1)[-1]
+                problems.append(f"snapshot {tuple(row[:3])!r}: {detail}"
+                                if len(problems) < MAX_PROBLEMS_LISTED else "")
+        if progress:
+            progress("snapshots", report.read["snapshots"], total)

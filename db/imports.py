@@ -28,7 +28,7 @@ from db import access, bulk
 from db.errors import InvalidData, first_line
 from db.pool import connection
 from db.snapshots import ON_CONFLICT_SNAPSHOT, SNAPSHOT_COLUMNS, TIME_RANGES
-from db.tracks import ON_CONFLICT_TRACK, TRACK_COLUMNS, track_row
+from db.tracks import ON_CONFLICT_TRACK, TRACK_COLUMNS, serialised, track_row
 
 MAX_PROBLEMS_LISTED = 20
 EARLIEST_SNAPSHOT = dt.date(2000, 1, 1)
@@ -106,17 +106,29 @@ def read_json(path: Path) -> Any:
                                       f"0x{raw[exc.start]:02x})"]) from None
     del raw
     try:
-        return json.loads(text)
+        return json.loads(text, parse_constant=_no_constants)
     except json.JSONDecodeError as exc:
         raise ImportRejected(source, [f"not valid JSON at line {exc.lineno}, column "
                                       f"{exc.colno}: {exc.msg}"]) from None
+    except _NotJsonNumber as exc:
+        raise ImportRejected(source, [str(exc)]) from None
     except RecursionError:
         raise ImportRejected(source, ["not valid JSON: nested too deeply"]) from None
 
 
+class _NotJsonNumber(ValueError):
+    pass
+
+
+def _no_constants(name: str) -> None:
+    raise _NotJsonNumber(f"not valid JSON: {name} is not a JSON number")
+
+
 @dataclass
 class Parsed:
-    tracks: dict[str, tuple]  # track_id -> row, later duplicates win
+    # track_id -> row whose raw_json is still the parsed object (serialised while it is copied
+    # to the database, so that the file's text is never held twice); later duplicates win
+    tracks: dict[str, tuple]
     ranks: list[tuple]
     problems: list[str]
 
@@ -135,7 +147,7 @@ def parse_payload(data: Any, snapshot_date: dt.date | None = None,
         return parsed
     for position, (place, item) in enumerate(items):
         try:
-            row = track_row(item, 1)
+            row = track_row(item, 1, serialise=False)
         except InvalidData as exc:  # "track 1 ('id'): what is wrong": the place says where
             parsed.problems.append(f"{place}: {str(exc).split(': ', 1)[-1]}")
             continue
@@ -234,7 +246,8 @@ def import_json(path: Path | str, grant: access.Grant | None, *,
     with connection(conn) as c:
         try:
             with c.transaction(force_rollback=dry_run):
-                _write(c, report, parsed.tracks.values(), parsed.ranks)
+                rows = ((*row[:-1], serialised(row[-1])) for row in parsed.tracks.values())
+                _write(c, report, rows, parsed.ranks)
         except psycopg.DataError as exc:  # e.g. a \u0000 that jsonb cannot hold
             raise ImportRejected(source, [f"rejected by the database: {first_line(exc)}"]) from None
     return report

@@ -55,8 +55,12 @@ WHERE track_id = %s
 """
 
 
-def track_row(track: Any, position: int = 1) -> tuple:
-    """The values of one tracks row for a Spotify track object; InvalidData names what is wrong."""
+def track_row(track: Any, position: int = 1, serialise: bool = True) -> tuple:
+    """The values of one tracks row for a Spotify track object; InvalidData names what is wrong.
+
+    With ``serialise=False`` the last value is the object itself, for a caller that serialises it
+    later (json.dumps(allow_nan=False)) and knows it can: objects parsed from JSON text that
+    refused NaN and Infinity (db.imports) always can."""
     if not isinstance(track, Mapping):
         raise InvalidData(f"track {position}: expected a JSON object, got {type(track).__name__}")
     track_id = track.get("id")
@@ -72,10 +76,12 @@ def track_row(track: Any, position: int = 1) -> tuple:
         isinstance(duration, bool) or not isinstance(duration, int) or not 0 <= duration <= MAX_INT4
     ):
         raise InvalidData(f"{where}: 'duration_ms' must be a non-negative whole number")
+    payload = track
     try:
         # Serialised once here, sent as text and parsed by PostgreSQL: half the cost of
         # checking with json.dumps and then letting the Jsonb adapter dump it again.
-        payload = json.dumps(track, allow_nan=False, ensure_ascii=False, separators=(",", ":"))
+        if serialise:
+            payload = serialised(track)
     except (TypeError, ValueError) as exc:
         raise InvalidData(f"{where}: not serialisable as JSON ({exc})") from None
     return (
@@ -87,6 +93,11 @@ def track_row(track: Any, position: int = 1) -> tuple:
         _text(track.get("external_urls"), "spotify"),
         payload,
     )
+
+
+def serialised(track: Mapping) -> str:
+    """A track object as the JSON text a raw_json column is written from."""
+    return json.dumps(track, allow_nan=False, ensure_ascii=False, separators=(",", ":"))
 
 
 def _name_of_first(artists: Any) -> str | None:

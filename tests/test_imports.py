@@ -119,6 +119,7 @@ BAD_FILES = {
     "malformed JSON": (b'{"items": [', "not valid JSON at line 1, column 12"),
     "a number": (b"42", "not a shape Spotify's API returns"),
     "no tracks": (b'{"items": [], "offset": 0}', "the file holds no tracks"),
+    "NaN": (b'[{"id": "a", "name": "x", "popularity": NaN}]', "NaN is not a JSON number"),
     "another object": (b'{"artists": []}', "not a shape Spotify's API returns"),
     "a track without id": (json.dumps([{"name": "x"}]).encode(), "[0]: 'id' must be"),
     "a track without name": (json.dumps({"items": [{"id": "a"}]}).encode(),

@@ -51,13 +51,15 @@ except DatabaseUnavailable as exc:
 except (DatabaseError, psycopg.Error):
     pass
 
-page = st.navigation([st.Page("pages/dashboard.py", title="Dashboard", icon="📊", default=True)])
+dashboard_page = st.Page("pages/dashboard.py", title="Dashboard", icon="📊", default=True)
+page = st.navigation([dashboard_page, st.Page("pages/data.py", title="Data", icon="📥")])
 
 with st.sidebar:
-    with guarded("the filter's dates"):
-        sidebar.filters()
-    st.session_state.setdefault("filters", Filters())
-    st.divider()
+    if page.url_path == dashboard_page.url_path:  # the filter is the dashboard's
+        with guarded("the filter's dates"):
+            sidebar.filters()
+        st.session_state.setdefault("filters", Filters())
+        st.divider()
     with guarded("the stress test"):
         stress_test.panel()
     # Visitors learn the kind of database and its host; `python -m db status` tells the rest.

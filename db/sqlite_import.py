@@ -40,10 +40,9 @@ SCHEMA = {
 }
 
 
-def open_sqlite(path: Path) -> sqlite3.Connection:
+def open_sqlite(path: Path, source: str) -> sqlite3.Connection:
     """The file, read-only, once it is known to be a SQLite database with the earlier app's
-    schema; ImportRejected otherwise."""
-    source = path.name
+    schema; ImportRejected (naming it ``source``) otherwise."""
     try:
         size = path.stat().st_size
     except OSError as exc:
@@ -81,7 +80,7 @@ def import_sqlite(path: Path | str, grant: access.Grant | None, *, dry_run: bool
     access.check(grant)
     path = Path(path)
     source = source or path.name
-    db = open_sqlite(path)
+    db = open_sqlite(path, source)
     report = ImportReport(source, "sqlite", dry_run=dry_run)
     problems: list[str] = []
     try:

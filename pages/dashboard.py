@@ -3,12 +3,13 @@
 import streamlit as st
 
 from queries import dashboard
-from ui import charts
+from ui import charts, entry
 from ui.guard import guarded
 
 ROW_PX = 35  # st.dataframe's row height
 MISSING = "—"
 
+entry.within_the_app()
 filters = st.session_state["filters"]
 args = (filters.start, filters.end, filters.time_range)
 

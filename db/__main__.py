@@ -84,6 +84,7 @@ def run(args: argparse.Namespace) -> None:
         print(f"schema is at version {migrations.current_version()}"
               + ("" if applied else " (already up to date)"))
     elif args.command == "seed-demo":
+        access.operator()  # it writes tracks and snapshots: refused when read-only
         migrations.migrate()
         summary = demo.seed_demo(args.tracks, args.days, args.seed, progress=_progress)
         print(f"wrote {summary['tracks']:,} demo tracks and {summary['snapshots']:,} snapshot "

@@ -309,9 +309,9 @@ def test_read_only_refuses_every_write_path_even_called_directly(stored, use_dat
                     access.operator, lambda: access.unlock("anything")):
         with pytest.raises(access.WriteRefused, match="read-only"):
             attempt()
-    line = one_line_error(run_cli("import-json", path, database_url=use_database,
-                                  MTM_READ_ONLY="on"))
-    assert "read-only (MTM_READ_ONLY)" in line
+    for command in (["import-json", path], ["import-sqlite", str(old_file[0])], ["seed-demo"]):
+        line = one_line_error(run_cli(*command, database_url=use_database, MTM_READ_ONLY="on"))
+        assert "read-only (MTM_READ_ONLY)" in line
     assert stored()
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import psycopg
@@ -82,18 +82,22 @@ def import_sqlite(path: Path | str, grant: access.Grant | None, *, dry_run: bool
     source = source or path.name
     db = open_sqlite(path, source)
     report = ImportReport(source, "sqlite", dry_run=dry_run)
-    problems: list[str] = []
+    problems = _Problems()
     try:
         totals = {t: db.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in SCHEMA}
         report.read = dict.fromkeys(SCHEMA, 0)
         with connection(conn) as c, c.transaction(force_rollback=dry_run):
-            bulk.stage(c, "tracks", TRACK_COLUMNS,
-                       _tracks(db, report, problems, progress, totals["tracks"]))
+            bulk.stage(c, "tracks", TRACK_COLUMNS, _checked_rows(
+                db, "tracks", "SELECT track_id, name, artist_name, album_name, duration_ms, "
+                "spotify_url, raw_json FROM tracks ORDER BY track_id", _track, report, problems,
+                progress, totals["tracks"]))
             _refuse_if(source, problems)
             report.tracks = Counts(*bulk.merge_staged(c, "tracks", TRACK_COLUMNS, ("track_id",),
                                                       ON_CONFLICT_TRACK))
-            bulk.stage(c, "snapshots", SNAPSHOT_COLUMNS,
-                       _snapshots(db, report, problems, progress, totals["snapshots"]))
+            bulk.stage(c, "snapshots", SNAPSHOT_COLUMNS, _checked_rows(
+                db, "snapshots", "SELECT track_id, snapshot_date, time_range, rank FROM "
+                "snapshots ORDER BY track_id, snapshot_date, time_range", _snapshot, report,
+                problems, progress, totals["snapshots"]))
             _refuse_if(source, problems)
             missing, first = bulk.staged_orphans(c, "snapshots", "track_id", "tracks")
             if missing:
@@ -113,28 +117,52 @@ def import_sqlite(path: Path | str, grant: access.Grant | None, *, dry_run: bool
     return report
 
 
-def _refuse_if(source: str, problems: list[str]) -> None:
-    if problems:
-        raise ImportRejected(source, problems, len(problems))
+class _Problems:
+    """What is wrong with the file: all counted, the first MAX_PROBLEMS_LISTED kept."""
+
+    def __init__(self) -> None:
+        self.listed: list[str] = []
+        self.count = 0
+
+    def add(self, problem: str) -> None:
+        self.count += 1
+        if len(self.listed) < MAX_PROBLEMS_LISTED:
+            self.listed.append(problem)
 
 
-def _tracks(db: sqlite3.Connection, report: ImportReport, problems: list[str],
-            progress: Progress | None, total: int) -> Iterator[tuple]:
-    cursor = db.execute("SELECT track_id, name, artist_name, album_name, duration_ms, "
-                        "spotify_url, raw_json FROM tracks ORDER BY track_id")
+def _refuse_if(source: str, problems: _Problems) -> None:
+    if problems.count:
+        raise ImportRejected(source, problems.listed, problems.count)
+
+
+def _checked_rows(db: sqlite3.Connection, table: str, query: str,
+                  check: Callable[[tuple], tuple[tuple | None, str | None]],
+                  report: ImportReport, problems: _Problems, progress: Progress | None,
+                  total: int) -> Iterator[tuple]:
+    """The rows ``query`` reads, chunk by chunk, that ``check`` passes; the others' problems."""
+    cursor = db.execute(query)
     while chunk := cursor.fetchmany(CHUNK):
         for row in chunk:
-            report.read["tracks"] += 1
-            problem = _track_problem(row)
+            report.read[table] += 1
+            value, problem = check(row)
             if problem:
-                if len(problems) < MAX_PROBLEMS_LISTED:
-                    problems.append(f"track {row[0]!r}: {problem}")
-                else:
-                    problems.append("")  # counted, not listed
-                continue
-            yield row
+                problems.add(problem)
+            else:
+                yield value
         if progress:
-            progress("tracks", report.read["tracks"], total)
+            progress(table, report.read[table], total)
+
+
+def _track(row: tuple) -> tuple[tuple | None, str | None]:
+    problem = _track_problem(row)
+    return (None, f"track {row[0]!r}: {problem}") if problem else (row, None)
+
+
+def _snapshot(row: tuple) -> tuple[tuple | None, str | None]:
+    try:
+        return snapshot_row(row), None
+    except InvalidData as exc:
+        return None, f"snapshot {tuple(row[:3])!r}: {str(exc).split(': ', 1)[-1]}"
 
 
 def _track_problem(row: tuple) -> str | None:
@@ -156,20 +184,3 @@ def _track_problem(row: tuple) -> str | None:
     if "\\u0000" in raw:
         return "raw_json holds a \\u0000 character, which PostgreSQL's jsonb cannot store"
     return None
-
-
-def _snapshots(db: sqlite3.Connection, report: ImportReport, problems: list[str],
-               progress: Progress | None, total: int) -> Iterator[tuple]:
-    cursor = db.execute("SELECT track_id, snapshot_date, time_range, rank FROM snapshots "
-                        "ORDER BY track_id, snapshot_date, time_range")
-    while chunk := cursor.fetchmany(CHUNK):
-        for row in chunk:
-            report.read["snapshots"] += 1
-            try:
-                yield snapshot_row(row)
-            except InvalidData as exc:
-                detail = str(exc).split(": ", 1)[-1]
-                problems.append(f"snapshot {tuple(row[:3])!r}: {detail}"
-                                if len(problems) < MAX_PROBLEMS_LISTED else "")
-        if progress:
-            progress("snapshots", report.read["snapshots"], total)

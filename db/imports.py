@@ -87,15 +87,22 @@ class ImportRejected(InvalidData):
         super().__init__(f"{source}: {problems[0]}{more}")
 
 
-def read_json(path: Path) -> Any:
-    """The parsed file, or ImportRejected naming what is wrong with it."""
-    source = path.name
+def check_size(path: Path, source: str) -> None:
+    """ImportRejected when the file cannot be read or is over MTM_IMPORT_MAX_MB."""
     try:
         size = path.stat().st_size
-        if size > max_file_bytes():
-            raise ImportRejected(source, [f"the file is {size / 2**20:,.1f} MB, over the "
-                                          f"{max_file_bytes() / 2**20:,.0f} MB limit "
-                                          "(MTM_IMPORT_MAX_MB)"])
+    except OSError as exc:
+        raise ImportRejected(source, [f"cannot read the file: {exc.strerror}"]) from None
+    if size > max_file_bytes():
+        raise ImportRejected(source, [f"the file is {size / 2**20:,.1f} MB, over the "
+                                      f"{max_file_bytes() / 2**20:,.0f} MB limit "
+                                      "(MTM_IMPORT_MAX_MB)"])
+
+
+def read_json(path: Path, source: str) -> Any:
+    """The parsed file, or ImportRejected naming what is wrong with it (as ``source``)."""
+    check_size(path, source)
+    try:
         raw = path.read_bytes()
     except OSError as exc:
         raise ImportRejected(source, [f"cannot read the file: {exc.strerror}"]) from None
@@ -235,10 +242,7 @@ def import_json(path: Path | str, grant: access.Grant | None, *,
     path = Path(path)
     source = source or path.name
     day = check_snapshot_options(snapshot_date, time_range)
-    try:
-        parsed = parse_payload(read_json(path), day, time_range)
-    except ImportRejected as exc:
-        raise ImportRejected(source, exc.problems, exc.total) from None
+    parsed = parse_payload(read_json(path, source), day, time_range)
     if parsed.problems:
         raise ImportRejected(source, parsed.problems)
     report = ImportReport(source, "json", dry_run=dry_run,
@@ -271,7 +275,8 @@ def _write(c: psycopg.Connection, report: ImportReport, tracks: Iterable[tuple],
 
 
 def record(c: psycopg.Connection, report: ImportReport) -> None:
-    """The import's row in ``imports``, in its own transaction (so: only if the data is there)."""
+    """The import's row in ``imports``, in the transaction that writes its data (so a row means
+    the data is there)."""
     c.execute(
         "INSERT INTO imports (kind, source, tracks_inserted, tracks_updated, tracks_unchanged,"
         " snapshots_inserted, snapshots_updated, snapshots_unchanged)"
@@ -280,9 +285,3 @@ def record(c: psycopg.Connection, report: ImportReport) -> None:
          report.tracks.unchanged, report.snapshots.inserted, report.snapshots.updated,
          report.snapshots.unchanged))
 
-
-def past_imports(limit: int = 50, conn: psycopg.Connection | None = None) -> list[dict]:
-    """The latest imports that wrote, newest first."""
-    with connection(conn) as c, c.cursor(row_factory=psycopg.rows.dict_row) as cur:
-        return cur.execute("SELECT * FROM imports ORDER BY imported_at DESC, id DESC LIMIT %s",
-                           (limit,)).fetchall()

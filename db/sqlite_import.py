@@ -25,7 +25,7 @@ from db.imports import (
     ImportRejected,
     ImportReport,
     Progress,
-    max_file_bytes,
+    check_size,
     record,
 )
 from db.pool import connection
@@ -43,14 +43,7 @@ SCHEMA = {
 def open_sqlite(path: Path, source: str) -> sqlite3.Connection:
     """The file, read-only, once it is known to be a SQLite database with the earlier app's
     schema; ImportRejected (naming it ``source``) otherwise."""
-    try:
-        size = path.stat().st_size
-    except OSError as exc:
-        raise ImportRejected(source, [f"cannot read the file: {exc.strerror}"]) from None
-    if size > max_file_bytes():
-        raise ImportRejected(source, [f"the file is {size / 2**20:,.1f} MB, over the "
-                                      f"{max_file_bytes() / 2**20:,.0f} MB limit "
-                                      "(MTM_IMPORT_MAX_MB)"])
+    check_size(path, source)
     with open(path, "rb") as head:
         if head.read(16) != b"SQLite format 3\x00":
             raise ImportRejected(source, ["not a SQLite database"])

@@ -34,7 +34,7 @@ if numbers is not None and not numbers["tracks"]:
                 "“All time”, or all time ranges.")
     else:
         st.info("No tracks yet. Load demo data with `python -m db seed-demo`, or import your "
-                "history.")
+                "history on the Data page.")
     st.stop()
 
 

@@ -7,7 +7,7 @@ import streamlit as st
 
 from db import redact
 from db.errors import DatabaseError, DatabaseUnavailable
-from queries import dashboard
+from queries import core, shared
 from queries.database import prepare_database
 from queries.filters import Filters
 from ui import sidebar, stress_test
@@ -45,7 +45,7 @@ except DatabaseError as exc:
 # that cannot be reached ends the view here, in one box; any other failure is left to the
 # sections below, each of which says what it could not load.
 try:
-    dashboard.sync_version()
+    core.sync_version()
 except DatabaseUnavailable as exc:
     database_down(exc)
 except (DatabaseError, psycopg.Error):
@@ -67,7 +67,7 @@ with st.sidebar:
 
 demo = None
 with guarded("whether this is demo data"):
-    demo = dashboard.demo_info()
+    demo = shared.demo_info()
 if isinstance(demo, dict) and all(isinstance(demo.get(k), int) for k in ("tracks", "days")):
     st.info(
         f"You are looking at **demo data**: {demo['tracks']:,} generated tracks and "

@@ -1,7 +1,7 @@
 """The dashboard's questions, asked in SQL of the cached Spotify payloads, answered as DataFrames.
 
-Each cached function takes the filter as plain values (start, end, time_range); see
-queries/filters.py for what they mean.
+Each function takes the filter as plain values (start, end, time_range); see queries/filters.py
+for what they mean, and queries/core.py for how answers are cached.
 
 Where the answers come from (all derived from raw_json and snapshots by PostgreSQL itself):
 - tracks.album_release_year: the first four characters of raw_json -> 'album' ->>
@@ -10,14 +10,8 @@ Where the answers come from (all derived from raw_json and snapshots by PostgreS
 - chart_months / chart_totals: per (time range, month or all time, track) the best rank and days
   charted; snapshot_dates: the dates with snapshots. Triggers on snapshots keep them exact
   (db/migrations/0002_chart_rollups.sql).
-
 - track_facets / track_artists: tracks per (release year, explicit flag) and per artist
   (db/migrations/0004_track_rollups_and_data_version.sql).
-
-Caching: answers are cached per data version. Every write to tracks or snapshots, by any process
-on any machine, moves data_version on (a trigger), and each script run reads it once
-(sync_version) before asking anything else: a new import shows on the next click, in every
-replica, and an unchanged database is answered from the cache.
 
 With a filter, one query returns the tracks that charted in it (never more than the charts
 held: 50 a day per time range, whatever the size of the library) and pandas derives the
@@ -28,18 +22,13 @@ aggregates over tracks answer.
 from __future__ import annotations
 
 import datetime as dt
-import threading
 
 import pandas as pd
-import psycopg
-import streamlit as st
 from psycopg import sql
 
-from db import meta
-from db.pool import read
+from queries.core import cached, frame
+from queries.shared import TIME_RANGES, UNKNOWN
 
-CACHE = {"ttl": 600, "max_entries": 64, "show_spinner": False}
-UNKNOWN = "Unknown"
 TOP = 20
 
 # The tracks in a filter, each once, with their best rank and number of days charted.
@@ -89,45 +78,11 @@ UNFILTERED_FACETS_SQL = """
 SELECT album_release_year AS year, is_explicit AS explicit, tracks FROM track_facets
 """
 
-VERSION_SQL = "SELECT version FROM data_version"
-
 SNAPSHOT_DAYS_SQL = """
 SELECT count(DISTINCT snapshot_date) AS snapshot_days, max(snapshot_date) AS latest_snapshot
 FROM snapshot_dates
 WHERE time_range = ANY(%(ranges)s) AND snapshot_date BETWEEN %(start)s AND %(end)s
 """
-
-BOUNDS_SQL = "SELECT min(snapshot_date), max(snapshot_date) FROM snapshot_dates"
-ALL_RANGES = ["short_term", "medium_term", "long_term"]
-
-
-# The data version this thread's script run goes by (0 outside a script run that synced).
-_run = threading.local()
-
-
-def sync_version() -> int:
-    """Read the data version, once at the start of each script run, before any cached answer is
-    asked for: the cached functions key their answers by it. Streamlit runs each session's
-    script in a thread of its own, so sessions never see each other's reading; and an answer
-    computed after reading version v reflects at least v (the version commits with the data)."""
-    _run.version = read(lambda conn: conn.execute(VERSION_SQL).fetchone()[0])
-    return _run.version
-
-
-def current_version() -> int:
-    return getattr(_run, "version", 0)
-
-
-def frame(query: sql.Composable | str, params: dict | tuple = ()) -> pd.DataFrame:
-    """Run one query through the shared pool; the result as a DataFrame."""
-
-    def run(conn: psycopg.Connection) -> pd.DataFrame:
-        with conn.cursor() as cur:
-            cur.execute(query, params)
-            columns = [d.name for d in cur.description]
-            return pd.DataFrame(cur.fetchall(), columns=columns)
-
-    return read(run)
 
 
 def whole_months(start: dt.date, end: dt.date) -> tuple[dt.date, dt.date]:
@@ -169,26 +124,18 @@ def _best_first(charted: pd.DataFrame) -> pd.DataFrame:
                                ascending=[True, False, True], ignore_index=True)
 
 
+@cached
 def charted_tracks(start: dt.date | None, end: dt.date | None, time_range: str | None
                    ) -> pd.DataFrame:
     """Every track with a snapshot in the filter: names, release year, explicit flag, best rank
     and days charted, best first."""
-    return _charted_tracks(start, end, time_range, current_version())
-
-
-@st.cache_data(**CACHE)
-def _charted_tracks(start, end, time_range, version: int) -> pd.DataFrame:
     return _best_first(frame(*charted_query(start, end, time_range)))
 
 
+@cached
 def snapshot_days(start: dt.date | None, end: dt.date | None, time_range: str | None) -> dict:
     """Distinct snapshot dates in the filter, and the latest of them."""
-    return _snapshot_days(start, end, time_range, current_version())
-
-
-@st.cache_data(**CACHE)
-def _snapshot_days(start, end, time_range, version: int) -> dict:
-    params = {"ranges": [time_range] if time_range else ALL_RANGES,
+    params = {"ranges": [time_range] if time_range else list(TIME_RANGES),
               "start": start or dt.date.min, "end": end or dt.date.max}
     row = frame(SNAPSHOT_DAYS_SQL, params).iloc[0]
     latest = row["latest_snapshot"]
@@ -196,20 +143,20 @@ def _snapshot_days(start, end, time_range, version: int) -> dict:
             "latest_snapshot": latest if pd.notna(latest) else None}
 
 
-@st.cache_data(**CACHE)
-def _unfiltered_summary(version: int) -> dict:
+@cached
+def _unfiltered_summary() -> dict:
     return frame(UNFILTERED_SQL).iloc[0].to_dict()
 
 
-@st.cache_data(**CACHE)
-def _unfiltered_facets(version: int) -> pd.DataFrame:
+@cached
+def _unfiltered_facets() -> pd.DataFrame:
     return frame(UNFILTERED_FACETS_SQL)
 
 
 def summary(start: dt.date | None, end: dt.date | None, time_range: str | None) -> dict:
     """Tracks, artists, explicit share, snapshot days and the latest snapshot in the filter."""
     if start is None and time_range is None:
-        numbers = {k: int(v) for k, v in _unfiltered_summary(current_version()).items()}
+        numbers = {k: int(v) for k, v in _unfiltered_summary().items()}
     else:
         charted = charted_tracks(start, end, time_range)
         known = charted["explicit"].dropna()
@@ -220,26 +167,28 @@ def summary(start: dt.date | None, end: dt.date | None, time_range: str | None) 
     return numbers | snapshot_days(start, end, time_range)
 
 
+@cached  # too: three charts ask for it on every page view
 def release_facets(start, end, time_range) -> pd.DataFrame:
     """Track counts by (release year, explicit flag): what all three charts are drawn from."""
-    return _release_facets(start, end, time_range, current_version())
-
-
-@st.cache_data(**CACHE)
-def _release_facets(start, end, time_range, version: int) -> pd.DataFrame:
-    # Cached too: three charts ask for it on every page view.
     if start is None and time_range is None:
-        facets = _unfiltered_facets(version)
+        facets = _unfiltered_facets()
     else:
-        charted = _charted_tracks(start, end, time_range, version)
-        facets = (charted.groupby(["year", "explicit"], dropna=False).size()
-                  .rename("tracks").reset_index())
+        facets = facet_counts(charted_tracks(start, end, time_range))
     return facets.astype({"tracks": int})
+
+
+def facet_counts(tracks: pd.DataFrame) -> pd.DataFrame:
+    """Tracks per (year, explicit) of a frame of tracks: what the mix charts are drawn from."""
+    return (tracks.groupby(["year", "explicit"], dropna=False).size()
+            .rename("tracks").reset_index())
 
 
 def release_decades(start, end, time_range) -> pd.DataFrame:
     """decade ("1980s", ..., "Unknown" last) and tracks, decades in order."""
-    facets = release_facets(start, end, time_range)
+    return decades_of(release_facets(start, end, time_range))
+
+
+def decades_of(facets: pd.DataFrame) -> pd.DataFrame:
     decade = facets["year"].map(lambda y: UNKNOWN if pd.isna(y) else f"{int(y) // 10 * 10}s")
     return _ordered(facets.groupby(decade)["tracks"].sum(), "decade", ascending=True)
 
@@ -253,7 +202,10 @@ def release_years(start, end, time_range) -> pd.DataFrame:
 
 def explicit_breakdown(start, end, time_range) -> pd.DataFrame:
     """Explicit, Clean and Unknown (missing, null or not a JSON boolean), in that order."""
-    facets = release_facets(start, end, time_range)
+    return explicit_of(release_facets(start, end, time_range))
+
+
+def explicit_of(facets: pd.DataFrame) -> pd.DataFrame:
     label = facets["explicit"].map(
         lambda e: UNKNOWN if e is None or pd.isna(e) else ("Explicit" if e else "Clean"))
     counts = facets.groupby(label)["tracks"].sum()
@@ -267,36 +219,15 @@ def _ordered(counts: pd.Series, name: str, ascending: bool) -> pd.DataFrame:
     return counts.reindex(order).rename_axis(name).reset_index()
 
 
-@st.cache_data(**CACHE)
-def _all_time_top(limit: int, version: int) -> pd.DataFrame:
+@cached
+def _all_time_top(limit: int) -> pd.DataFrame:
     return _best_first(frame(*charted_query(None, None, None, limit)))
 
 
 def top_tracks(start, end, time_range, limit: int = TOP) -> pd.DataFrame:
     """The best-ranked tracks in the filter (all time when unfiltered): best rank, days charted."""
     if start is None and time_range is None:  # no need to fetch every track that ever charted
-        charted = _all_time_top(limit, current_version())
+        charted = _all_time_top(limit)
     else:
         charted = charted_tracks(start, end, time_range)
     return charted.head(limit)[["track", "artist", "album", "best_rank", "days_charted"]]
-
-
-def snapshot_bounds() -> tuple[dt.date | None, dt.date | None]:
-    """The first and last snapshot dates (None, None on an empty database)."""
-    return _snapshot_bounds(current_version())
-
-
-@st.cache_data(**CACHE)
-def _snapshot_bounds(version: int) -> tuple[dt.date | None, dt.date | None]:
-    first, last = frame(BOUNDS_SQL).iloc[0]
-    return (first if pd.notna(first) else None, last if pd.notna(last) else None)
-
-
-def demo_info() -> dict | None:
-    """What demo data the database holds (None: the user's own)."""
-    return _demo_info(current_version())
-
-
-@st.cache_data(**CACHE)
-def _demo_info(version: int) -> dict | None:
-    return meta.get_meta(meta.DEMO_KEY)

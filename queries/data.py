@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from queries.dashboard import frame
+from queries.core import frame
 
 PAST_IMPORTS_SQL = """
 SELECT imported_at, kind, source, tracks_inserted, tracks_updated, tracks_unchanged,

@@ -34,7 +34,7 @@ def main() -> None:
     logging.getLogger("streamlit").setLevel(logging.ERROR)  # "no runtime" warnings
     import streamlit as st
 
-    from queries import dashboard
+    from queries import dashboard, shared
 
     end = dt.date(2026, 6, 30)
     with scratch_database():
@@ -56,8 +56,8 @@ def main() -> None:
             "summary": lambda f: dashboard.summary(*f),
             "release_facets": lambda f: dashboard.release_facets(*f),
             "top_tracks": lambda f: dashboard.top_tracks(*f),
-            "snapshot_bounds": lambda f: dashboard.snapshot_bounds(),
-            "demo_info": lambda f: dashboard.demo_info(),
+            "snapshot_bounds": lambda f: shared.snapshot_bounds(),
+            "demo_info": lambda f: shared.demo_info(),
         }
         print(f"{'filter':30s}" + "".join(f"{q:>16s}" for q in QUERIES) + f"{'total':>10s}")
         for label, f in filters.items():

@@ -103,9 +103,9 @@ def clean_process(monkeypatch, tmp_path):
     yield
     db_pool.close_pool()
     config.reset()
-    from queries import dashboard
+    from queries import core
 
-    dashboard._run.__dict__.clear()  # the data version this thread last read
+    core.forget_version()  # the data version this thread last read
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import streamlit as st
 
 from db.snapshots import save_snapshots
 from db.tracks import save_tracks
-from queries import dashboard
+from queries import core, dashboard, shared
 
 import semantics
 
@@ -128,23 +128,23 @@ def test_an_empty_database_answers_with_zeros(use_database):
     assert (numbers["tracks"], numbers["snapshot_days"], numbers["latest_snapshot"]) == (0, 0, None)
     assert numbers["share_explicit"] is None
     assert dashboard.release_decades(None, None, None).empty
-    assert dashboard.snapshot_bounds() == (None, None)
+    assert shared.snapshot_bounds() == (None, None)
     st.cache_data.clear()
 
 
 def test_a_write_shows_at_the_next_version_sync_with_no_cache_cleared(data):
-    version = dashboard.sync_version()
+    version = core.sync_version()
     before = dashboard.summary(None, None, None)["tracks"]
     window = (D(2026, 1, 1), D(2026, 1, 31), None)
     charted = dashboard.summary(*window)["tracks"]
     save_tracks([{"id": "late", "name": "Late"}])  # by any process: here, not through the app
     assert dashboard.summary(None, None, None)["tracks"] == before  # cached, version unchanged
-    assert dashboard.sync_version() == version + 1  # the next script run reads it
+    assert core.sync_version() == version + 1  # the next script run reads it
     assert dashboard.summary(None, None, None)["tracks"] == before + 1
     save_snapshots([("late", D(2026, 1, 20), "short_term", 51)])
-    dashboard.sync_version()
+    core.sync_version()
     assert dashboard.summary(*window)["tracks"] == charted + 1
-    assert dashboard.sync_version() == version + 2  # nothing written: same version, same cache
+    assert core.sync_version() == version + 2  # nothing written: same version, same cache
 
 
 def test_random_windows_over_demo_data_match_an_independent_reading(use_database):

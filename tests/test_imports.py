@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as strategies
 
 from db import access, demo, imports, sqlite_import
-from queries import dashboard
+from queries import core, dashboard
 
 from old_app import write_old_sqlite
 from test_cli import one_line_error, run_cli
@@ -231,7 +231,7 @@ def test_a_migrated_sqlite_file_is_all_there_and_answers_the_same(use_database, 
             "'$.album.release_date'), 1, 4) AS INTEGER) / 10 * 10) || 's' ELSE 'Unknown' END, "
             "count(*) FROM tracks GROUP BY 1"))
     st.cache_data.clear()
-    dashboard.sync_version()
+    core.sync_version()
     numbers = dashboard.summary(None, None, None)
     assert (numbers["tracks"], numbers["snapshot_days"]) == (tracks_n, days)
     assert (numbers["explicit"], numbers["known_explicit"]) == (explicit, known)

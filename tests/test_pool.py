@@ -70,7 +70,7 @@ def test_prepared_statements_off_reaches_every_pooled_connection(use_database, m
 def test_a_read_is_repeated_once_when_the_server_drops_its_connection(use_database):
     """A restart can land between the check before lending and the query, or during it: the
     dashboard's reads go through db.pool.read, which tries once more on a fresh connection."""
-    from queries import dashboard
+    from queries import core
 
     query = "SELECT pg_sleep(0.3), 7 AS answer -- read-retry probe"
     killed: list[int] = []
@@ -87,7 +87,7 @@ def test_a_read_is_repeated_once_when_the_server_drops_its_connection(use_databa
     killer = threading.Thread(target=terminate_the_first_run)
     killer.start()
     try:
-        answer = dashboard.frame(query)
+        answer = core.frame(query)
     finally:
         killer.join()
     assert len(killed) == 1, "the first run was not terminated"

@@ -16,7 +16,7 @@ import streamlit as st
 from db import config, demo, migrations, redact
 from db import pool as db_pool
 from db.errors import DatabaseError, DatabaseUnavailable, QueryTimeout
-from queries import dashboard
+from queries import core
 from queries.filters import parse_query_params
 from ui.text import WJ, plain
 
@@ -146,21 +146,21 @@ def test_a_read_stuck_behind_a_lock_gives_its_connection_back(use_database, monk
     with psycopg.connect(use_database) as blocker:
         blocker.execute("LOCK TABLE data_version IN ACCESS EXCLUSIVE MODE")
         with pytest.raises(QueryTimeout, match="waited too long for a lock"):
-            dashboard.sync_version()
+            core.sync_version()
         blocker.rollback()
-    assert dashboard.sync_version() >= 0
+    assert core.sync_version() >= 0
 
 
 def test_a_read_that_runs_too_long_is_stopped(use_database, monkeypatch):
     monkeypatch.setenv("MTM_STATEMENT_TIMEOUT_MS", "200")
     with pytest.raises(QueryTimeout, match="statement timeout"):
-        dashboard.frame("SELECT pg_sleep(5)")
-    assert dashboard.frame("SELECT 1 AS one")["one"].tolist() == [1]
+        core.frame("SELECT pg_sleep(5)")
+    assert core.frame("SELECT 1 AS one")["one"].tolist() == [1]
 
 
 def test_read_limits_never_reach_writers(use_database, monkeypatch):
     monkeypatch.setenv("MTM_STATEMENT_TIMEOUT_MS", "100")
-    dashboard.frame("SELECT 1")
+    core.frame("SELECT 1")
     with db_pool.connection() as conn:  # a writer on a connection a read just used
         conn.execute("SELECT pg_sleep(0.3)")
         assert conn.execute("SHOW statement_timeout").fetchone()[0] == "0"

@@ -11,7 +11,7 @@ import datetime as dt
 
 import streamlit as st
 
-from queries import dashboard
+from queries import shared
 from queries.filters import (
     ALL_TIME_RANGES,
     CUSTOM,
@@ -28,14 +28,14 @@ ALL = "all"
 
 
 def _full_window() -> tuple[dt.date, dt.date] | None:
-    first, latest = dashboard.snapshot_bounds()
+    first, latest = shared.snapshot_bounds()
     return (first, latest) if first else None
 
 
 def _on_preset() -> None:
     state = st.session_state
     state["url_hints"] = []
-    _, latest = dashboard.snapshot_bounds()
+    _, latest = shared.snapshot_bounds()
     window = preset_window(PRESETS.get(state["preset"]), latest) or _full_window()
     if window:
         state["dates"] = window
@@ -46,7 +46,7 @@ def _on_dates() -> None:
     state["url_hints"] = []
     if len(state["dates"]) == 2:
         start, end = state["dates"]
-        _, latest = dashboard.snapshot_bounds()
+        _, latest = shared.snapshot_bounds()
         state["preset"] = preset_for(Filters(start, end), latest)
 
 
@@ -54,7 +54,7 @@ def _start_session() -> None:
     """First run of a session: take the filter from the URL."""
     state = st.session_state
     parsed, hints = parse_query_params(st.query_params.to_dict())
-    _, latest = dashboard.snapshot_bounds()
+    _, latest = shared.snapshot_bounds()
     state["url_hints"] = hints
     state["preset"] = preset_for(parsed, latest)
     window = (parsed.start, parsed.end) if parsed.start else _full_window()
@@ -70,7 +70,7 @@ def filters() -> Filters:
     # widgets' state: start again from the URL, which still holds the filter in force.
     if "filters" not in state or "dates" not in state:
         _start_session()
-    first, latest = dashboard.snapshot_bounds()
+    first, latest = shared.snapshot_bounds()
     st.header("Filter")
     for hint in state["url_hints"]:
         st.warning(plain(hint), icon="🔗")  # it quotes the link: the visitor's text

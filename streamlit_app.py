@@ -10,7 +10,8 @@ from db.errors import DatabaseError, DatabaseUnavailable
 from queries import core, shared
 from queries.database import prepare_database
 from queries.filters import Filters
-from ui import sidebar, stress_test
+from queries.links import Comparison, Moment
+from ui import page_state, sidebar, stress_test
 from ui.guard import guarded
 from ui.text import plain
 
@@ -51,14 +52,28 @@ except DatabaseUnavailable as exc:
 except (DatabaseError, psycopg.Error):
     pass
 
-dashboard_page = st.Page("pages/dashboard.py", title="Dashboard", icon="📊", default=True)
-page = st.navigation([dashboard_page, st.Page("pages/data.py", title="Data", icon="📥")])
+# Each page with the sidebar controls it uses (None: its controls are on the page).
+PAGES = [
+    (st.Page("pages/dashboard.py", title="Dashboard", icon="📊", default=True),
+     ("the filter's dates", sidebar.filters, sidebar.DASHBOARD, Filters())),
+    (st.Page("pages/time_machine.py", title="Time machine", icon="⏳"),
+     ("the time machine's date", sidebar.moment, sidebar.TIME_MACHINE, Moment())),
+    (st.Page("pages/compare.py", title="Compare", icon="⚖️"),
+     ("the dates to compare", sidebar.comparison, sidebar.COMPARE, Comparison())),
+    (st.Page("pages/history.py", title="Rank history", icon="📈"), None),
+    (st.Page("pages/tracks.py", title="Tracks", icon="🔎"), None),
+    (st.Page("pages/data.py", title="Data", icon="📥"), None),
+]
+page = st.navigation([p for p, _ in PAGES])
+page_state.note_page(page.url_path)
 
 with st.sidebar:
-    if page.url_path == dashboard_page.url_path:  # the filter is the dashboard's
-        with guarded("the filter's dates"):
-            sidebar.filters()
-        st.session_state.setdefault("filters", Filters())
+    controls = next(c for p, c in PAGES if p.url_path == page.url_path)
+    if controls:
+        what, draw, key, fallback = controls
+        with guarded(what):
+            draw()
+        st.session_state.setdefault(key, fallback)  # what the page reads if drawing failed
         st.divider()
     with guarded("the stress test"):
         stress_test.panel()

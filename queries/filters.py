@@ -65,8 +65,8 @@ def parse_query_params(params: Mapping[str, str]) -> tuple[Filters, list[str]]:
     Hints quote short bad values with repr(): they are the visitor's text, to be shown as plain
     text (ui.text.plain), never as Markdown."""
     hints = []
-    start = _date(params.get("start"), "start", hints)
-    end = _date(params.get("end"), "end", hints)
+    start = link_date(params.get("start"), "start", hints)
+    end = link_date(params.get("end"), "end", hints)
     if (start is None) != (end is None):
         if params.get("start") and params.get("end"):
             pass  # the other one was invalid and already has a hint
@@ -81,30 +81,31 @@ def parse_query_params(params: Mapping[str, str]) -> tuple[Filters, list[str]]:
         start = end = None
     time_range = params.get("time_range") or None
     if time_range is not None and time_range not in TIME_RANGES:
-        hints.append(f"Unknown time_range {_quoted(time_range)} in the link (use short_term, "
+        hints.append(f"Unknown time_range {quoted(time_range)} in the link (use short_term, "
                      "medium_term or long_term); showing all time ranges.")
         time_range = None
     return Filters(start, end, time_range), hints
 
 
-def _quoted(value: str) -> str:
+def quoted(value: str) -> str:
     if len(value) > MAX_VALUE_LENGTH:
         return f"({len(value):,} characters long)"
     return repr(value)
 
 
-def _date(value: str | None, name: str, hints: list[str]) -> dt.date | None:
+def link_date(value: str | None, name: str, hints: list[str]) -> dt.date | None:
     if not value:
         return None
+    label = f"{name} " if name else ""
     try:
         if not _ISO_DATE.fullmatch(value):  # fromisoformat also takes 20260131, 2026-W05-6
             raise ValueError
         day = dt.date.fromisoformat(value)
     except ValueError:
-        hints.append(f"The link's {name} date {_quoted(value)} is not a date like 2026-01-31.")
+        hints.append(f"The link's {label}date {quoted(value)} is not a date like 2026-01-31.")
         return None
     if not EARLIEST <= day <= LATEST:
-        hints.append(f"The link's {name} date {day} is outside {EARLIEST} to {LATEST}.")
+        hints.append(f"The link's {label}date {day} is outside {EARLIEST} to {LATEST}.")
         return None
     return day
 

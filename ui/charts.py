@@ -10,6 +10,8 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
+from ui.text import chart_text
+
 SPOTIFY_GREEN = "#1DB954"
 EXPLICIT_COLORS = {"Explicit": "#E91E63", "Clean": SPOTIFY_GREEN, "Unknown": "#9E9E9E"}
 _MARGIN = {"t": 48, "l": 8, "r": 8, "b": 8}
@@ -42,4 +44,42 @@ def explicit_figure(breakdown: pd.DataFrame) -> go.Figure:
                  hovertemplate="%{label}: %{value:,} tracks<extra></extra>")
     fig = go.Figure(pie)
     fig.update_layout(title="Explicit vs clean", margin=_MARGIN)
+    return fig
+
+
+SIDE_COLORS = ("#9E9E9E", SPOTIFY_GREEN)  # A grey, B green: the later side stands out
+
+
+def side_by_side_figure(data: pd.DataFrame, key: str, title: str) -> go.Figure:
+    """Grouped bars: one category per `key` value, one bar per side (the other columns)."""
+    sides = [column for column in data.columns if column != key]
+    fig = go.Figure([
+        go.Bar(name=side, x=data[key].tolist(), y=data[side].tolist(), marker_color=color,
+               hovertemplate="%{x}: %{y:,} tracks<extra>" + side.split(":")[0] + "</extra>")
+        for side, color in zip(sides, SIDE_COLORS, strict=True)])
+    fig.update_layout(title=title, margin=_MARGIN, barmode="group", yaxis_title="Tracks",
+                      legend={"orientation": "h", "y": -0.2},
+                      xaxis={"type": "category", "categoryorder": "array",
+                             "categoryarray": data[key].tolist()})
+    return fig
+
+
+def rank_history_figure(history: pd.DataFrame, names: dict[str, str], by_range: bool
+                        ) -> go.Figure:
+    """Rank over time, rank 1 at the top; a gap where a track was not on that day's list.
+    One line per track (by_range: per track and time range)."""
+    fig = go.Figure()
+    for (track_id, time_range), line in history.groupby(["track_id", "time_range"], sort=False):
+        name = chart_text(names.get(track_id, track_id))
+        if by_range:
+            name = f"{name} · {time_range.replace('_term', ' term')}"
+        ranks = [None if pd.isna(r) else int(r) for r in line["rank"]]
+        fig.add_trace(go.Scatter(
+            x=[d.isoformat() for d in line["snapshot_date"]], y=ranks, name=name,
+            mode="lines+markers" if len(ranks) < 40 else "lines", connectgaps=False,
+            hovertemplate="%{x}: #%{y}<extra>%{fullData.name}</extra>"))
+    fig.update_layout(title="Rank history", margin=_MARGIN, hovermode="x unified",
+                      yaxis={"title": "Rank", "autorange": "reversed", "rangemode": "tozero"},
+                      xaxis={"title": "Snapshot date", "type": "date"},
+                      legend={"orientation": "h", "y": -0.25})
     return fig

@@ -1,8 +1,8 @@
-"""The shared sidebar filter, mirrored in the URL (?start=&end=&time_range=).
-
-Called from streamlit_app.py on every run, before the page, so that its widgets keep their
-state across pages. The URL decides the filter when a session starts (a bookmark, a shared
-link, a reload); after that the widgets decide and the URL follows them.
+"""The sidebar's controls for the pages that have them, each mirrored in its page's URL
+(ui/page_state.py): the dashboard's filter (?start=&end=&time_range=), the time machine's date
+(?date=&time_range=&window=) and the comparison's two dates or periods (?a=&b=&time_range=).
+Drawn by streamlit_app.py before the page runs; the page reads the state they leave in
+st.session_state.
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ from queries import shared
 from queries.filters import (
     ALL_TIME_RANGES,
     CUSTOM,
+    EARLIEST,
+    LATEST,
     PRESETS,
     TIME_RANGES,
     Filters,
@@ -22,9 +24,13 @@ from queries.filters import (
     preset_for,
     preset_window,
 )
-from ui.text import plain
+from queries.links import WINDOWS, Comparison, Moment, Side, parse_comparison, parse_moment
+from ui import page_state
 
 ALL = "all"
+DASHBOARD = "filters"
+TIME_MACHINE = "moment"
+COMPARE = "comparison"
 
 
 def _full_window() -> tuple[dt.date, dt.date] | None:
@@ -34,7 +40,7 @@ def _full_window() -> tuple[dt.date, dt.date] | None:
 
 def _on_preset() -> None:
     state = st.session_state
-    state["url_hints"] = []
+    page_state.forget_hints(DASHBOARD)
     _, latest = shared.snapshot_bounds()
     window = preset_window(PRESETS.get(state["preset"]), latest) or _full_window()
     if window:
@@ -43,37 +49,33 @@ def _on_preset() -> None:
 
 def _on_dates() -> None:
     state = st.session_state
-    state["url_hints"] = []
+    page_state.forget_hints(DASHBOARD)
     if len(state["dates"]) == 2:
         start, end = state["dates"]
         _, latest = shared.snapshot_bounds()
         state["preset"] = preset_for(Filters(start, end), latest)
 
 
-def _start_session() -> None:
-    """First run of a session: take the filter from the URL."""
+def _set_filter_widgets(parsed: Filters) -> None:
     state = st.session_state
-    parsed, hints = parse_query_params(st.query_params.to_dict())
     _, latest = shared.snapshot_bounds()
-    state["url_hints"] = hints
     state["preset"] = preset_for(parsed, latest)
     window = (parsed.start, parsed.end) if parsed.start else _full_window()
     state["dates"] = window or (dt.date.today(),) * 2
     state["time_range"] = parsed.time_range or ALL
-    state["filters"] = parsed
 
 
 def filters() -> Filters:
     """Draw the filter widgets; return the filter in force and mirror it in the URL."""
     state = st.session_state
-    # A run that stopped before the sidebar (the database was down) lets Streamlit forget the
-    # widgets' state: start again from the URL, which still holds the filter in force.
-    if "filters" not in state or "dates" not in state:
-        _start_session()
+    previous, hints, starting = page_state.take_up(
+        DASHBOARD, ("start", "end", "time_range"), parse_query_params,
+        ("preset", "dates", "time_range"))
+    if starting:
+        _set_filter_widgets(previous)
     first, latest = shared.snapshot_bounds()
     st.header("Filter")
-    for hint in state["url_hints"]:
-        st.warning(plain(hint), icon="🔗")  # it quotes the link: the visitor's text
+    page_state.show_hints(hints)
 
     st.selectbox("Period", [*PRESETS, CUSTOM], key="preset", on_change=_on_preset)
     chosen = state["dates"]
@@ -87,9 +89,8 @@ def filters() -> Filters:
     # A real option rather than None: a selectbox shows None as "Choose an option".
     st.selectbox("Time range", [ALL, *TIME_RANGES], key="time_range",
                  format_func=lambda value: TIME_RANGES.get(value, ALL_TIME_RANGES),
-                 on_change=lambda: state.__setitem__("url_hints", []))
+                 on_change=lambda: page_state.forget_hints(DASHBOARD))
 
-    previous: Filters = state["filters"]
     picked = state["dates"]
     if state["preset"] == "All time":
         start = end = None
@@ -99,8 +100,102 @@ def filters() -> Filters:
         st.info("Pick an end date to apply the range.", icon="📅")
         start, end = previous.start, previous.end
     current = Filters(start, end, None if state["time_range"] == ALL else state["time_range"])
-    state["filters"] = current
-    wanted = current.query_params()
-    if st.query_params.to_dict() != wanted:
-        st.query_params.from_dict(wanted)
+    page_state.give_back(DASHBOARD, current)
     return current
+
+
+def _range_select(key: str, name: str) -> None:
+    st.selectbox("Time range", list(TIME_RANGES), key=key, format_func=TIME_RANGES.get,
+                 on_change=page_state.forget_hints, args=(name,))
+
+
+def moment() -> Moment:
+    """The time machine's controls: the date of the list, the time range, and the window the
+    most consistent artist is counted over."""
+    state = st.session_state
+    current, hints, starting = page_state.take_up(
+        TIME_MACHINE, ("date", "time_range", "window"), parse_moment,
+        ("tm_date", "tm_range", "tm_window"))
+    first, latest = shared.snapshot_bounds()
+    if starting:
+        state["tm_date"] = current.date or latest or dt.date.today()
+        state["tm_range"] = current.time_range
+        state["tm_window"] = next(k for k, v in WINDOWS.items() if v == current.window)
+    st.header("Time machine")
+    page_state.show_hints(hints)
+    st.date_input("The top list on", key="tm_date", min_value=EARLIEST, max_value=LATEST,
+                  format="YYYY-MM-DD", disabled=first is None,
+                  on_change=page_state.forget_hints, args=(TIME_MACHINE,),
+                  help="The latest snapshot dated on or before this day.")
+    if first is None:
+        st.caption("No snapshots yet: import your history on the Data page.")
+    _range_select("tm_range", TIME_MACHINE)
+    st.selectbox("Most consistent artist over", list(WINDOWS), key="tm_window",
+                 on_change=page_state.forget_hints, args=(TIME_MACHINE,))
+    picked = state["tm_date"]
+    # "The latest" stays the latest (a bookmark follows new snapshots) until a date is picked.
+    date = None if current.date is None and picked == (latest or dt.date.today()) else picked
+    chosen = Moment(date, state["tm_range"], WINDOWS[state["tm_window"]])
+    page_state.give_back(TIME_MACHINE, chosen)
+    return chosen
+
+
+TWO_DATES, TWO_PERIODS = "Two dates", "Two periods"
+
+
+def _default_sides(latest: dt.date, periods: bool) -> tuple[Side, Side]:
+    if periods:  # the last four weeks against the four before them
+        return (Side(latest - dt.timedelta(days=55), latest - dt.timedelta(days=28), period=True),
+                Side(latest - dt.timedelta(days=27), latest, period=True))
+    return Side.on(latest - dt.timedelta(days=28)), Side.on(latest)
+
+
+def comparison() -> Comparison:
+    """The comparison's controls: two dates (their top lists) or two periods, and the time
+    range."""
+    state = st.session_state
+    current, hints, starting = page_state.take_up(
+        COMPARE, ("a", "b", "time_range"), parse_comparison,
+        ("cmp_mode", "cmp_a", "cmp_b", "cmp_pa", "cmp_pb", "cmp_range"))
+    first, latest = shared.snapshot_bounds()
+    today = latest or dt.date.today()
+    if starting:
+        periods = bool(current.a and not current.a.single)
+        state["cmp_mode"] = TWO_PERIODS if periods else TWO_DATES
+        default_dates = _default_sides(today, periods=False)
+        default_periods = _default_sides(today, periods=True)
+        a, b = current.a, current.b
+        dates = (a or default_dates[0], b or default_dates[1]) if not periods else default_dates
+        spans = (a or default_periods[0], b or default_periods[1]) if periods else default_periods
+        state["cmp_a"], state["cmp_b"] = dates[0].start, dates[1].start
+        state["cmp_pa"] = (spans[0].start, spans[0].end)
+        state["cmp_pb"] = (spans[1].start, spans[1].end)
+        state["cmp_range"] = current.time_range
+    st.header("Compare")
+    page_state.show_hints(hints)
+    forget = {"on_change": page_state.forget_hints, "args": (COMPARE,)}
+    st.radio("Compare", [TWO_DATES, TWO_PERIODS], key="cmp_mode", horizontal=True, **forget)
+    common = {"min_value": EARLIEST, "max_value": LATEST, "format": "YYYY-MM-DD",
+              "disabled": first is None} | forget
+    if state["cmp_mode"] == TWO_DATES:
+        st.date_input("A: the top list on", key="cmp_a", **common)
+        st.date_input("B: the top list on", key="cmp_b", **common)
+        a, b = Side.on(state["cmp_a"]), Side.on(state["cmp_b"])
+    else:
+        st.date_input("A: lists between", key="cmp_pa", **common)
+        st.date_input("B: lists between", key="cmp_pb", **common)
+        a, b = (_period(state["cmp_pa"], current.a), _period(state["cmp_pb"], current.b))
+    if first is None:
+        st.caption("No snapshots yet: import your history on the Data page.")
+    _range_select("cmp_range", COMPARE)
+    chosen = Comparison(a, b, state["cmp_range"])
+    page_state.give_back(COMPARE, chosen)
+    return chosen
+
+
+def _period(picked: tuple, previous: Side | None) -> Side:
+    """A period from a range picker; while only its start is picked, the period before."""
+    if len(picked) == 2:
+        return Side(*picked, period=True)
+    st.info("Pick an end date to apply the period.", icon="📅")
+    return previous if previous and previous.period else Side(picked[0], picked[0], period=True)

@@ -9,6 +9,7 @@ Chromium against 80 hostile strings in every one of those elements
 
 from __future__ import annotations
 
+import html
 import re
 
 WJ = "\u2060"  # WORD JOINER: invisible, no line-break opportunity, not \s/\w in JS
@@ -49,3 +50,10 @@ def plain(text: object) -> str:
     text = _WS.sub(" ", str(text).replace("\0", "\ufffd")).strip(" ")
     text = _BREAK.sub(WJ, text)
     return _PUNCT.sub(r"\\\1", text)
+
+
+def chart_text(text: object) -> str:
+    """Text for a Plotly figure (trace names, categories, hover labels): Plotly reads a subset
+    of HTML in them (<b>, <a href>, <br>, entities), so &, < and > become entities, which it
+    shows as those characters."""
+    return html.escape(str(text), quote=False)

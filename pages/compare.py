@@ -1,0 +1,90 @@
+"""Compare two dates (their top lists) or two periods: what entered, what dropped, the biggest
+movers, and the release-decade and explicit mix of each side."""
+
+import streamlit as st
+
+from queries import compare
+from queries.filters import TIME_RANGES
+from ui import charts, entry, tables
+from ui.guard import guarded
+
+entry.within_the_app()
+chosen = st.session_state["comparison"]
+
+st.title("Compare")
+if chosen.a is None or chosen.b is None:  # the sidebar could not choose (database trouble)
+    st.stop()
+
+sides = None
+with guarded("the two lists"):
+    (a, about_a), (b, about_b) = (compare.side_tracks(side, chosen.time_range)
+                                  for side in (chosen.a, chosen.b))
+    sides = a, b
+if sides is None:
+    st.stop()
+
+
+def described(side, about) -> str:
+    if side.period:
+        return f"{side.start} to {side.end}"
+    if about["list_date"] is None:
+        return f"{side.start} (no list yet)"
+    if about["list_date"] != side.start:
+        return f"{side.start} (the list of {about['list_date']})"
+    return str(side.start)
+
+
+label_a = f"A: {described(chosen.a, about_a)}"
+label_b = f"B: {described(chosen.b, about_b)}"
+what = "best rank in each period" if chosen.a.period else "rank on each date's list"
+st.caption(f"{TIME_RANGES[chosen.time_range]}. {label_a} against {label_b}; positions are the "
+           f"{what}.")
+
+if a.empty and b.empty:
+    st.info("Neither side has any lists in this time range. Pick other dates, or import your "
+            "history on the Data page.")
+    st.stop()
+
+result = compare.compare(a, b)
+cards = st.columns(4)
+cards[0].metric("Tracks in A", f"{len(a):,}")
+cards[1].metric("Tracks in B", f"{len(b):,}")
+cards[2].metric("Entered", f"{len(result['entered']):,}", help="In B, not in A.")
+cards[3].metric("Dropped", f"{len(result['dropped']):,}", help="In A, not in B.")
+
+decades, explicit = compare.mix(a, b, (label_a, label_b))
+left, right = st.columns([3, 2])
+with left:
+    st.plotly_chart(charts.side_by_side_figure(decades, "decade", "Release decades"),
+                    width="stretch")
+with right:
+    st.plotly_chart(charts.side_by_side_figure(explicit, "content", "Explicit vs clean"),
+                    width="stretch")
+
+POSITION = st.column_config.NumberColumn("Position", format="#%d")
+movers_tab, entered_tab, dropped_tab = st.tabs(
+    [f"Biggest movers ({len(result['movers']):,})", f"Entered ({len(result['entered']):,})",
+     f"Dropped ({len(result['dropped']):,})"])
+with movers_tab:
+    if result["movers"].empty:
+        st.caption("No track in both changed its position.")
+    else:
+        movers = tables.readable(result["movers"])
+        movers["move"] = [("▲ " if c > 0 else "▼ ") + str(abs(int(c))) for c in movers["change"]]
+        tables.show(movers, "compare_movers", {
+            "move": st.column_config.TextColumn("Move", help="From A to B."),
+            "position_a": st.column_config.NumberColumn("In A", format="#%d"),
+            "position_b": st.column_config.NumberColumn("In B", format="#%d"),
+            "track": "Track", "artist": "Artist", "album": "Album"}, all_rows=False)
+with entered_tab:
+    if result["entered"].empty:
+        st.caption("Nothing in B that was not in A.")
+    else:
+        tables.show(tables.readable(result["entered"]), "compare_entered",
+                    {"position": POSITION, **tables.TRACK_COLUMNS}, all_rows=False)
+with dropped_tab:
+    if result["dropped"].empty:
+        st.caption("Nothing in A that is not in B.")
+    else:
+        tables.show(tables.readable(result["dropped"]), "compare_dropped",
+                    {"position": POSITION, **tables.TRACK_COLUMNS}, all_rows=False)

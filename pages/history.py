@@ -1,0 +1,79 @@
+"""Rank history: where the tracks you pick stood on every list, rank 1 at the top, with gaps
+where a track was not on the list."""
+
+import streamlit as st
+
+from queries import history, time_machine
+from queries.filters import ALL_TIME_RANGES, TIME_RANGES
+from queries.links import ALL, MAX_TRACKS, History, parse_history
+from ui import charts, entry, page_state, tables
+from ui.guard import guarded
+
+NAME = "history"
+entry.within_the_app()
+st.title("Rank history")
+
+state = st.session_state
+current, hints, starting = page_state.take_up(NAME, ("tracks", "time_range"), parse_history,
+                                              ("hist_tracks", "hist_range"))
+page_state.show_hints(hints)
+
+charted = named = None
+with guarded("the tracks to choose from"):
+    charted = history.charted_tracks()
+    named = history.track_names(current.tracks) if current.tracks else None
+if charted is None:
+    st.stop()
+if charted.empty:
+    st.info("No track has been on a list yet. Import your history on the Data page, or load demo "
+            "data with `python -m db seed-demo`.")
+    st.stop()
+
+names = {row.track_id: f"{row.track} — {row.artist or '—'}"
+         for row in charted.itertuples()}
+if named is not None:
+    names |= {row.track_id: f"{row.track} — {row.artist or '—'}" for row in named.itertuples()}
+    unknown = [t for t in current.tracks if t not in names]
+    if unknown:
+        page_state.show_hints([f"{len(unknown)} track(s) in the link are not in the library; "
+                               "left out."])
+if starting:
+    picked = [t for t in current.tracks if t in names]
+    if not picked:  # nothing named: the top of the latest short-term list
+        with guarded("the latest list"):
+            dates = time_machine.list_dates(None, "short_term")
+            top = time_machine.top_list(dates["list_date"], None, "short_term")
+            picked = top["track_id"].head(3).tolist()
+    state["hist_tracks"] = picked
+    state["hist_range"] = current.time_range
+
+left, right = st.columns([3, 1])
+left.multiselect("Tracks", list(names), key="hist_tracks", format_func=names.get,
+                 max_selections=MAX_TRACKS, on_change=page_state.forget_hints, args=(NAME,),
+                 help="Tracks that were on a list, best first; type to search.",
+                 placeholder="Choose tracks")
+right.selectbox("Time range", [*TIME_RANGES, ALL], key="hist_range",
+                format_func=lambda v: TIME_RANGES.get(v, ALL_TIME_RANGES),
+                on_change=page_state.forget_hints, args=(NAME,))
+chosen = History(tuple(state["hist_tracks"]), state["hist_range"])
+page_state.give_back(NAME, chosen)
+
+if not chosen.tracks:
+    st.caption("Choose one or more tracks to see their rank over time.")
+    st.stop()
+
+with guarded("the rank history"):
+    by_range = chosen.time_range == ALL
+    ranks = history.rank_history(chosen.tracks, None if by_range else chosen.time_range)
+    if ranks["rank"].notna().sum() == 0:
+        st.info("These tracks were never on a list of this time range. Try all time ranges.")
+        st.stop()
+    short = {t: names[t].split(" — ")[0] for t in chosen.tracks}
+    st.plotly_chart(charts.rank_history_figure(ranks, short, by_range), width="stretch")
+    st.caption("Rank 1 is at the top; a gap is a list the track was not on. One line per track"
+               + (" and time range." if by_range else "."))
+    shown = ranks.dropna(subset=["rank"]).assign(track=lambda f: f["track_id"].map(short))
+    tables.show(shown, "rank_history", {
+        "snapshot_date": st.column_config.DateColumn("Date", format="YYYY-MM-DD"),
+        "time_range": "Time range", "track": "Track",
+        "rank": st.column_config.NumberColumn("Rank", format="#%d")}, all_rows=False)

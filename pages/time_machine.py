@@ -1,0 +1,73 @@
+"""The time machine: the top list on any date, what moved since the list before, turnover, and
+the most consistent artists up to that date."""
+
+import streamlit as st
+
+from queries import time_machine
+from queries.filters import TIME_RANGES
+from queries.links import History
+from ui import entry, tables
+from ui.guard import guarded
+
+entry.within_the_app()
+moment = st.session_state["moment"]
+
+st.title("Time machine")
+dates = None
+with guarded("the dates of the lists"):
+    dates = time_machine.list_dates(moment.date, moment.time_range)
+if dates is None:
+    st.stop()
+
+range_name = TIME_RANGES[moment.time_range]
+if dates["first_date"] is None:
+    st.info(f"No {range_name.lower()} lists yet. Snapshots are recorded when you import your "
+            "history (the Data page) or load demo data with `python -m db seed-demo`.")
+    st.stop()
+if dates["list_date"] is None:
+    st.info(f"No {range_name.lower()} list on or before {moment.date}: the first one is dated "
+            f"{dates['first_date']}. Pick a later date.")
+    st.stop()
+
+list_date, previous_date = dates["list_date"], dates["previous_date"]
+top = None
+with guarded("the top list"):
+    top = time_machine.top_list(list_date, previous_date, moment.time_range)
+if top is None:
+    st.stop()
+
+asked = moment.date
+st.caption(f"{range_name}: the list of {list_date}"
+           + (f", the latest on or before {asked}" if asked and asked != list_date else "")
+           + (f"; movement since the list of {previous_date}." if previous_date
+              else "; the first list of this time range, so nothing moved yet."))
+
+share = time_machine.turnover(top)
+cards = st.columns(4)
+cards[0].metric("Tracks on the list", f"{len(top):,}")
+cards[1].metric("Turnover", "—" if share is None else f"{share:.0%}",
+                help="The share of this list that was not on the list before it.")
+cards[2].metric("New", f"{(top['movement'] == 'new').sum():,}",
+                help="Never on a list of this time range before.")
+cards[3].metric("Back", f"{(top['movement'] == 'back').sum():,}",
+                help="On an earlier list, but not on the one just before.")
+
+left, right = st.columns([3, 1])
+with left:
+    tables.top_list(top, f"top_list_{moment.time_range}_{list_date}")
+with right, guarded("the most consistent artists"):
+    artists, days = time_machine.consistent_artists(list_date, moment.time_range, moment.window)
+    st.subheader("Most consistent artists")
+    if artists.empty:
+        st.caption("No artist names on these lists.")
+    else:
+        since = time_machine.window_start(list_date, moment.window)
+        st.caption(f"Artists on the most of the {days:,} lists "
+                   + ("up to" if moment.window is None else f"from {since} to")
+                   + f" {list_date}, by their tracks on them.")
+        tables.artists(artists)
+
+if not top.empty:
+    st.page_link("pages/history.py", label="Rank history of this list's top 5", icon="📈",
+                 query_params=History(tuple(top["track_id"].head(5)),
+                                      moment.time_range).query_params())

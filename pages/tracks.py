@@ -1,0 +1,160 @@
+"""Tracks: search by track or artist name, one track's page (what its payload holds, its rank
+history, the raw payload), and the explorer (questions about payloads, asked with JSONB
+operators, the SQL shown)."""
+
+import datetime as dt
+
+import pandas as pd
+import streamlit as st
+
+from queries import history, tracks
+from queries.links import MAX_SEARCH, History, TrackQuery, parse_track_query
+from ui import charts, entry, page_state, tables
+from ui.guard import guarded
+from ui.text import plain
+
+NAME = "track_query"
+entry.within_the_app()
+state = st.session_state
+
+
+def parse(params):
+    return parse_track_query(params, tracks.QUESTIONS)
+
+
+current, hints, starting = page_state.take_up(NAME, ("q", "track", "explore"), parse,
+                                              ("tracks_q", "tracks_explore"))
+if starting:
+    state["tracks_q"] = current.q
+    state["tracks_explore"] = list(current.explore)
+
+
+def open_track(track_id: str | None) -> None:
+    state[NAME] = TrackQuery(state["tracks_q"], track_id, tuple(state["tracks_explore"]))
+
+
+def release(detail: dict) -> str:
+    date, precision = detail["release_date"], detail["release_date_precision"]
+    if not date:
+        return "Unknown"
+    return f"{date} (to the {precision})" if precision in ("year", "month", "day") else str(date)
+
+
+def duration(ms) -> str:
+    if ms is None or pd.isna(ms):
+        return "—"
+    seconds = int(ms) // 1000
+    return f"{seconds // 60}:{seconds % 60:02d}"
+
+
+def track_view(track_id: str) -> None:
+    detail = tracks.track_detail(track_id)
+    if detail is None:
+        st.warning("No track with this id in the library.", icon="🔎")
+        return
+    art, facts = st.columns([1, 3])
+    if detail["album_art"] and str(detail["album_art"]).startswith("https://"):
+        art.image(detail["album_art"], width=220)
+    else:
+        art.caption("No album art in the payload.")
+    facts.subheader(plain(detail["name"]))
+    artists = detail["artists"] if isinstance(detail["artists"], list) else None
+    rows = {
+        "Artists": ", ".join(str(a) for a in artists) if artists else detail["artist_name"],
+        "Album": detail["album_name"],
+        "Album type": detail["album_type"],
+        "Released": release(detail),
+        "Explicit": tables.explicit_label(detail["explicit"]),
+        "Duration": duration(detail["duration_ms"]),
+        "ISRC": detail["isrc"],
+        "Track id": detail["track_id"],
+    }
+    # A dataframe shows every value as text, whatever it holds.
+    facts.dataframe(pd.DataFrame({"": list(rows), "value": [v if v else "—" for v in rows.values()]}),
+                    hide_index=True, width="stretch", column_config={"": "", "value": ""})
+    url = detail["spotify_url"]
+    if isinstance(url, str) and url.startswith("https://open.spotify.com/"):
+        facts.link_button("Open in Spotify", url, icon="🎧")
+
+    st.subheader("On the lists")
+    summary = tracks.chart_summary(track_id)
+    if summary.empty:
+        st.caption("Never on a list.")
+    else:
+        tables.show(summary, f"charts_{track_id}", {
+            "time_range": "Time range",
+            "best_rank": st.column_config.NumberColumn("Best rank", format="#%d"),
+            "days": st.column_config.NumberColumn("Days on lists"),
+            "first_on_list": st.column_config.DateColumn("First", format="YYYY-MM-DD"),
+            "last_on_list": st.column_config.DateColumn("Last", format="YYYY-MM-DD")})
+        ranks = history.rank_history((track_id,), None)
+        st.plotly_chart(charts.rank_history_figure(ranks, {track_id: detail["name"]}, True),
+                        width="stretch")
+        st.page_link("pages/history.py", label="Compare with other tracks in Rank history",
+                     icon="📈", query_params=History((track_id,), "all").query_params())
+    with st.expander("The payload (raw_json)"):
+        st.json(detail["raw_json"], expanded=2)
+
+
+st.title("Tracks")
+page_state.show_hints(hints)
+track_id = current.track
+if track_id:
+    # The search's widgets are not drawn here: keep their values for the way back.
+    state["tracks_q"], state["tracks_explore"] = state["tracks_q"], state["tracks_explore"]
+    st.button("← Back to the search", on_click=open_track, args=(None,))
+    with guarded("the track"):
+        track_view(track_id)
+    page_state.give_back(NAME, TrackQuery(state["tracks_q"], track_id,
+                                          tuple(state["tracks_explore"])))
+    st.stop()
+
+search_tab, explorer_tab = st.tabs(["Search", "Explorer"])
+with search_tab:
+    st.text_input("Track or artist name", key="tracks_q", max_chars=MAX_SEARCH,
+                  on_change=page_state.forget_hints, args=(NAME,),
+                  placeholder="e.g. midnight, or an artist's name")
+    q = " ".join(state["tracks_q"].split())
+    if q:
+        with guarded("the search"):
+            found = tracks.search(q)
+            if found.empty:
+                st.caption("No track or artist name matches.")
+            else:
+                st.caption(f"{len(found)}{'+' if len(found) >= tracks.SEARCH_LIMIT else ''} "
+                           "matches: tracks that were on a list first (best rank first), then "
+                           "the rest of the library. Select a row to open the track.")
+                event = tables.show(tables.readable(found), "search", {
+                    "best_rank": st.column_config.NumberColumn("Best rank", format="#%d"),
+                    "track": "Track", "artist": "Artist", "album": "Album"}, all_rows=False,
+                    on_select="rerun", selection_mode="single-row", key="search_table")
+                rows = event.selection.rows if event else []
+                if rows:
+                    open_track(found.iloc[rows[0]]["track_id"])
+                    st.rerun()
+    else:
+        st.caption("Search words at the start of track and artist names; among tracks that "
+                   "were on a list, any part of a name.")
+
+with explorer_tab:
+    st.caption("Ask questions of the Spotify payloads stored in `raw_json` with PostgreSQL's "
+               "JSONB operators: `@>` (contains) and `?` (has the key). Every question you "
+               "choose must hold.")
+    st.multiselect("Questions", list(tracks.QUESTIONS), key="tracks_explore",
+                   format_func=lambda k: tracks.QUESTIONS[k][0],
+                   on_change=page_state.forget_hints, args=(NAME,),
+                   placeholder="Choose questions, e.g. Explicit")
+    keys = tuple(state["tracks_explore"])
+    st.code(tracks.explore_sql_text(keys), language="sql")
+    with guarded("the explorer's answer"):
+        found, total = tracks.explore(keys)
+        more = "+" if total >= tracks.EXPLORE_COUNT_CAP else ""
+        st.caption(f"{total:,}{more} tracks match; the first {len(found):,} found, by name."
+                   if total else "No track matches all of these.")
+        if total:
+            tables.show(tables.readable(found), f"explorer_{dt.date.today()}", {
+                **{k: v for k, v in tables.TRACK_COLUMNS.items() if k != "spotify_url"}},
+                all_rows=False)
+
+page_state.give_back(NAME, TrackQuery(" ".join(state["tracks_q"].split()), None,
+                                      tuple(state["tracks_explore"])))

@@ -1,0 +1,124 @@
+"""The time machine's questions: the top list on a date, its movement since the list before,
+turnover, and the most consistent artists over a window.
+
+"The list on a date" is the latest snapshot of that time range dated on or before it (the
+earlier app's idea: a snapshot stands until the next one). Dates come from snapshot_dates (one
+row per time range and day), the lists from snapshots through its primary key and the
+(snapshot_date, time_range) index: a list is 50 rows however large the library.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+
+from queries.core import cached, frame
+
+LIST_DATES_SQL = """
+SELECT (SELECT max(snapshot_date) FROM snapshot_dates
+        WHERE time_range = %(time_range)s AND snapshot_date <= %(date)s) AS list_date,
+       (SELECT min(snapshot_date) FROM snapshot_dates
+        WHERE time_range = %(time_range)s) AS first_date
+"""
+
+PREVIOUS_DATE_SQL = """
+SELECT max(snapshot_date) FROM snapshot_dates
+WHERE time_range = %(time_range)s AND snapshot_date < %(date)s
+"""
+
+# The list, and for each track its rank on the list before (if any) and whether it had been on
+# an earlier list of this time range (a track absent from the previous list is then "back").
+TOP_LIST_SQL = """
+SELECT s.rank, s.track_id, t.name AS track, t.artist_name AS artist, t.album_name AS album,
+       t.album_release_year AS year, t.is_explicit AS explicit, t.spotify_url,
+       p.rank AS previous_rank,
+       p.rank IS NULL AND EXISTS (
+           SELECT 1 FROM snapshots e
+           WHERE e.track_id = s.track_id AND e.time_range = s.time_range
+             AND e.snapshot_date < %(previous)s) AS was_charted_before
+FROM snapshots s
+JOIN tracks t USING (track_id)
+LEFT JOIN snapshots p
+       ON p.track_id = s.track_id AND p.time_range = s.time_range
+      AND p.snapshot_date = %(previous)s
+WHERE s.snapshot_date = %(date)s AND s.time_range = %(time_range)s
+ORDER BY s.rank, s.track_id
+"""
+
+# Artists by the number of snapshot dates (of one time range, in a window) on which at least one
+# of their tracks was on the list. Artists are told apart by name, as tracks.artist_name has it.
+CONSISTENT_ARTISTS_SQL = """
+SELECT t.artist_name AS artist, count(DISTINCT s.snapshot_date) AS days,
+       count(DISTINCT s.track_id) AS tracks, min(s.rank) AS best_rank
+FROM snapshots s JOIN tracks t USING (track_id)
+WHERE s.time_range = %(time_range)s AND s.snapshot_date BETWEEN %(start)s AND %(end)s
+  AND t.artist_name IS NOT NULL
+GROUP BY t.artist_name
+ORDER BY days DESC, best_rank, tracks DESC, artist
+LIMIT %(limit)s
+"""
+
+WINDOW_DAYS_SQL = """
+SELECT count(*) FROM snapshot_dates
+WHERE time_range = %(time_range)s AND snapshot_date BETWEEN %(start)s AND %(end)s
+"""
+
+
+@cached
+def list_dates(date: dt.date | None, time_range: str) -> dict:
+    """The date of the list shown for `date` (None: the latest), the list before it, and the
+    first list of the time range; None where there is none."""
+    row = frame(LIST_DATES_SQL, {"time_range": time_range, "date": date or dt.date.max}).iloc[0]
+    list_date = _date(row["list_date"])
+    previous = None
+    if list_date is not None:
+        previous = _date(frame(PREVIOUS_DATE_SQL, {"time_range": time_range, "date": list_date}
+                               ).iloc[0, 0])
+    return {"list_date": list_date, "previous_date": previous, "first_date": _date(row["first_date"])}
+
+
+def _date(value) -> dt.date | None:
+    return value if pd.notna(value) else None
+
+
+@cached
+def top_list(list_date: dt.date | None, previous_date: dt.date | None, time_range: str
+             ) -> pd.DataFrame:
+    """The list of `list_date` with its movement since `previous_date` (dates from list_dates):
+    rank, track, artist, album, year, explicit, spotify_url, previous_rank, change (places up,
+    negative down) and movement, one of "new", "back", "up", "down", "same" (None on the first
+    list of a time range: nothing to move from)."""
+    params = {"date": list_date or dt.date.min, "time_range": time_range,
+              "previous": previous_date or dt.date.min}
+    top = frame(TOP_LIST_SQL, params)
+    change = top["previous_rank"] - top["rank"]
+    top["change"] = change.astype("Int64")
+    top["movement"] = [
+        None if previous_date is None
+        else ("back" if before else "new") if pd.isna(moved)
+        else "up" if moved > 0 else "down" if moved < 0 else "same"
+        for moved, before in zip(change, top["was_charted_before"], strict=True)]
+    return top.drop(columns="was_charted_before")
+
+
+def turnover(top: pd.DataFrame) -> float | None:
+    """The share of a list that was not on the list before (None: no list, or no list before)."""
+    if top.empty or top["movement"].isna().all():
+        return None
+    return float(top["movement"].isin(["new", "back"]).mean())
+
+
+def window_start(list_date: dt.date, window: int | None) -> dt.date:
+    return dt.date.min if window is None else list_date - dt.timedelta(days=window - 1)
+
+
+@cached
+def consistent_artists(list_date: dt.date, time_range: str, window: int | None, limit: int = 5
+                       ) -> tuple[pd.DataFrame, int]:
+    """The artists on the most snapshot dates of the window ending at `list_date` (best first:
+    most days, then best rank, then most tracks, then name), and the window's snapshot dates."""
+    params = {"time_range": time_range, "start": window_start(list_date, window),
+              "end": list_date, "limit": limit}
+    days = int(frame(WINDOW_DAYS_SQL, params).iloc[0, 0])
+    return frame(CONSISTENT_ARTISTS_SQL, params), days

@@ -1,0 +1,77 @@
+"""Tables the pages share: st.dataframe with column_config (links, numbers), every value from
+the database shown as grid text (never Markdown), and a CSV download of what is shown."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+MISSING = "—"
+ROW_PX = 35  # st.dataframe's row height
+
+TRACK_COLUMNS = {
+    "track": "Track",
+    "artist": "Artist",
+    "album": "Album",
+    "year": st.column_config.NumberColumn("Year", format="%d"),
+    "explicit": st.column_config.TextColumn("Explicit"),
+    "spotify_url": st.column_config.LinkColumn("Spotify", display_text="Open"),
+}
+
+
+def movement_label(movement: str | None, change) -> str:
+    if movement == "up":
+        return f"▲ {int(change)}"
+    if movement == "down":
+        return f"▼ {-int(change)}"
+    return {"same": "=", "new": "new", "back": "back"}.get(movement, MISSING)
+
+
+def explicit_label(value) -> str:
+    return MISSING if value is None or pd.isna(value) else ("yes" if value else "no")
+
+
+def readable(tracks: pd.DataFrame) -> pd.DataFrame:
+    """Missing names as a dash (not the grid's grey None), the explicit flag as yes/no/—."""
+    shown = tracks.copy()
+    for column in ("track", "artist", "album"):
+        if column in shown:
+            shown[column] = shown[column].fillna(MISSING)
+    if "explicit" in shown:
+        shown["explicit"] = shown["explicit"].map(explicit_label)
+    return shown
+
+
+def show(shown: pd.DataFrame, name: str, column_config: dict, all_rows: bool = True,
+         **kwargs):
+    """Draw the table and a CSV download of it. all_rows: tall enough to need no scrolling."""
+    height = ROW_PX * (len(shown) + 1) + 3 if all_rows and len(shown) <= 100 else "auto"
+    event = st.dataframe(shown, hide_index=True, width="stretch", height=height,
+                         column_config=column_config,
+                         column_order=[c for c in column_config if c in shown],
+                         **kwargs)
+    st.download_button(f"Download (CSV, {len(shown):,} rows)", shown.to_csv(index=False),
+                       file_name=f"{name}.csv", mime="text/csv", key=f"download-{name}")
+    return event
+
+
+def top_list(top: pd.DataFrame, name: str) -> None:
+    shown = readable(top)
+    shown["movement"] = [movement_label(m, c) for m, c in zip(top["movement"], top["change"],
+                                                                strict=True)]
+    show(shown, name, {
+        "rank": st.column_config.NumberColumn("Rank", format="#%d"),
+        "movement": st.column_config.TextColumn(
+            "Move", help="Since the list before: ▲ up, ▼ down, = same place, new, or back "
+                         "after a gap."),
+        **TRACK_COLUMNS,
+    })
+
+
+def artists(consistent: pd.DataFrame) -> None:
+    show(readable(consistent), "consistent_artists", {
+        "artist": "Artist",
+        "days": st.column_config.NumberColumn("Lists", help="Lists with one of their tracks."),
+        "tracks": st.column_config.NumberColumn("Tracks"),
+        "best_rank": st.column_config.NumberColumn("Best", format="#%d"),
+    })

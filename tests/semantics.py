@@ -51,3 +51,70 @@ def years(tracks) -> dict[str, int]:
 
 def explicit(tracks) -> dict[str, int]:
     return dict(Counter(explicit_label(t) for t in tracks))
+
+
+# --- The time machine's pages (issue #11), read straight from the rows the test wrote. ---
+# snapshots: (track_id, date, time_range, rank) tuples; tracks: Spotify track objects.
+
+def list_dates(snapshots, time_range) -> list:
+    return sorted({s[1] for s in snapshots if s[2] == time_range})
+
+
+def list_on(snapshots, date, time_range):
+    """(the date of the list shown for `date`, {track: rank}) — (None, {}) before the first."""
+    earlier = [d for d in list_dates(snapshots, time_range) if date is None or d <= date]
+    if not earlier:
+        return None, {}
+    day = earlier[-1]
+    return day, {s[0]: s[3] for s in snapshots if s[1] == day and s[2] == time_range}
+
+
+def movement(snapshots, date, time_range) -> dict[str, str]:
+    """track -> "▲ n", "▼ n", "=", "new", "back" ("—" everywhere on a time range's first list)."""
+    day, ranks = list_on(snapshots, date, time_range)
+    before = [d for d in list_dates(snapshots, time_range) if d < day] if day else []
+    if not before:
+        return {track: "—" for track in ranks}
+    previous = {s[0]: s[3] for s in snapshots if s[1] == before[-1] and s[2] == time_range}
+    earlier = {s[0] for s in snapshots if s[1] < before[-1] and s[2] == time_range}
+    labels = {}
+    for track, rank in ranks.items():
+        if track in previous:
+            change = previous[track] - rank
+            labels[track] = "=" if change == 0 else (f"▲ {change}" if change > 0 else f"▼ {-change}")
+        else:
+            labels[track] = "back" if track in earlier else "new"
+    return labels
+
+
+def consistent_artists(tracks, snapshots, time_range, start, end) -> list[tuple[str, int]]:
+    """(artist, lists with one of their tracks) for the window, most lists first; ties by name
+    are left to the caller (the app breaks them by best rank)."""
+    artist = {t["id"]: (t.get("artists") or [{}])[0].get("name") for t in tracks}
+    days: dict[str, set] = {}
+    for track, day, tr, _ in snapshots:
+        if tr == time_range and start <= day <= end and artist.get(track):
+            days.setdefault(artist[track], set()).add(day)
+    return sorted(((a, len(d)) for a, d in days.items()), key=lambda x: (-x[1], x[0]))
+
+
+def best_in_period(snapshots, start, end, time_range) -> dict[str, int]:
+    best: dict[str, int] = {}
+    for track, day, tr, rank in snapshots:
+        if tr == time_range and start <= day <= end:
+            best[track] = min(rank, best.get(track, rank))
+    return best
+
+
+def compare(a: dict[str, int], b: dict[str, int]) -> dict:
+    """entered / dropped (sets) and movers {track: change, up positive}."""
+    return {"entered": set(b) - set(a), "dropped": set(a) - set(b),
+            "movers": {t: a[t] - b[t] for t in set(a) & set(b) if a[t] != b[t]}}
+
+
+def rank_series(snapshots, track, time_range) -> list[tuple]:
+    """(date, rank or None) for every list of the time range from the track's first one."""
+    ranks = {s[1]: s[3] for s in snapshots if s[0] == track and s[2] == time_range}
+    if not ranks:
+        return []
+    return [(d, ranks.get(d)) for d in list_dates(snapshots, time_range) if d >= min(ranks)]

@@ -8,6 +8,7 @@ from queries.filters import TIME_RANGES
 from queries.links import History
 from ui import entry, tables
 from ui.guard import guarded
+from ui.text import plain
 
 entry.within_the_app()
 moment = st.session_state["moment"]
@@ -42,8 +43,12 @@ st.caption(f"{range_name}: the list of {list_date}"
            + (f"; movement since the list of {previous_date}." if previous_date
               else "; the first list of this time range, so nothing moved yet."))
 
+consistent = None
+with guarded("the most consistent artists"):
+    consistent, days = time_machine.consistent_artists(list_date, moment.time_range, moment.window)
+
 share = time_machine.turnover(top)
-cards = st.columns(4)
+cards = st.columns(5)
 cards[0].metric("Tracks on the list", f"{len(top):,}")
 cards[1].metric("Turnover", "—" if share is None else f"{share:.0%}",
                 help="The share of this list that was not on the list before it.")
@@ -51,23 +56,24 @@ cards[2].metric("New", f"{(top['movement'] == 'new').sum():,}",
                 help="Never on a list of this time range before.")
 cards[3].metric("Back", f"{(top['movement'] == 'back').sum():,}",
                 help="On an earlier list, but not on the one just before.")
+since = time_machine.window_start(list_date, moment.window)
+over = "up to" if moment.window is None else f"from {since} to"
+if consistent is not None and not consistent.empty:
+    best = consistent.iloc[0]
+    cards[4].metric("Most consistent artist", plain(best["artist"]),
+                    help=f"On {best['days']:,} of the {days:,} lists {over} {list_date}.")
 
-left, right = st.columns([3, 1])
-with left:
-    tables.top_list(top, f"top_list_{moment.time_range}_{list_date}")
-with right, guarded("the most consistent artists"):
-    artists, days = time_machine.consistent_artists(list_date, moment.time_range, moment.window)
-    st.subheader("Most consistent artists")
-    if artists.empty:
-        st.caption("No artist names on these lists.")
-    else:
-        since = time_machine.window_start(list_date, moment.window)
-        st.caption(f"Artists on the most of the {days:,} lists "
-                   + ("up to" if moment.window is None else f"from {since} to")
-                   + f" {list_date}, by their tracks on them.")
-        tables.artists(artists)
-
+tables.top_list(top, f"top_list_{moment.time_range}_{list_date}")
 if not top.empty:
     st.page_link("pages/history.py", label="Rank history of this list's top 5", icon="📈",
                  query_params=History(tuple(top["track_id"].head(5)),
                                       moment.time_range).query_params())
+
+if consistent is not None:
+    st.subheader("Most consistent artists")
+    if consistent.empty:
+        st.caption("No artist names on these lists.")
+    else:
+        st.caption(f"Artists on the most of the {days:,} lists {over} {list_date}, counting "
+                   "the lists with at least one of their tracks.")
+        tables.artists(consistent)

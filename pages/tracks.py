@@ -109,7 +109,9 @@ if track_id:
                                           tuple(state["tracks_explore"])))
     st.stop()
 
-search_tab, explorer_tab = st.tabs(["Search", "Explorer"])
+# A link with explorer questions and no search opens on the explorer.
+opening = "Explorer" if current.explore and not current.q else "Search"
+search_tab, explorer_tab = st.tabs(["Search", "Explorer"], default=opening)
 with search_tab:
     st.text_input("Track or artist name", key="tracks_q", max_chars=MAX_SEARCH,
                   on_change=page_state.forget_hints, args=(NAME,),
@@ -149,8 +151,9 @@ with explorer_tab:
     with guarded("the explorer's answer"):
         found, total = tracks.explore(keys)
         more = "+" if total >= tracks.EXPLORE_COUNT_CAP else ""
-        st.caption(f"{total:,}{more} tracks match; the first {len(found):,} found, by name."
-                   if total else "No track matches all of these.")
+        matches = "1 track matches" if total == 1 else f"{total:,}{more} tracks match"
+        st.caption(f"{matches}; the first {len(found):,} found, by name." if total
+                   else "No track matches all of these.")
         if total:
             tables.show(tables.readable(found), f"explorer_{dt.date.today()}", {
                 **{k: v for k, v in tables.TRACK_COLUMNS.items() if k != "spotify_url"}},

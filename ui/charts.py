@@ -78,8 +78,14 @@ def rank_history_figure(history: pd.DataFrame, names: dict[str, str], by_range: 
             x=[d.isoformat() for d in line["snapshot_date"]], y=ranks, name=name,
             mode="lines+markers" if len(ranks) < 40 else "lines", connectgaps=False,
             hovertemplate="%{x}: #%{y}<extra>%{fullData.name}</extra>"))
+    lowest = int(history["rank"].max()) if history["rank"].notna().any() else 1
+    days = history["snapshot_date"].nunique()
     fig.update_layout(title="Rank history", margin=_MARGIN, hovermode="x unified",
-                      yaxis={"title": "Rank", "autorange": "reversed", "rangemode": "tozero"},
-                      xaxis={"title": "Snapshot date", "type": "date"},
+                      # Whole ranks, rank 1 at the top.
+                      yaxis={"title": "Rank", "autorange": "reversed", "tickformat": "d",
+                             "rangemode": "normal", **({"dtick": 1} if lowest <= 10 else {})},
+                      # Dates, never hours; one tick a day while there are few.
+                      xaxis={"title": "Snapshot date", "type": "date", "tickformat": "%Y-%m-%d",
+                             **({"dtick": 86_400_000} if days <= 10 else {})},
                       legend={"orientation": "h", "y": -0.25})
     return fig

@@ -50,7 +50,8 @@ def show(shown: pd.DataFrame, name: str, column_config: dict, all_rows: bool = T
                          column_config=column_config,
                          column_order=[c for c in column_config if c in shown],
                          **kwargs)
-    st.download_button(f"Download (CSV, {len(shown):,} rows)", shown.to_csv(index=False),
+    rows = f"{len(shown):,} row{'' if len(shown) == 1 else 's'}"
+    st.download_button(f"Download (CSV, {rows})", shown.to_csv(index=False),
                        file_name=f"{name}.csv", mime="text/csv", key=f"download-{name}")
     return event
 

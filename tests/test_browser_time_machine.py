@@ -1,0 +1,114 @@
+"""The time machine's pages in Chromium: each opened from a link with its parameters shows that
+state, keeps it through a reload, and is useful on an empty database and before the first list.
+Screenshots of each in test-artifacts/."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from test_browser import app_env
+from test_time_machine import SNAPSHOTS, TRACKS
+
+from db.snapshots import save_snapshots
+from db.tracks import save_tracks
+
+import browser
+
+if not os.path.exists(browser.CHROMIUM) and not os.environ.get("CI"):
+    pytest.skip("Debian's chromium is not installed", allow_module_level=True)
+
+# (link, what the page must show, Plotly charts it draws, screenshot)
+LINKS = [
+    ("/time_machine?date=2026-03-04&time_range=short_term&window=all",
+     ["Time machine", "the list of 2026-03-04", "movement since the list of 2026-03-03",
+      "Alpha Song", "back", "Most consistent artists", "Xavi"], 0, "time-machine"),
+    ("/time_machine?date=2026-03-02&time_range=short_term",
+     ["the list of 2026-03-01, the latest on or before 2026-03-02",
+      "the first list of this time range"], 0, "time-machine-between-lists"),
+    ("/time_machine?date=2026-02-01&time_range=medium_term",
+     ["No medium term (about 6 months) list on or before 2026-02-01",
+      "the first one is dated 2026-03-01"], 0, "time-machine-before-first-list"),
+    ("/compare?a=2026-03-01&b=2026-03-04&time_range=short_term",
+     ["A: 2026-03-01 against B: 2026-03-04", "Entered", "Biggest movers"], 2, "compare-dates"),
+    ("/compare?a=2026-03-01..2026-03-02&b=2026-03-03..2026-03-04&time_range=short_term",
+     ["A: 2026-03-01 to 2026-03-02 against B: 2026-03-03 to 2026-03-04",
+      "best rank in each period"], 2, "compare-periods"),
+    ("/history?tracks=tA,tD&time_range=short_term",
+     ["Rank history", "Alpha Song", "Delta", "a gap is a list the track was not on"], 1,
+     "rank-history"),
+    ("/tracks?q=xavi", ["Tracks", "Alpha Song", "Beta Song", "Never charted"], 0,
+     "tracks-search"),
+    ("/tracks?track=tA", ["Alpha Song", "1987-05-01 (to the day)", "USABC8700001",
+                          "On the lists", "The payload (raw_json)"], 1, "track-view"),
+    ("/tracks?explore=explicit,single", ["raw_json @> %(explicit)s", "1 track matches",
+                                         "Alpha Song"], 0, "tracks-explorer"),
+]
+
+EMPTY = [
+    ("/time_machine", "No short term (about 4 weeks) lists yet"),
+    ("/compare", "Neither side has any lists"),
+    ("/history", "No track has been on a list yet"),
+    ("/tracks?q=anything", "No track or artist name matches"),
+    ("/tracks?explore=explicit", "No track matches all of these"),
+]
+
+
+def settled(page, timeout_ms=60_000):
+    page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']",
+                           timeout=timeout_ms)
+    page.wait_for_timeout(300)
+    page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']",
+                           timeout=timeout_ms)
+
+
+def shown(page, charts):
+    """The page's text once settled, with the cells of its tables: they are drawn on a canvas,
+    only once on screen, and their cells are also in the grid's accessible markup."""
+    settled(page)
+    page.wait_for_function(
+        """n => document.querySelectorAll("[data-testid='stPlotlyChart'] .main-svg").length >= n""",
+        arg=charts, timeout=60_000)
+    assert page.locator("[data-testid='stException']").count() == 0
+    cells = []
+    for grid in page.locator("[data-testid='stDataFrame']").all():
+        if not grid.is_visible():  # in a tab not shown
+            continue
+        grid.scroll_into_view_if_needed()
+        grid.locator("[role='gridcell']").first.wait_for(state="attached", timeout=30_000)
+        cells += grid.locator("[role='gridcell']").all_text_contents()
+    return page.inner_text("[data-testid='stMain']").replace("\u2060", "") + "\n" + \
+        "\n".join(cells)
+
+
+def test_each_page_from_a_link_keeps_its_state_through_a_reload(use_database):
+    save_tracks(TRACKS)
+    save_snapshots(SNAPSHOTS)
+    with browser.running_app(app_env(DATABASE_URL=use_database)) as url, \
+            browser.chromium() as chrome:
+        page = chrome.new_page(viewport={"width": 1400, "height": 1000})
+        for link, expected, charts, name in LINKS:
+            page.goto(url + link)
+            text = shown(page, charts)
+            for words in expected:
+                assert words in text, (link, words)
+            browser.screenshot(page, name)
+            query = link.split("?", 1)[1]
+            assert query in page.url, (link, page.url)  # the state is still in the URL
+            page.reload()
+            again = shown(page, charts)
+            for words in expected:
+                assert words in again, ("after a reload", link, words)
+            assert query in page.url
+
+
+def test_every_page_is_useful_on_an_empty_database(use_database):
+    with browser.running_app(app_env(DATABASE_URL=use_database)) as url, \
+            browser.chromium() as chrome:
+        page = chrome.new_page(viewport={"width": 1400, "height": 900})
+        for link, expected in EMPTY:
+            page.goto(url + link)
+            text = shown(page, 0)
+            assert expected in text, (link, text[:400])
+            assert "Data" in page.inner_text("[data-testid='stSidebar']")  # the way to import
+            browser.screenshot(page, "empty" + link.split("?")[0].replace("/", "-"))

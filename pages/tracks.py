@@ -149,11 +149,14 @@ with explorer_tab:
     keys = tuple(state["tracks_explore"])
     st.code(tracks.explore_sql_text(keys), language="sql")
     with guarded("the explorer's answer"):
-        found, total = tracks.explore(keys)
-        more = "+" if total >= tracks.EXPLORE_COUNT_CAP else ""
-        matches = "1 track matches" if total == 1 else f"{total:,}{more} tracks match"
-        st.caption(f"{matches}; the first {len(found):,} found, by name." if total
-                   else "No track matches all of these.")
+        found, more = tracks.explore(keys)
+        total = len(found)
+        if more:
+            st.caption(f"More than {total:,} tracks match; the first {total:,} found, by name.")
+        elif total:
+            st.caption("1 track matches." if total == 1 else f"{total:,} tracks match, by name.")
+        else:
+            st.caption("No track matches all of these.")
         if total:
             tables.show(tables.readable(found), f"explorer_{dt.date.today()}", {
                 **{k: v for k, v in tables.TRACK_COLUMNS.items() if k != "spotify_url"}},

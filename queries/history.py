@@ -13,15 +13,19 @@ from queries.core import cached, frame
 from queries.shared import TIME_RANGES
 
 RANKS_SQL = """
-SELECT d.time_range, d.snapshot_date, k.track_id, s.rank
-FROM unnest(%(tracks)s::text[]) AS k(track_id)
-JOIN snapshot_dates d ON d.time_range = ANY(%(ranges)s)
- AND d.snapshot_date >= (SELECT min(f.snapshot_date) FROM snapshots f
-                         WHERE f.track_id = k.track_id AND f.time_range = d.time_range)
-LEFT JOIN snapshots s
-       ON s.track_id = k.track_id AND s.time_range = d.time_range
-      AND s.snapshot_date = d.snapshot_date
-ORDER BY k.track_id, d.time_range, d.snapshot_date
+WITH ranks AS (
+    SELECT track_id, time_range, snapshot_date, rank FROM snapshots
+    WHERE track_id = ANY(%(tracks)s) AND time_range = ANY(%(ranges)s)
+), firsts AS (
+    SELECT track_id, time_range, min(snapshot_date) AS first_date FROM ranks GROUP BY 1, 2
+)
+SELECT f.time_range, d.snapshot_date, f.track_id, r.rank
+FROM firsts f
+JOIN snapshot_dates d ON d.time_range = f.time_range AND d.snapshot_date >= f.first_date
+LEFT JOIN ranks r
+       ON r.track_id = f.track_id AND r.time_range = f.time_range
+      AND r.snapshot_date = d.snapshot_date
+ORDER BY f.track_id, f.time_range, d.snapshot_date
 """
 
 # The tracks a rank history can be drawn for, best first: every track that was ever on a list.

@@ -20,7 +20,6 @@ from queries.core import cached, frame
 
 SEARCH_LIMIT = 50
 EXPLORE_LIMIT = 100
-EXPLORE_COUNT_CAP = 1_000
 
 # The words of a search, as the full-text parser would find them in a name.
 _WORD = re.compile(r"\w+")
@@ -75,9 +74,9 @@ ORDER BY array_position(ARRAY['short_term', 'medium_term', 'long_term'], time_ra
 # The explorer's questions: each a fixed SQL condition on raw_json with one bound parameter.
 # No index answers them: a GIN index on raw_json took 95 s (jsonb_path_ops, 446 MB) to 167 s
 # (jsonb_ops, 794 MB) to build at a million tracks, in a migration every start would wait for,
-# and it slows every import. Instead the scan stops at the first EXPLORE_LIMIT matches and the
-# count at EXPLORE_COUNT_CAP: quick for questions many tracks match; a question that almost no
-# track matches reads the whole table (about 2 s at a million tracks, 20 ms at 10,000).
+# and it slows every import. Instead the scan stops one past the first EXPLORE_LIMIT matches
+# (no count, no order): quick for questions many tracks match; a question that almost no track
+# matches reads the whole table (about 2 s at a million tracks, 20 ms at 10,000).
 QUESTIONS = {
     "explicit": ("Explicit", "raw_json @> %(explicit)s", Jsonb({"explicit": True})),
     "clean": ("Clean (explicit is false)", "raw_json @> %(clean)s", Jsonb({"explicit": False})),
@@ -107,11 +106,6 @@ FROM tracks
 WHERE {conditions}
 LIMIT %(limit)s
 """
-
-EXPLORE_COUNT_SQL = """
-SELECT count(*) FROM (SELECT 1 FROM tracks WHERE {conditions} LIMIT %(cap)s) AS matches
-"""
-
 
 def search_words(text: str) -> str | None:
     """The full-text query for a search: every word as a prefix ('heart':* & 'riv':*), or None
@@ -159,22 +153,21 @@ def chart_summary(track_id: str) -> pd.DataFrame:
     return frame(CHART_SUMMARY_SQL, {"track_id": track_id})
 
 
-def explore_statement(keys: tuple[str, ...]) -> tuple[sql.Composed, sql.Composed, dict]:
-    """The explorer's SQL for the chosen questions (all must hold), its capped count, and the
-    parameters. Only the fixed conditions above are ever put into the statement."""
+def explore_statement(keys: tuple[str, ...]) -> tuple[sql.Composed, dict]:
+    """The explorer's SQL for the chosen questions (all must hold) and its parameters. Only the
+    fixed conditions above are ever put into the statement."""
     chosen = [QUESTIONS[key] for key in keys] or [("Every track", "TRUE", None)]
     conditions = sql.SQL("\n  AND ").join(sql.SQL(condition) for _, condition, _ in chosen)
     params = {key: QUESTIONS[key][2] for key in keys}
-    return (sql.SQL(EXPLORE_SQL).format(conditions=conditions),
-            sql.SQL(EXPLORE_COUNT_SQL).format(conditions=conditions), params)
+    return sql.SQL(EXPLORE_SQL).format(conditions=conditions), params
 
 
 def explore_sql_text(keys: tuple[str, ...]) -> str:
     """The statement as shown to learn from: placeholders, then their values."""
-    statement, _, params = explore_statement(keys)
+    statement, params = explore_statement(keys)
     text = statement.as_string(None).strip()
     values = "\n".join(f"--   {name} = {_shown(value)}" for name, value in params.items())
-    limit = f"--   limit = {EXPLORE_LIMIT}"
+    limit = f"--   limit = {EXPLORE_LIMIT + 1}  (one more than shown: are there more?)"
     return f"{text}\n-- with\n{values + chr(10) if values else ''}{limit}"
 
 
@@ -185,11 +178,10 @@ def _shown(value) -> str:
 
 
 @cached
-def explore(keys: tuple[str, ...]) -> tuple[pd.DataFrame, int]:
-    """The first tracks found for which every chosen question holds (by name), and how many do
-    (counted up to EXPLORE_COUNT_CAP)."""
-    statement, count, params = explore_statement(keys)
-    found = frame(statement, params | {"limit": EXPLORE_LIMIT}).sort_values(
-        ["track", "track_id"], ignore_index=True)
-    total = int(frame(count, params | {"cap": EXPLORE_COUNT_CAP}).iloc[0, 0])
-    return found, total
+def explore(keys: tuple[str, ...]) -> tuple[pd.DataFrame, bool]:
+    """The first EXPLORE_LIMIT tracks found for which every chosen question holds (by name), and
+    whether there are more."""
+    statement, params = explore_statement(keys)
+    found = frame(statement, params | {"limit": EXPLORE_LIMIT + 1})
+    more = len(found) > EXPLORE_LIMIT
+    return found.head(EXPLORE_LIMIT).sort_values(["track", "track_id"], ignore_index=True), more

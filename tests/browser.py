@@ -66,7 +66,7 @@ def _copy_of_the_repository(into: Path) -> Path:
 
 @contextmanager
 def running_app(env: dict[str, str], timeout: float = 60, started: list | None = None,
-                cwd: Path | None = None) -> Iterator[str]:
+                cwd: Path | None = None, script: str = "streamlit_app.py") -> Iterator[str]:
     """Start `streamlit run streamlit_app.py` in ``cwd`` (default: the shared checkout()) with
     ``env``; yield its URL once healthy; stop it with SIGTERM (as a terminal's Ctrl+C would) so
     that it shuts down cleanly. The process is appended to ``started`` when one is given.
@@ -84,7 +84,7 @@ def running_app(env: dict[str, str], timeout: float = 60, started: list | None =
     port = free_port()
     log = open(ARTIFACTS.parent / ".streamlit-test.log", "ab")  # noqa: SIM115 (closed below)
     process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.port", str(port),
+        [sys.executable, "-m", "streamlit", "run", script, "--server.port", str(port),
          "--server.address", "127.0.0.1", "--server.headless", "true",
          "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
         cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT)

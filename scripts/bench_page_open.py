@@ -21,14 +21,12 @@ import sys
 import time
 from pathlib import Path
 
-from scratch import scratch_database  # first: it puts the project root on sys.path
+from scratch import existing_or_scratch  # first: it puts the project root on sys.path
 
 # isort: split
 
-import psycopg.conninfo
 
-from db import config, demo
-from db import pool as db_pool
+from db import demo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 import browser  # noqa: E402
@@ -112,16 +110,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--database", help="an existing database on the resolved server")
     args = parser.parse_args()
-    if args.database:
-        params = psycopg.conninfo.conninfo_to_dict(config.resolve().url)
-        url = psycopg.conninfo.make_conninfo(**{**params, "dbname": args.database})
-        place = config.overridden(url, "bench_page_open.py --database")
-        db_pool.close_pool()
-    else:
-        place = scratch_database()
-    with place as where:
-        url = where if isinstance(where, str) else where.url
-        if not args.database:
+    with existing_or_scratch(args.database, "bench_page_open.py") as (url, scratch):
+        if scratch:
             summary = demo.seed_demo(tracks=args.tracks, days=args.days)
             print(f"seeded {summary['tracks']:,} tracks, {summary['days']} days")
         from queries import shared

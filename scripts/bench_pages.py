@@ -17,14 +17,12 @@ import logging
 import statistics
 import time
 
-from scratch import scratch_database  # first: it puts the project root on sys.path
+from scratch import existing_or_scratch  # first: it puts the project root on sys.path
 
 # isort: split
 
-import psycopg.conninfo
 
-from db import config, demo
-from db import pool as db_pool
+from db import demo
 from db.pool import connection
 
 
@@ -110,22 +108,15 @@ def main() -> None:
 
     from queries import shared
 
-    if args.database:  # read only: nothing below writes unless it seeded the scratch one
-        params = psycopg.conninfo.conninfo_to_dict(config.resolve().url)
-        url = psycopg.conninfo.make_conninfo(**{**params, "dbname": args.database})
-        place = config.overridden(url, "bench_pages.py --database")
-        db_pool.close_pool()
-    else:
-        place = scratch_database()
-    with place:
-        if not args.database:
+    with existing_or_scratch(args.database, "bench_pages.py") as (url, scratch):
+        if scratch:
             started = time.perf_counter()
             summary = demo.seed_demo(tracks=args.tracks, days=args.days)
             print(f"seeded {summary['tracks']:,} tracks, {summary['snapshots']:,} snapshot rows "
                   f"in {time.perf_counter() - started:.0f} s")
         with connection() as conn:
             conn.autocommit = True
-            if not args.database:
+            if scratch:
                 conn.execute("VACUUM ANALYZE")
             version = conn.execute("SHOW server_version").fetchone()[0]
             tracks, snapshots = conn.execute(

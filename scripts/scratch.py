@@ -56,3 +56,21 @@ def scratch_database() -> Iterator[str]:
                 os.environ[key] = value
         with psycopg.connect(target.url, autocommit=True) as admin:
             admin.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+@contextmanager
+def existing_or_scratch(name: str | None, script: str) -> Iterator[tuple[str, bool]]:
+    """(url, is_scratch): the database `name` on the resolved server, to read only, or else a new
+    scratch database (see scratch_database) for the script to fill."""
+    if not name:
+        with scratch_database() as url:
+            yield url, True
+        return
+    params = psycopg.conninfo.conninfo_to_dict(config.resolve().url)
+    url = psycopg.conninfo.make_conninfo(**{**params, "dbname": name})
+    db_pool.close_pool()
+    try:
+        with config.overridden(url, f"{script} --database"):
+            yield url, False
+    finally:
+        db_pool.close_pool()

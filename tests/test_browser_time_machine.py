@@ -5,6 +5,7 @@ Screenshots of each in test-artifacts/."""
 from __future__ import annotations
 
 import os
+import time
 
 import pytest
 from test_browser import app_env
@@ -62,23 +63,34 @@ def settled(page, timeout_ms=60_000):
                            timeout=timeout_ms)
 
 
-def shown(page, charts):
-    """The page's text once settled, with the cells of its tables: they are drawn on a canvas,
-    only once on screen, and their cells are also in the grid's accessible markup."""
+def page_text(page) -> str:
+    """The page's text with the cells of its tables: they are drawn on a canvas, only once on
+    screen, and their cells are also in the grid's accessible markup (filled in as they draw)."""
+    cells = []
+    for grid in page.locator("[data-testid='stDataFrame']").all():
+        if grid.is_visible():  # not in a tab that is not shown
+            grid.scroll_into_view_if_needed()
+            cells += grid.locator("[role='gridcell']").all_text_contents()
+    return page.inner_text("[data-testid='stMain']").replace("\u2060", "") + "\n" + \
+        "\n".join(cells)
+
+
+def shown(page, charts, expected, timeout_s=30.0):
+    """The page's text once the script has run, its charts are drawn and every expected piece of
+    text is there (tables fill their cells after the script has finished, so they are asked
+    again until they hold what is expected, or the time is up and the test says what is
+    missing)."""
     settled(page)
     page.wait_for_function(
         """n => document.querySelectorAll("[data-testid='stPlotlyChart'] .main-svg").length >= n""",
         arg=charts, timeout=60_000)
     assert page.locator("[data-testid='stException']").count() == 0
-    cells = []
-    for grid in page.locator("[data-testid='stDataFrame']").all():
-        if not grid.is_visible():  # in a tab not shown
-            continue
-        grid.scroll_into_view_if_needed()
-        grid.locator("[role='gridcell']").first.wait_for(state="attached", timeout=30_000)
-        cells += grid.locator("[role='gridcell']").all_text_contents()
-    return page.inner_text("[data-testid='stMain']").replace("\u2060", "") + "\n" + \
-        "\n".join(cells)
+    deadline = time.monotonic() + timeout_s
+    while True:
+        text = page_text(page)
+        if all(words in text for words in expected) or time.monotonic() > deadline:
+            return text
+        page.wait_for_timeout(200)
 
 
 def test_each_page_from_a_link_keeps_its_state_through_a_reload(use_database):
@@ -89,14 +101,14 @@ def test_each_page_from_a_link_keeps_its_state_through_a_reload(use_database):
         page = chrome.new_page(viewport={"width": 1400, "height": 1000})
         for link, expected, charts, name in LINKS:
             page.goto(url + link)
-            text = shown(page, charts)
+            text = shown(page, charts, expected)
             for words in expected:
                 assert words in text, (link, words)
             browser.screenshot(page, name)
             query = link.split("?", 1)[1]
             assert query in page.url, (link, page.url)  # the state is still in the URL
             page.reload()
-            again = shown(page, charts)
+            again = shown(page, charts, expected)
             for words in expected:
                 assert words in again, ("after a reload", link, words)
             assert query in page.url
@@ -108,7 +120,7 @@ def test_every_page_is_useful_on_an_empty_database(use_database):
         page = chrome.new_page(viewport={"width": 1400, "height": 900})
         for link, expected in EMPTY:
             page.goto(url + link)
-            text = shown(page, 0)
+            text = shown(page, 0, [expected])
             assert expected in text, (link, text[:400])
             assert "Data" in page.inner_text("[data-testid='stSidebar']")  # the way to import
             browser.screenshot(page, "empty" + link.split("?")[0].replace("/", "-"))

@@ -76,15 +76,11 @@ with movers_tab:
             "position_a": st.column_config.NumberColumn("In A", format="#%d"),
             "position_b": st.column_config.NumberColumn("In B", format="#%d"),
             "track": "Track", "artist": "Artist", "album": "Album"}, all_rows=False)
-with entered_tab:
-    if result["entered"].empty:
-        st.caption("Nothing in B that was not in A.")
-    else:
-        tables.show(tables.readable(result["entered"]), "compare_entered",
-                    {"position": POSITION, **tables.TRACK_COLUMNS}, all_rows=False)
-with dropped_tab:
-    if result["dropped"].empty:
-        st.caption("Nothing in A that is not in B.")
-    else:
-        tables.show(tables.readable(result["dropped"]), "compare_dropped",
-                    {"position": POSITION, **tables.TRACK_COLUMNS}, all_rows=False)
+for tab, key, nothing in ((entered_tab, "entered", "Nothing in B that was not in A."),
+                          (dropped_tab, "dropped", "Nothing in A that is not in B.")):
+    with tab:
+        if result[key].empty:
+            st.caption(nothing)
+        else:
+            tables.show(tables.readable(result[key]), f"compare_{key}",
+                        {"position": POSITION, **tables.TRACK_COLUMNS}, all_rows=False)

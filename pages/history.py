@@ -29,10 +29,13 @@ if charted.empty:
             "data with `python -m db seed-demo`.")
     st.stop()
 
-names = {row.track_id: f"{row.track} — {row.artist or '—'}"
-         for row in charted.itertuples()}
+def labels(found) -> dict[str, str]:
+    return {row.track_id: f"{row.track} — {row.artist or '—'}" for row in found.itertuples()}
+
+
+names = labels(charted)
 if named is not None:
-    names |= {row.track_id: f"{row.track} — {row.artist or '—'}" for row in named.itertuples()}
+    names |= labels(named)
     unknown = [t for t in current.tracks if t not in names]
     if unknown:
         page_state.show_hints([f"{len(unknown)} track(s) in the link are not in the library; "

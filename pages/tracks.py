@@ -2,7 +2,6 @@
 history, the raw payload), and the explorer (questions about payloads, asked with JSONB
 operators, the SQL shown)."""
 
-import datetime as dt
 
 import pandas as pd
 import streamlit as st
@@ -158,9 +157,7 @@ with explorer_tab:
         else:
             st.caption("No track matches all of these.")
         if total:
-            tables.show(tables.readable(found), f"explorer_{dt.date.today()}", {
-                **{k: v for k, v in tables.TRACK_COLUMNS.items() if k != "spotify_url"}},
-                all_rows=False)
+            tables.show(tables.readable(found), "explorer", tables.TRACK_COLUMNS, all_rows=False)
 
 page_state.give_back(NAME, TrackQuery(" ".join(state["tracks_q"].split()), None,
                                       tuple(state["tracks_explore"])))

@@ -25,7 +25,8 @@ def side_tracks(side: Side, time_range: str) -> tuple[pd.DataFrame, dict]:
     before the first list), the period otherwise."""
     if side.single:
         dates = time_machine.list_dates(side.start, time_range)
-        top = time_machine.top_list(dates["list_date"], None, time_range)
+        # The time machine's very question (same arguments): one cached answer for both pages.
+        top = time_machine.top_list(dates["list_date"], dates["previous_date"], time_range)
         tracks = top.rename(columns={"rank": "position"})
         about = {"list_date": dates["list_date"]}
     else:

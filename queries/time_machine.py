@@ -16,15 +16,16 @@ import pandas as pd
 from queries.core import cached, frame
 
 LIST_DATES_SQL = """
-SELECT (SELECT max(snapshot_date) FROM snapshot_dates
-        WHERE time_range = %(time_range)s AND snapshot_date <= %(date)s) AS list_date,
+WITH shown AS (
+    SELECT max(snapshot_date) AS list_date FROM snapshot_dates
+    WHERE time_range = %(time_range)s AND snapshot_date <= %(date)s
+)
+SELECT list_date,
+       (SELECT max(snapshot_date) FROM snapshot_dates
+        WHERE time_range = %(time_range)s AND snapshot_date < list_date) AS previous_date,
        (SELECT min(snapshot_date) FROM snapshot_dates
         WHERE time_range = %(time_range)s) AS first_date
-"""
-
-PREVIOUS_DATE_SQL = """
-SELECT max(snapshot_date) FROM snapshot_dates
-WHERE time_range = %(time_range)s AND snapshot_date < %(date)s
+FROM shown
 """
 
 # The list, and for each track its rank on the list before (if any) and whether it had been on
@@ -70,12 +71,7 @@ def list_dates(date: dt.date | None, time_range: str) -> dict:
     """The date of the list shown for `date` (None: the latest), the list before it, and the
     first list of the time range; None where there is none."""
     row = frame(LIST_DATES_SQL, {"time_range": time_range, "date": date or dt.date.max}).iloc[0]
-    list_date = _date(row["list_date"])
-    previous = None
-    if list_date is not None:
-        previous = _date(frame(PREVIOUS_DATE_SQL, {"time_range": time_range, "date": list_date}
-                               ).iloc[0, 0])
-    return {"list_date": list_date, "previous_date": previous, "first_date": _date(row["first_date"])}
+    return {key: _date(row[key]) for key in ("list_date", "previous_date", "first_date")}
 
 
 def _date(value) -> dt.date | None:

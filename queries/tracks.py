@@ -126,8 +126,6 @@ def search(text: str, limit: int = SEARCH_LIMIT) -> pd.DataFrame:
     """Up to `limit` tracks for a search: charted matches first (best rank first), then other
     matches in the library, by name."""
     text = text.strip()
-    if not text:
-        return pd.DataFrame(columns=["track_id", "track", "artist", "album", "best_rank"])
     charted = frame(CHARTED_MATCHES_SQL, {"pattern": like_pattern(text), "limit": limit})
     words = search_words(text)
     if len(charted) >= limit or words is None:

@@ -12,7 +12,18 @@ import sys
 
 import psycopg
 
-from db import access, config, demo, imports, migrations, redact, sqlite_import, status, stress
+from db import (
+    access,
+    config,
+    demo,
+    imports,
+    migrations,
+    redact,
+    spotify,
+    sqlite_import,
+    status,
+    stress,
+)
 from db.errors import DatabaseError, first_line
 
 PROG = "python -m db"
@@ -62,6 +73,9 @@ def build_parser() -> argparse.ArgumentParser:
     sqlite_import.add_argument("path", metavar="PATH", help="the earlier app's .db file")
     sqlite_import.add_argument("--dry-run", action="store_true",
                                help="check and count, write nothing")
+    commands.add_parser(
+        "sync-spotify", help="record today's top tracks of the connected Spotify account "
+                             "(connect it on the app's Data page first)")
     # How the app runs it (db.stress.start_in_background): under the lease the app took, at a
     # lower CPU priority, progress as machine-readable lines, every latency in the JSON.
     bench.add_argument("--app-run", metavar="LEASE_HOLDER", help=argparse.SUPPRESS)
@@ -97,6 +111,14 @@ def run(args: argparse.Namespace) -> None:
         _import_json(args)
     elif args.command == "import-sqlite":
         _import_sqlite(args)
+    elif args.command == "sync-spotify":
+        migrations.migrate()
+        report = spotify.sync_spotify(access.operator(), progress=_step)
+        print(report.line())
+
+
+def _step(stage: str, done: int, total: int) -> None:
+    print(f"  [{done}/{total}] {stage}", file=sys.stderr, flush=True)
 
 
 class _SomeFilesRefused(DatabaseError):
@@ -202,6 +224,13 @@ def _print_status(info: dict) -> None:
               f"({info['snapshot_days']:,} days)")
     if info["demo"]:
         print(f"demo data: yes (seed {info['demo'].get('seed')})")
+    account = info.get("spotify")
+    if account is None:
+        print(f"spotify: not connected (connect on the app's Data page; then `{PROG} "
+              "sync-spotify`)")
+    else:
+        last = f"{account.last_sync_at:%Y-%m-%d %H:%M %Z}" if account.last_sync_at else "never"
+        print(f"spotify: connected as {account.name} (scope {account.scope}); last sync: {last}")
 
 
 def main(argv: list[str] | None = None) -> int:

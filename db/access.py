@@ -81,9 +81,15 @@ def operator() -> Grant:
     return Grant("operator")
 
 
-def check(grant: Grant | None) -> None:
-    """Raise WriteRefused unless ``grant`` allows writing now."""
+def refuse_if_read_only() -> None:
+    """For an action whose own proof stands in for a Grant (finishing a Spotify connection that a
+    granted session began: db.spotify.complete_connect), read-only still refuses it."""
     if read_only():
         raise WriteRefused("this app is read-only (MTM_READ_ONLY): nothing can be changed here")
+
+
+def check(grant: Grant | None) -> None:
+    """Raise WriteRefused unless ``grant`` allows writing now."""
+    refuse_if_read_only()
     if not isinstance(grant, Grant) or (passphrase_required() and grant.by == "open"):
         raise WriteRefused("changing the data needs the admin passphrase (MTM_ADMIN_PASSWORD)")

@@ -68,6 +68,7 @@ class ImportReport:
     snapshots: Counts = field(default_factory=Counts)
     read: dict[str, int] = field(default_factory=dict)
     dry_run: bool = False
+    removed: int = 0  # ranks a sync took off a day's list (kept in imports.snapshots_removed)
 
     def line(self) -> str:
         verb = "would import" if self.dry_run else "imported"
@@ -251,14 +252,16 @@ def import_json(path: Path | str, grant: access.Grant | None, *,
         try:
             with c.transaction(force_rollback=dry_run):
                 rows = ((*row[:-1], serialised(row[-1])) for row in parsed.tracks.values())
-                _write(c, report, rows, parsed.ranks)
+                write(c, report, rows, parsed.ranks)
         except psycopg.DataError as exc:  # e.g. a \u0000 that jsonb cannot hold
             raise ImportRejected(source, [f"rejected by the database: {first_line(exc)}"]) from None
     return report
 
 
-def _write(c: psycopg.Connection, report: ImportReport, tracks: Iterable[tuple],
-           snapshots: Iterable[tuple]) -> None:
+def write(c: psycopg.Connection, report: ImportReport, tracks: Iterable[tuple],
+          snapshots: Iterable[tuple]) -> None:
+    """Upsert tracks, then snapshot rows (each naming a track stored or among ``tracks``),
+    counting into ``report``, and record it; inside the caller's transaction."""
     bulk.stage(c, "tracks", TRACK_COLUMNS, tracks)
     report.tracks = Counts(*bulk.merge_staged(c, "tracks", TRACK_COLUMNS, ("track_id",),
                                               ON_CONFLICT_TRACK))
@@ -279,9 +282,9 @@ def record(c: psycopg.Connection, report: ImportReport) -> None:
     the data is there)."""
     c.execute(
         "INSERT INTO imports (kind, source, tracks_inserted, tracks_updated, tracks_unchanged,"
-        " snapshots_inserted, snapshots_updated, snapshots_unchanged)"
-        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+        " snapshots_inserted, snapshots_updated, snapshots_unchanged, snapshots_removed)"
+        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
         (report.kind, report.source[:500], report.tracks.inserted, report.tracks.updated,
          report.tracks.unchanged, report.snapshots.inserted, report.snapshots.updated,
-         report.snapshots.unchanged))
+         report.snapshots.unchanged, report.removed))
 

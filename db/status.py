@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import psycopg
 
-from db import meta, migrations
+from db import meta, migrations, spotify
 from db.pool import connection
 
 
@@ -21,6 +21,7 @@ def database_status(conn: psycopg.Connection | None = None) -> dict:
             "last_snapshot": None,
             "snapshot_days": None,
             "demo": None,
+            "spotify": None,
         }
         if version == 0:
             return status
@@ -31,5 +32,6 @@ def database_status(conn: psycopg.Connection | None = None) -> dict:
         ).fetchone()
         status.update(tracks=tracks, snapshots=snapshots, first_snapshot=first,
                       last_snapshot=last, snapshot_days=days,
-                      demo=meta.get_meta(meta.DEMO_KEY, c))
+                      demo=meta.get_meta(meta.DEMO_KEY, c),
+                      spotify=spotify.account(c) if version >= 8 else None)
     return status

@@ -1,5 +1,6 @@
-"""The Data page: bring your own history in (Spotify JSON, the earlier app's SQLite file), with a
-dry-run preview, a confirmation, progress and a report; and the imports so far."""
+"""The Data page: connect Spotify and sync the top tracks; bring your own history in (Spotify
+JSON, the earlier app's SQLite file) with a dry-run preview, a confirmation, progress and a
+report; and the imports and syncs so far."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from db.errors import DatabaseError
 from queries import data
 from queries.database import prepare_database
 from ui import entry
+from ui import spotify as spotify_section
 from ui.guard import guarded
 from ui.text import plain
 
@@ -23,13 +25,15 @@ SQLITE_SUFFIXES = (".db", ".sqlite", ".sqlite3")
 
 entry.within_the_app()
 st.title("Data")
-st.caption("Bring your own history: Spotify API responses saved as JSON (top tracks, saved "
-           "tracks, recently played, track lists) or the earlier Music Time Machine's SQLite "
-           "file. Each file is checked first and imported whole or not at all.")
+st.caption("Bring your own history: sync your top tracks from Spotify every day, or import "
+           "Spotify API responses saved as JSON (top tracks, saved tracks, recently played, track "
+           "lists) or the earlier Music Time Machine's SQLite file. Each file is checked first "
+           "and imported whole or not at all.")
+spotify_section.finish_connecting()
 
 
 def past() -> None:
-    st.subheader("Imports so far")
+    st.subheader("Imports and syncs so far")
     with guarded("the imports so far"):
         done = data.past_imports()
         if done.empty:
@@ -37,15 +41,17 @@ def past() -> None:
         else:
             st.dataframe(done, hide_index=True, width="stretch", column_config={
                 "imported_at": st.column_config.DatetimeColumn("When", format="YYYY-MM-DD HH:mm"),
-                "kind": "Kind", "source": "File",
+                "kind": "Kind", "source": "Source",
                 "tracks_inserted": "Tracks new", "tracks_updated": "Tracks updated",
                 "tracks_unchanged": "Tracks unchanged", "snapshots_inserted": "Ranks new",
-                "snapshots_updated": "Ranks updated", "snapshots_unchanged": "Ranks unchanged"})
+                "snapshots_updated": "Ranks updated", "snapshots_unchanged": "Ranks unchanged",
+                "snapshots_removed": "Ranks removed"})
 
 
 if access.read_only():
     st.info("This app is read-only (`MTM_READ_ONLY`): its data cannot be changed here.",
             icon="🔒")
+    spotify_section.visitor_status()
     past()
     st.stop()
 
@@ -60,6 +66,7 @@ if access.passphrase_required() and GRANT_KEY not in st.session_state:
                 st.error(plain(f"{str(exc)[:1].upper()}{str(exc)[1:]}."), icon="🔒")
             else:
                 st.rerun()
+    spotify_section.visitor_status()
     past()
     st.stop()
 
@@ -69,6 +76,8 @@ if access.writes_open() and not prepare_database().target.embedded:
                "`MTM_ADMIN_PASSWORD` (or `MTM_READ_ONLY`) in the app's secrets before you share "
                "its link.", icon="⚠️")
 
+spotify_section.panel(grant)
+st.subheader("Import files")
 uploads = st.file_uploader("JSON or SQLite files", accept_multiple_files=True,
                            type=["json", *[s[1:] for s in SQLITE_SUFFIXES]], key="uploads")
 ranks = st.checkbox("The JSON files are top-tracks responses: record their order as ranks",

@@ -8,7 +8,7 @@ from queries.core import frame
 
 PAST_IMPORTS_SQL = """
 SELECT imported_at, kind, source, tracks_inserted, tracks_updated, tracks_unchanged,
-       snapshots_inserted, snapshots_updated, snapshots_unchanged
+       snapshots_inserted, snapshots_updated, snapshots_unchanged, snapshots_removed
 FROM imports ORDER BY imported_at DESC, id DESC LIMIT %(limit)s
 """
 

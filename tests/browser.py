@@ -66,10 +66,12 @@ def _copy_of_the_repository(into: Path) -> Path:
 
 @contextmanager
 def running_app(env: dict[str, str], timeout: float = 60, started: list | None = None,
-                cwd: Path | None = None, script: str = "streamlit_app.py") -> Iterator[str]:
+                cwd: Path | None = None, script: str = "streamlit_app.py",
+                port: int | None = None) -> Iterator[str]:
     """Start `streamlit run streamlit_app.py` in ``cwd`` (default: the shared checkout()) with
     ``env``; yield its URL once healthy; stop it with SIGTERM (as a terminal's Ctrl+C would) so
-    that it shuts down cleanly. The process is appended to ``started`` when one is given.
+    that it shuts down cleanly. The process is appended to ``started`` when one is given; it
+    listens on ``port`` when one is given (an address a test must know before it starts).
 
     Unless ``env`` names a HOME, the app gets an empty one: no ~/.streamlit/secrets.toml can
     point it elsewhere. With a DATABASE_URL, it must use that database (MTM_EXPECT_DATABASE):
@@ -81,7 +83,7 @@ def running_app(env: dict[str, str], timeout: float = 60, started: list | None =
     if env.get("DATABASE_URL") and "MTM_EXPECT_DATABASE" not in env:
         env["MTM_EXPECT_DATABASE"] = str(
             psycopg.conninfo.conninfo_to_dict(env["DATABASE_URL"]).get("dbname", ""))
-    port = free_port()
+    port = port or free_port()
     log = open(ARTIFACTS.parent / ".streamlit-test.log", "ab")  # noqa: SIM115 (closed below)
     process = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", script, "--server.port", str(port),

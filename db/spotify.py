@@ -1,0 +1,326 @@
+"""A connected Spotify account, and the daily sync of its top tracks into dated ranks.
+
+Connecting (the Data page): begin_connect() needs a Grant and stores a PKCE verifier under a
+hash of a fresh ``state``; Spotify sends the browser back with that state and a code, often to a
+new session or tab, and complete_connect() redeems them. The state is the capability there: only
+a granted begin_connect() can have made it, it is single use and lives PENDING_MINUTES, so a
+callback with any other state (a forged link) changes nothing. Read-only refuses both.
+
+Syncing (the Sync now button, `python -m db sync-spotify`): /v1/me/top/tracks for the three time
+ranges, 50 ranks a page and a second page from offset 49 for ranks 50-99 when the account has
+them; every page is fetched and checked before one transaction writes the tracks, replaces the
+day's list of each time range and records the run in ``imports``. A second run on the same day
+with the same lists changes no row. A run that fails anywhere writes none of it; only a refresh
+token that Spotify replaced during the run is kept (the old one may no longer work).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import secrets
+import uuid
+import zoneinfo
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+
+import psycopg
+from psycopg.rows import dict_row
+
+from db import access, imports, redact
+from db.errors import ConfigurationError, DatabaseError, first_line
+from db.pool import connection
+from db.snapshots import TIME_RANGES
+from db.spotify_api import (
+    LAST_OFFSET,
+    PAGE_LIMIT,
+    SCOPE,
+    Policy,
+    SpotifyClient,
+    SpotifyError,
+    authorize_url,
+    pkce_pair,
+    settings,
+)
+from db.tracks import serialised
+
+PENDING_MINUTES = 15
+LEASE_S = 180  # renewed before every request; longer than one request's worst case
+Progress = Callable[[str, int, int], None]
+STEPS = 2 * len(TIME_RANGES) + 2  # renew access, two pages per time range, save
+
+
+class SyncBusy(DatabaseError):
+    pass
+
+
+class NotConnected(SpotifyError):
+    pass
+
+
+@dataclass(frozen=True)
+class Account:
+    """The connected account as the app may show it to its owner: no token."""
+
+    user_id: str | None
+    display_name: str | None
+    scope: str
+    connected_at: dt.datetime
+    last_sync_at: dt.datetime | None
+
+    @property
+    def name(self) -> str:
+        return self.display_name or self.user_id or "your Spotify account"
+
+
+def account(conn: psycopg.Connection | None = None) -> Account | None:
+    with connection(conn) as c, c.cursor(row_factory=dict_row) as cur:
+        row = cur.execute("SELECT user_id, display_name, scope, connected_at, last_sync_at"
+                          " FROM spotify_account").fetchone()
+    return Account(**row) if row else None
+
+
+def today() -> dt.date:
+    """The day a sync records: in MTM_TIMEZONE (an IANA name) if set, else this machine's."""
+    name = os.environ.get("MTM_TIMEZONE", "").strip()
+    if not name:
+        return dt.date.today()
+    try:
+        return dt.datetime.now(zoneinfo.ZoneInfo(name)).date()
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ConfigurationError(f"MTM_TIMEZONE {name!r} is not a time zone name such as "
+                                 "Europe/Berlin") from None
+
+
+def _state_hash(state: str) -> str:
+    return hashlib.sha256(state.encode()).hexdigest()
+
+
+def begin_connect(grant: access.Grant | None, conn: psycopg.Connection | None = None) -> str:
+    """The address to send the owner to, to let this app read their top tracks."""
+    access.check(grant)
+    config = settings()
+    state = secrets.token_urlsafe(32)
+    verifier, challenge = pkce_pair()
+    with connection(conn) as c, c.transaction():
+        c.execute("DELETE FROM spotify_pending WHERE created_at < now() - make_interval(mins => %s)",
+                  (PENDING_MINUTES,))
+        c.execute("INSERT INTO spotify_pending (state_hash, code_verifier, redirect_uri)"
+                  " VALUES (%s, %s, %s)", (_state_hash(state), verifier, config.redirect_uri))
+    return authorize_url(config, state, challenge)
+
+
+def complete_connect(state: str | None, code: str | None, error: str | None = None, *,
+                     policy: Policy | None = None,
+                     conn: psycopg.Connection | None = None) -> Account:
+    """Redeem Spotify's answer to begin_connect(): store the account (replacing any other)."""
+    access.refuse_if_read_only()
+    config = settings()
+    with connection(conn) as c:
+        row = c.execute(
+            "DELETE FROM spotify_pending WHERE state_hash = %s"
+            " RETURNING code_verifier, redirect_uri,"
+            " created_at >= now() - make_interval(mins => %s)",
+            (_state_hash(state or ""), PENDING_MINUTES)).fetchone()
+    if row is None or not row[2]:
+        raise SpotifyError("this answer from Spotify does not match a connection started here "
+                           f"in the last {PENDING_MINUTES} minutes (its state is unknown): "
+                           "nothing was changed; connect again from the Data page")
+    verifier, redirect_uri = row[0], row[1]
+    if error:
+        declined = error == "access_denied"
+        raise SpotifyError("you did not allow the app to read your top tracks: nothing was "
+                           "changed" if declined else
+                           f"Spotify did not connect the account ({error[:100]}): nothing was "
+                           "changed")
+    if not code:
+        raise SpotifyError("Spotify's answer held no authorization code: connect again")
+    with SpotifyClient(replace(config, redirect_uri=redirect_uri), policy) as client:
+        tokens = client.exchange_code(code, verifier)
+        if tokens.scope and SCOPE not in tokens.scope.split():
+            raise SpotifyError(f"Spotify granted {tokens.scope!r}, not {SCOPE!r}: connect again")
+        profile = client.me()
+    user_id, name = profile.get("id"), profile.get("display_name")
+    with connection(conn) as c:
+        c.execute(
+            """
+            INSERT INTO spotify_account (refresh_token, scope, user_id, display_name)
+            VALUES (%(token)s, %(scope)s, %(user)s, %(name)s)
+            ON CONFLICT (only_row) DO UPDATE SET
+                refresh_token = EXCLUDED.refresh_token, scope = EXCLUDED.scope,
+                user_id = EXCLUDED.user_id, display_name = EXCLUDED.display_name,
+                connected_at = now(),
+                last_sync_at = CASE WHEN spotify_account.user_id IS NOT DISTINCT FROM
+                               EXCLUDED.user_id THEN spotify_account.last_sync_at END
+            """,
+            {"token": tokens.refresh_token, "scope": tokens.scope or SCOPE,
+             "user": user_id if isinstance(user_id, str) else None,
+             "name": name if isinstance(name, str) else None})
+    return account(conn)
+
+
+def disconnect(grant: access.Grant | None, conn: psycopg.Connection | None = None) -> bool:
+    """Forget the account and its refresh token (and connections not finished); True if there
+    was one. Spotify keeps listing the app under the account's apps until the owner removes it."""
+    access.check(grant)
+    with connection(conn) as c, c.transaction():
+        c.execute("DELETE FROM spotify_pending")
+        return c.execute("DELETE FROM spotify_account").rowcount > 0
+
+
+@dataclass
+class SyncReport(imports.ImportReport):
+    day: dt.date | None = None
+    ranks: dict[str, int] = field(default_factory=dict)  # time range -> ranks fetched
+    no_release_date: int = 0
+    no_explicit_flag: int = 0
+
+    def line(self) -> str:
+        lists = ", ".join(f"{r.replace('_', ' ')} {n}" for r, n in self.ranks.items())
+        unknown = ""
+        if self.no_release_date or self.no_explicit_flag:
+            unknown = (f"; {self.no_release_date:,} without a release date and "
+                       f"{self.no_explicit_flag:,} without the explicit flag, shown as Unknown")
+        return (f"{self.source}: {self.day} synced ({lists}); tracks: {self.tracks}; "
+                f"ranks: {self.snapshots}, {self.removed:,} removed{unknown}")
+
+
+def sync_spotify(grant: access.Grant | None, *, progress: Progress | None = None,
+                 policy: Policy | None = None, day: dt.date | None = None) -> SyncReport:
+    """Fetch the three top-track lists and record them as ``day``'s (default: today())."""
+    access.check(grant)
+    config = settings()
+    day = day or today()
+    step = progress or (lambda stage, done, total: None)
+    holder = str(uuid.uuid4())
+    refresh_token = _claim(holder)
+    try:
+        def keep(token: str) -> None:
+            with connection() as c:
+                c.execute("UPDATE spotify_account SET refresh_token = %s WHERE sync_holder = %s",
+                          (token, holder))
+
+        report = SyncReport("Spotify top tracks", "spotify", day=day)
+        tracks: dict[str, tuple] = {}
+        ranks: list[tuple] = []
+        with SpotifyClient(config, policy, refresh_token=refresh_token,
+                           on_new_refresh_token=keep) as client:
+            step("renewing access", 0, STEPS)
+            client.refresh()
+            for number, time_range in enumerate(TIME_RANGES):
+                label = time_range.replace("_", " ")
+                _renew(holder)
+                step(f"{label}: ranks 1-{PAGE_LIMIT}", 1 + 2 * number, STEPS)
+                fetched, more = _page(client, time_range, 0, day, tracks)
+                if more:
+                    _renew(holder)
+                    step(f"{label}: ranks {LAST_OFFSET + 1}-99", 2 + 2 * number, STEPS)
+                    rest, _ = _page(client, time_range, LAST_OFFSET, day, tracks)
+                    fetched += [row for row in rest if row[3] > PAGE_LIMIT]  # 50 is page one's
+                listed = _best_rank_each(fetched)
+                ranks += listed
+                report.ranks[time_range] = len(listed)
+        step("saving", STEPS - 1, STEPS)
+        report.no_release_date = sum(not _release_date(row[-1]) for row in tracks.values())
+        report.no_explicit_flag = sum(not isinstance(row[-1].get("explicit"), bool)
+                                      for row in tracks.values())
+        _save(holder, report, tracks, ranks)
+        step("done", STEPS, STEPS)
+        return report
+    finally:
+        try:  # give the lease back if _save did not; a failure here must not hide the first
+            with connection() as c:
+                c.execute("UPDATE spotify_account SET sync_holder = NULL, sync_expires_at = NULL"
+                          " WHERE sync_holder = %s", (holder,))
+        except (psycopg.Error, DatabaseError):
+            pass  # the lease runs out by itself
+
+
+def _claim(holder: str) -> str:
+    """Take the sync lease and return the refresh token; NotConnected or SyncBusy."""
+    with connection() as c:
+        row = c.execute(
+            "UPDATE spotify_account SET sync_holder = %s,"
+            " sync_expires_at = now() + make_interval(secs => %s)"
+            " WHERE sync_holder IS NULL OR sync_expires_at < now()"
+            " RETURNING refresh_token",
+            (holder, LEASE_S)).fetchone()
+        if row is None:
+            if c.execute("SELECT 1 FROM spotify_account").fetchone() is None:
+                raise NotConnected("no Spotify account is connected: connect one on the Data "
+                                   "page first")
+            raise SyncBusy("a Spotify sync is already running for this database: wait for it "
+                           "to finish")
+    redact.remember(row[0])
+    return row[0]
+
+
+def _renew(holder: str) -> None:
+    with connection() as c:
+        renewed = c.execute("UPDATE spotify_account SET sync_expires_at = now() + "
+                            "make_interval(secs => %s) WHERE sync_holder = %s",
+                            (LEASE_S, holder)).rowcount
+    if not renewed:
+        raise SyncBusy("the Spotify account was disconnected, or another sync took over, while "
+                       "this one ran: nothing was written")
+
+
+def _page(client: SpotifyClient, time_range: str, offset: int, day: dt.date,
+          tracks: dict[str, tuple]) -> tuple[list[tuple], bool]:
+    """One page's snapshot rows (rank = offset + position + 1), and whether the account has
+    ranks past it; the page's tracks go into ``tracks``."""
+    answer = client.top_tracks(time_range, offset)
+    items = answer.get("items", [])
+    where = f"Spotify's top tracks ({time_range.replace('_', ' ')}, from rank {offset + 1})"
+    if not isinstance(items, list):
+        raise SpotifyError(f"{where}: 'items' is not a list; nothing was written")
+    if not items:
+        return [], False
+    parsed = imports.parse_payload(answer, day, time_range)
+    if parsed.problems:
+        more = f" (and {len(parsed.problems) - 1:,} more problems)" \
+            if len(parsed.problems) > 1 else ""
+        raise SpotifyError(f"{where}: {parsed.problems[0]}{more}; nothing was written")
+    tracks.update(parsed.tracks)
+    total = answer.get("total")
+    more = len(items) >= PAGE_LIMIT and (
+        bool(answer.get("next")) or (isinstance(total, int) and total > offset + len(items))
+        or ("next" not in answer and "total" not in answer))
+    return parsed.ranks, more
+
+
+def _best_rank_each(rows: list[tuple]) -> list[tuple]:
+    """A track listed twice (it moved between the two pages' requests) keeps its best rank."""
+    best: dict[str, tuple] = {}
+    for row in rows:
+        if row[0] not in best or row[3] < best[row[0]][3]:
+            best[row[0]] = row
+    return sorted(best.values(), key=lambda row: row[3])
+
+
+def _release_date(track: Mapping) -> bool:
+    album = track.get("album")
+    return isinstance(album, Mapping) and isinstance(album.get("release_date"), str) \
+        and bool(album["release_date"].strip())
+
+
+def _save(holder: str, report: SyncReport, tracks: dict[str, tuple], ranks: list[tuple]) -> None:
+    """One transaction: the tracks, each time range's list for the day (replacing one an earlier
+    sync that day recorded), the run's row in imports, and the lease given back."""
+    with connection() as c, c.transaction():
+        if c.execute("UPDATE spotify_account SET last_sync_at = now(), sync_holder = NULL,"
+                     " sync_expires_at = NULL WHERE sync_holder = %s", (holder,)).rowcount != 1:
+            raise SyncBusy("the Spotify account was disconnected, or another sync took over, "
+                           "while this one ran: nothing was written")
+        for time_range in TIME_RANGES:
+            keep = [row[0] for row in ranks if row[2] == time_range]
+            report.removed += c.execute(
+                "DELETE FROM snapshots WHERE snapshot_date = %s AND time_range = %s"
+                " AND NOT (track_id = ANY(%s))", (report.day, time_range, keep)).rowcount
+        rows = ((*row[:-1], serialised(row[-1])) for row in tracks.values())
+        try:
+            imports.write(c, report, rows, ranks)
+        except psycopg.DataError as exc:  # e.g. a \u0000 that jsonb cannot hold
+            raise SpotifyError(f"Spotify's top tracks were refused by the database "
+                               f"({first_line(exc)[:200]}): nothing was written") from None

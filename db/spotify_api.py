@@ -1,0 +1,346 @@
+"""A small client for what the sync needs of Spotify: the accounts service (Authorization Code
+with PKCE, tokens) and two Web API endpoints (/v1/me, /v1/me/top/tracks).
+
+Why not spotipy (2.26, read before deciding): its retries are urllib3's, which sleep as long as a
+429's Retry-After says (Spotify sends hours to an app over its limit) where the sync must give up
+within a bound and say so; it logs request headers (the bearer token) and token requests' bodies
+(the refresh token) at DEBUG; its PKCE manager keeps the verifier on the object, while Spotify
+sends the browser back to a new Streamlit session; a 401 is raised, not refreshed; and it pulls
+in redis. So requests (already Streamlit's dependency) does the HTTP, and this module holds the
+whole policy in one place (send()):
+
+- 401 from the API: refresh the access token once per client, then SpotifyReconnect;
+- 429: wait as Retry-After says when that is within Policy.max_retry_after_s, else give up;
+- 5xx, timeouts, refused connections: retry with exponential backoff, Policy.attempts in all;
+- anything else: one line naming what was asked and Spotify's own words (SpotifyError).
+
+Tokens are never put in a message, a log line or a repr; every token this process sees is also
+handed to db.redact, which scrubs it from any text that could still carry it.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import email.utils
+import hashlib
+import ipaddress
+import logging
+import os
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from urllib.parse import urlencode, urlsplit
+
+import requests
+
+from db import redact
+from db.errors import DatabaseError
+
+log = logging.getLogger(__name__)
+
+SCOPE = "user-top-read"
+ACCOUNTS_URL = "https://accounts.spotify.com"
+API_URL = "https://api.spotify.com"
+DEFAULT_REDIRECT_URI = "http://127.0.0.1:8501/data"
+PAGE_LIMIT = 50  # the most /v1/me/top/tracks returns at once
+LAST_OFFSET = 49  # limit 50 from offset 49: ranks 50-99, the most Spotify gives
+
+
+class SpotifyError(DatabaseError):
+    """Spotify could not be asked, or said no: one line, no token in it."""
+
+
+class SpotifyNotConfigured(SpotifyError):
+    pass
+
+
+class SpotifyReconnect(SpotifyError):
+    """Spotify no longer accepts this app's authorization: the owner must connect again."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    client_id: str
+    redirect_uri: str
+    accounts_url: str = ACCOUNTS_URL
+    api_url: str = API_URL
+
+
+def settings() -> Settings:
+    """The Spotify app's settings from the environment (Streamlit copies root-level secrets
+    there): SPOTIFY_CLIENT_ID, SPOTIFY_REDIRECT_URI. No client secret: PKCE needs none.
+    MTM_SPOTIFY_ACCOUNTS_URL and MTM_SPOTIFY_API_URL point elsewhere (the tests' local fake)."""
+    client_id = os.environ.get("SPOTIFY_CLIENT_ID", "").strip()
+    if not client_id:
+        raise SpotifyNotConfigured(
+            "Spotify is not set up: set SPOTIFY_CLIENT_ID (the Client ID of your app in Spotify's "
+            "Developer Dashboard) in the environment or the app's secrets")
+    redirect = os.environ.get("SPOTIFY_REDIRECT_URI", "").strip() or DEFAULT_REDIRECT_URI
+    check_redirect_uri(redirect)
+    return Settings(client_id, redirect,
+                    os.environ.get("MTM_SPOTIFY_ACCOUNTS_URL", "").strip().rstrip("/")
+                    or ACCOUNTS_URL,
+                    os.environ.get("MTM_SPOTIFY_API_URL", "").strip().rstrip("/") or API_URL)
+
+
+def check_redirect_uri(uri: str) -> None:
+    """Spotify accepts HTTPS redirect URIs, or http:// to a loopback IP literal; never localhost."""
+    parts = urlsplit(uri)
+    if parts.scheme == "https" and parts.hostname:
+        return
+    if parts.scheme == "http" and parts.hostname:
+        if parts.hostname == "localhost":
+            raise SpotifyNotConfigured(
+                f"SPOTIFY_REDIRECT_URI {uri!r}: Spotify refuses 'localhost'; use the loopback "
+                "address instead, e.g. http://127.0.0.1:8501/data")
+        try:
+            if ipaddress.ip_address(parts.hostname).is_loopback:
+                return
+        except ValueError:
+            pass
+    raise SpotifyNotConfigured(
+        f"SPOTIFY_REDIRECT_URI {uri!r} must be an https:// address, or http:// to a loopback IP "
+        "such as http://127.0.0.1:8501/data (Spotify accepts nothing else)")
+
+
+def pkce_pair() -> tuple[str, str]:
+    """(code verifier, S256 code challenge), as RFC 7636 says."""
+    verifier = secrets.token_urlsafe(64)  # 86 characters of [A-Za-z0-9_-]
+    digest = hashlib.sha256(verifier.encode("ascii")).digest()
+    return verifier, base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+
+
+def authorize_url(config: Settings, state: str, challenge: str) -> str:
+    return f"{config.accounts_url}/authorize?" + urlencode({
+        "client_id": config.client_id, "response_type": "code",
+        "redirect_uri": config.redirect_uri, "code_challenge_method": "S256",
+        "code_challenge": challenge, "state": state, "scope": SCOPE})
+
+
+@dataclass(frozen=True)
+class Policy:
+    """How long the client keeps trying. The defaults keep a click on Sync now under about a
+    minute in the worst case; tests shorten the backoff."""
+
+    attempts: int = 4  # tries of one request, for 5xx, timeouts and refused connections
+    backoff_s: float = 1.0  # 1, 2, 4 s between those tries
+    max_retry_after_s: float = 30.0  # the longest 429 wait; longer means "try again later"
+    rate_limit_waits: int = 3  # 429 waits of one request
+    timeout: tuple[float, float] = (5.0, 20.0)  # connect, read
+    sleep: Callable[[float], None] = field(default=time.sleep, compare=False)
+
+
+@dataclass(frozen=True)
+class Tokens:
+    access_token: str = field(repr=False)
+    refresh_token: str = field(repr=False)
+    scope: str = ""
+
+
+class SpotifyClient:
+    """One run's conversation with Spotify. ``on_new_refresh_token`` is called with a refresh
+    token Spotify replaced the old one with (it must be stored: the old one may stop working)."""
+
+    def __init__(self, config: Settings, policy: Policy | None = None, *,
+                 refresh_token: str | None = None,
+                 on_new_refresh_token: Callable[[str], None] | None = None) -> None:
+        self.config = config
+        self.policy = policy or Policy()
+        self._refresh_token = refresh_token
+        self._access_token: str | None = None
+        self._refreshed = False
+        self._on_new_refresh_token = on_new_refresh_token
+        self._session = requests.Session()
+        self._session.headers["User-Agent"] = "music-time-machine"
+        redact.remember(refresh_token)
+
+    def close(self) -> None:
+        self._session.close()
+
+    def __enter__(self) -> SpotifyClient:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # -- the accounts service ------------------------------------------------------------------
+    def exchange_code(self, code: str, verifier: str) -> Tokens:
+        tokens = self._token_request({
+            "grant_type": "authorization_code", "code": code,
+            "redirect_uri": self.config.redirect_uri, "client_id": self.config.client_id,
+            "code_verifier": verifier}, "connecting your account")
+        if not tokens.refresh_token:
+            raise SpotifyError("Spotify's token service sent no refresh token: connect again")
+        self._access_token, self._refresh_token = tokens.access_token, tokens.refresh_token
+        return tokens
+
+    def refresh(self) -> None:
+        if not self._refresh_token:
+            raise SpotifyReconnect("no Spotify account is connected: connect one on the Data page")
+        tokens = self._token_request({
+            "grant_type": "refresh_token", "refresh_token": self._refresh_token,
+            "client_id": self.config.client_id}, "renewing access")
+        self._access_token = tokens.access_token
+        if tokens.refresh_token and tokens.refresh_token != self._refresh_token:
+            self._refresh_token = tokens.refresh_token
+            if self._on_new_refresh_token:
+                self._on_new_refresh_token(tokens.refresh_token)
+
+    def _token_request(self, form: dict, what: str) -> Tokens:
+        response = self.send("POST", f"{self.config.accounts_url}/api/token", what, data=form)
+        if response.status_code in (400, 401):
+            reason = _token_error(response)
+            if "invalid_grant" in reason or "invalid_client" in reason:
+                raise SpotifyReconnect(f"Spotify refused {what} ({reason}): reconnect your "
+                                       "account on the Data page")
+        body = _json(_ok(response, what), what)
+        access, refresh = body.get("access_token"), body.get("refresh_token")
+        if not isinstance(access, str) or not access:
+            raise SpotifyError(f"Spotify's answer to {what} held no access token")
+        redact.remember(access, refresh if isinstance(refresh, str) else None)
+        return Tokens(access, refresh if isinstance(refresh, str) else "",
+                      body.get("scope") if isinstance(body.get("scope"), str) else "")
+
+    # -- the Web API ---------------------------------------------------------------------------
+    def me(self) -> dict:
+        return self.api("/v1/me", {}, "your Spotify profile")
+
+    def top_tracks(self, time_range: str, offset: int = 0) -> dict:
+        first = offset + 1
+        return self.api("/v1/me/top/tracks",
+                        {"time_range": time_range, "limit": PAGE_LIMIT, "offset": offset},
+                        f"your top tracks ({time_range.replace('_', ' ')}, ranks {first}-"
+                        f"{offset + PAGE_LIMIT})")
+
+    def api(self, path: str, params: dict, what: str) -> dict:
+        if self._access_token is None:
+            self.refresh()
+        while True:
+            response = self.send("GET", f"{self.config.api_url}{path}", what, params=params,
+                                 headers={"Authorization": f"Bearer {self._access_token}"})
+            if response.status_code != 401:
+                return _json(_ok(response, what), what)
+            if self._refreshed:
+                raise SpotifyReconnect(f"Spotify did not accept this app's access to {what}, "
+                                       "even renewed: reconnect your account on the Data page")
+            log.info("Spotify answered 401 to %s: renewing access once", what)
+            self._refreshed = True
+            self.refresh()
+
+    # -- HTTP, with the retry policy -----------------------------------------------------------
+    def send(self, method: str, url: str, what: str, **kwargs) -> requests.Response:
+        """The response to a request, after the retries the policy allows; SpotifyError when
+        Spotify could not be reached or kept failing. 4xx other than 429 are returned."""
+        policy, failures, waits = self.policy, 0, 0
+        while True:
+            try:
+                response = self._session.request(method, url, timeout=policy.timeout, **kwargs)
+            except requests.Timeout:
+                failures, problem, response = failures + 1, "did not answer in time", None
+            except requests.ConnectionError:
+                failures, problem, response = failures + 1, "could not be reached", None
+            except requests.RequestException as exc:
+                raise SpotifyError(f"Spotify could not be asked for {what}: "
+                                   f"{type(exc).__name__}") from None
+            if response is not None and response.status_code == 429:
+                wait = _retry_after(response, policy.backoff_s)
+                waits += 1
+                if wait > policy.max_retry_after_s or waits > policy.rate_limit_waits:
+                    raise SpotifyError(
+                        f"Spotify is limiting this app's requests and asks it to wait "
+                        f"{_duration(wait)} before asking for {what}; that is longer than a sync "
+                        f"waits ({_duration(policy.max_retry_after_s)} at most, "
+                        f"{policy.rate_limit_waits} times): try again later")
+                log.info("Spotify answered 429 to %s: waiting %.1f s as it asks", what, wait)
+                policy.sleep(wait)
+                continue
+            if response is not None and response.status_code < 500:
+                return response
+            if response is not None:
+                failures, problem = failures + 1, f"answered {_status(response)}"
+            if failures >= policy.attempts:
+                raise SpotifyError(f"Spotify {problem} when asked for {what}, {failures} times "
+                                   "in a row: try again later")
+            wait = min(policy.backoff_s * 2 ** (failures - 1), 30.0)
+            if response is not None and "Retry-After" in response.headers:
+                wait = min(_retry_after(response, wait), policy.max_retry_after_s)
+            log.info("Spotify %s when asked for %s: try %d of %d in %.1f s", problem, what,
+                     failures + 1, policy.attempts, wait)
+            policy.sleep(wait)
+
+
+def _ok(response: requests.Response, what: str) -> requests.Response:
+    if 200 <= response.status_code < 300:
+        return response
+    detail = _api_error(response)
+    hint = ""
+    if response.status_code == 403:
+        hint = (" (in development mode only the users added to the app in Spotify's Developer "
+                "Dashboard may connect, five at most)")
+    raise SpotifyError(f"Spotify answered {_status(response)} when asked for {what}"
+                       + (f": {detail}" if detail else "") + hint)
+
+
+def _json(response: requests.Response, what: str) -> dict:
+    try:
+        body = response.json()
+    except ValueError:
+        raise SpotifyError(f"Spotify's answer to {what} was not JSON") from None
+    if not isinstance(body, dict):
+        raise SpotifyError(f"Spotify's answer to {what} was not a JSON object")
+    return body
+
+
+def _status(response: requests.Response) -> str:
+    return f"{response.status_code} {response.reason or ''}".strip()
+
+
+def _short(text: object) -> str:
+    """Spotify's own words, as one short line (scrubbed again where it is shown)."""
+    line = " ".join(str(text).split())
+    return line[:200] + ("…" if len(line) > 200 else "")
+
+
+def _api_error(response: requests.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return ""
+    error = body.get("error") if isinstance(body, dict) else None
+    if isinstance(error, dict):
+        return _short(error.get("message") or "")
+    if isinstance(error, str):
+        return _short(f"{error}: {body.get('error_description', '')}".rstrip(": "))
+    return ""
+
+
+def _token_error(response: requests.Response) -> str:
+    return _api_error(response) or _status(response)
+
+
+def _retry_after(response: requests.Response, default: float) -> float:
+    """Seconds to wait: Retry-After as seconds or an HTTP date; ``default`` when absent."""
+    value = response.headers.get("Retry-After", "").strip()
+    if not value:
+        return default
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return default
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    return max(0.0, (when - dt.datetime.now(dt.UTC)).total_seconds())
+
+
+def _duration(seconds: float) -> str:
+    if seconds >= 3600:
+        return f"{seconds / 3600:,.1f} h"
+    if seconds >= 120:
+        return f"{seconds / 60:,.0f} min"
+    return f"{seconds:,.0f} s"

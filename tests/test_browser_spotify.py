@@ -1,0 +1,85 @@
+"""The Spotify connection in Chromium, end to end against the local fake (tests/fake_spotify.py):
+the Connect link goes to the accounts service, which sends the browser back to the app in a new
+tab; the app finishes connecting there, takes the code out of the address, syncs with progress
+and a report, refuses a forged answer, and disconnects. No token reaches a page or the app's log.
+"""
+
+from __future__ import annotations
+
+import os
+
+import psycopg
+import pytest
+from test_browser import app_env
+from test_browser_data import open_data_page, settle
+
+import browser
+from fake_spotify import TOKEN_MARK, FakeSpotify
+
+if not os.path.exists(browser.CHROMIUM) and not os.environ.get("CI"):
+    pytest.skip("Debian's chromium is not installed", allow_module_level=True)
+
+LOG = browser.ARTIFACTS.parent / ".streamlit-test.log"
+
+
+@pytest.fixture
+def fake():
+    server = FakeSpotify()
+    yield server
+    server.stop()
+
+
+def main_text(page) -> str:
+    return page.inner_text("[data-testid='stMain']").replace("\u2060", "")
+
+
+def test_connect_sync_and_disconnect(use_database, fake):
+    port = browser.free_port()
+    env = app_env(DATABASE_URL=use_database, HOME=os.environ["HOME"],
+                  **fake.env(f"http://127.0.0.1:{port}/data"))
+    log_start = LOG.stat().st_size if LOG.exists() else 0
+    pages: list[str] = []
+    with browser.running_app(env, port=port) as url, browser.chromium() as chrome:
+        page = open_data_page(chrome, url)
+        page.get_by_text("Connect your Spotify account").wait_for()
+        browser.screenshot(page, "spotify-connect")
+        with page.context.expect_page() as opened:
+            page.get_by_role("link", name="Connect Spotify").click()
+        back = opened.value  # Spotify's page would be here; the fake agrees at once
+        back.get_by_text("Connected to Spotify as Ada Listener").wait_for(timeout=60_000)
+        settle(back)
+        address = back.url
+        pages.append(back.content())
+        back.get_by_role("button", name="Sync now").click()
+        back.get_by_text("Spotify top tracks:").wait_for(timeout=60_000)
+        settle(back)
+        browser.screenshot(back, "spotify-synced")
+        report = main_text(back)
+        pages.append(back.content())
+
+        forged = open_data_page(chrome, f"{url}/data?code=code1&state=forged")
+        forged.get_by_text("Spotify was not connected").wait_for(timeout=60_000)
+        settle(forged)
+        refused = main_text(forged)
+        pages.append(forged.content())
+
+        back.reload()
+        back.get_by_role("button", name="Disconnect").click()
+        back.get_by_text("Disconnected: the refresh token is deleted").wait_for(timeout=60_000)
+        settle(back)
+        browser.screenshot(back, "spotify-disconnected")
+        disconnected = main_text(back)
+        pages.append(back.content())
+    assert address == f"{url}/data"  # code and state are gone from the address bar
+    assert "ranks: 186 new, 0 updated, 0 unchanged, 0 removed" in report
+    assert "Imports and syncs so far" in report and "Spotify top tracks" in report
+    assert "does not match a connection started here" in refused
+    assert "Connect Spotify" in disconnected
+    with psycopg.connect(use_database) as conn:
+        assert conn.execute("SELECT count(*) FROM spotify_account").fetchone()[0] == 0
+        assert conn.execute("SELECT count(DISTINCT time_range) FROM snapshots").fetchone()[0] == 3
+    with open(LOG, "rb") as log:
+        log.seek(log_start)
+        app_log = log.read().decode("utf-8", "replace")
+    for text in [*pages, app_log]:
+        assert TOKEN_MARK not in text

@@ -1,0 +1,401 @@
+"""Spotify sync (issue #12), against a local fake of Spotify's accounts service and Web API (a
+real HTTP server on 127.0.0.1, tests/fake_spotify.py) and a real PostgreSQL: the connect flow,
+the sync of three time ranges with paging, idempotence, the HTTP policy (401, 429, 5xx,
+timeouts), all-or-nothing writes, Unknown-aware payloads, who may write, and no token anywhere."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import requests
+import streamlit as st
+
+from db import access, spotify, spotify_api
+from db.access import WriteRefused
+from db.spotify_api import Policy, SpotifyError, SpotifyReconnect
+from queries import core, dashboard
+
+from fake_spotify import TOKEN_MARK, FakeSpotify, track
+from test_cli import run_cli
+
+DAY = dt.date(2026, 11, 21)
+REDIRECT = "http://127.0.0.1:8501/data"
+FAST = Policy(backoff_s=0.01, timeout=(2.0, 0.5))
+OPEN = access.Grant("open")
+HISTORY = """
+SELECT (SELECT md5(coalesce(string_agg(t::text || t.xmin::text, ',' ORDER BY track_id), ''))
+        FROM tracks t),
+       (SELECT md5(coalesce(string_agg(s::text || s.xmin::text, ',' ORDER BY track_id,
+                                       snapshot_date, time_range), '')) FROM snapshots s),
+       (SELECT count(*) FROM imports),
+       (SELECT version FROM data_version)
+"""
+
+
+@pytest.fixture
+def fake():
+    server = FakeSpotify()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def configured(fake, use_database, monkeypatch):
+    for name, value in fake.env(REDIRECT).items():
+        monkeypatch.setenv(name, value)
+    return fake
+
+
+def authorize(url: str) -> dict[str, str]:
+    """What a browser does with the Connect link: Spotify's redirect back, as parameters."""
+    answer = requests.get(url, allow_redirects=False, timeout=5)
+    assert answer.status_code == 302, answer.text
+    location = answer.headers["Location"]
+    assert location.startswith(REDIRECT + "?")
+    return {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()}
+
+
+@pytest.fixture
+def connected(configured):
+    back = authorize(spotify.begin_connect(OPEN))
+    spotify.complete_connect(back["state"], back.get("code"), back.get("error"), policy=FAST)
+    return configured
+
+
+def sync(**kwargs) -> spotify.SyncReport:
+    return spotify.sync_spotify(OPEN, policy=kwargs.pop("policy", FAST), day=DAY, **kwargs)
+
+
+def day_list(conn, time_range) -> list[tuple[str, int]]:
+    return conn.execute("SELECT track_id, rank FROM snapshots WHERE snapshot_date = %s AND "
+                        "time_range = %s ORDER BY rank", (DAY, time_range)).fetchall()
+
+
+def stored_token(conn) -> str | None:
+    row = conn.execute("SELECT refresh_token FROM spotify_account").fetchone()
+    return row and row[0]
+
+
+# -- connecting ---------------------------------------------------------------------------------
+
+def test_connecting_stores_the_account_and_only_a_refresh_token(connected, conn):
+    authorized = connected.hits("/accounts/authorize")[0][3]
+    assert authorized["scope"] == "user-top-read"
+    assert authorized["code_challenge_method"] == "S256"
+    assert authorized["redirect_uri"] == REDIRECT
+    account = spotify.account()
+    assert (account.user_id, account.name, account.scope) == \
+        ("listener-1", "Ada Listener", "user-top-read")
+    _, refresh = connected.issued()
+    assert stored_token(conn) in refresh  # the one Spotify issued, and still valid
+    assert conn.execute("SELECT count(*) FROM spotify_pending").fetchone()[0] == 0
+
+
+def test_a_wrong_state_changes_nothing(configured, conn):
+    back = authorize(spotify.begin_connect(OPEN))
+    with pytest.raises(SpotifyError, match="does not match a connection started here"):
+        spotify.complete_connect("forged-" + back["state"], back["code"], policy=FAST)
+    with pytest.raises(SpotifyError, match="does not match"):
+        spotify.complete_connect(None, back["code"], policy=FAST)
+    assert configured.hits("/accounts/api/token") == []  # the code was never even tried
+    assert spotify.account() is None
+    spotify.complete_connect(back["state"], back["code"], policy=FAST)  # the real one works...
+    assert spotify.account().name == "Ada Listener"
+    with pytest.raises(SpotifyError, match="does not match"):  # ...once
+        spotify.complete_connect(back["state"], back["code"], policy=FAST)
+
+
+def test_a_late_or_declined_answer_changes_nothing(configured, conn):
+    back = authorize(spotify.begin_connect(OPEN))
+    conn.execute("UPDATE spotify_pending SET created_at = now() - interval '16 minutes'")
+    with pytest.raises(SpotifyError, match="in the last 15 minutes"):
+        spotify.complete_connect(back["state"], back["code"], policy=FAST)
+    configured.deny = True
+    back = authorize(spotify.begin_connect(OPEN))
+    assert back["error"] == "access_denied"
+    with pytest.raises(SpotifyError, match="you did not allow"):
+        spotify.complete_connect(back["state"], None, back["error"], policy=FAST)
+    assert spotify.account() is None
+
+
+def test_a_code_that_spotify_refuses_is_one_line(configured):
+    back = authorize(spotify.begin_connect(OPEN))
+    with pytest.raises(SpotifyReconnect, match="invalid_grant") as refused:
+        spotify.complete_connect(back["state"], back["code"] + "x", policy=FAST)
+    assert "\n" not in str(refused.value)
+    assert spotify.account() is None
+
+
+@pytest.mark.parametrize("uri, fine", [
+    ("http://127.0.0.1:8501/data", True), ("http://[::1]:8501/data", True),
+    ("https://music.example.streamlit.app/data", True), ("http://localhost:8501/data", False),
+    ("http://192.168.1.5:8501/data", False), ("ftp://127.0.0.1/data", False),
+    ("127.0.0.1:8501", False)])
+def test_redirect_uris_spotify_accepts(uri, fine):
+    if fine:
+        spotify_api.check_redirect_uri(uri)
+    else:
+        with pytest.raises(spotify_api.SpotifyNotConfigured, match="SPOTIFY_REDIRECT_URI"):
+            spotify_api.check_redirect_uri(uri)
+
+
+def test_without_a_client_id_nothing_starts(use_database, monkeypatch):
+    monkeypatch.delenv("SPOTIFY_CLIENT_ID", raising=False)
+    with pytest.raises(spotify_api.SpotifyNotConfigured, match="SPOTIFY_CLIENT_ID"):
+        spotify.begin_connect(OPEN)
+    with pytest.raises(spotify_api.SpotifyNotConfigured):
+        sync()
+
+
+# -- syncing ------------------------------------------------------------------------------------
+
+def test_a_sync_records_three_time_ranges_with_paging(connected, conn):
+    report = sync()
+    assert report.ranks == {"short_term": 50, "medium_term": 99, "long_term": 37}
+    for time_range, tracks in connected.lists.items():
+        assert day_list(conn, time_range) == [(t["id"], n) for n, t in enumerate(tracks, 1)]
+    pages = [(p["time_range"], p["offset"], p["limit"])
+             for _, _, _, p in connected.hits("/v1/me/top/tracks")]
+    assert pages == [("short_term", "0", "50"), ("medium_term", "0", "50"),
+                     ("medium_term", "49", "50"), ("long_term", "0", "50")]
+    distinct = {t["id"]: t for ts in connected.lists.values() for t in ts}
+    assert report.tracks.inserted == len(distinct) == \
+        conn.execute("SELECT count(*) FROM tracks").fetchone()[0]
+    sample = connected.lists["medium_term"][70]
+    assert conn.execute("SELECT raw_json FROM tracks WHERE track_id = %s",
+                        (sample["id"],)).fetchone()[0] == sample
+    assert conn.execute("SELECT kind, source, snapshots_inserted FROM imports").fetchall() == \
+        [("spotify", "Spotify top tracks", 186)]
+    assert spotify.account().last_sync_at is not None
+
+
+def test_a_second_sync_the_same_day_changes_nothing(connected, conn):
+    sync()
+    before = conn.execute(HISTORY).fetchone()
+    again = sync()
+    after = conn.execute(HISTORY).fetchone()
+    assert after[:2] == before[:2]  # every row, and every row version, as it was
+    assert after[3] == before[3]  # the data version did not move: caches stay valid
+    assert after[2] == before[2] + 1  # the run is logged, as having changed nothing
+    assert (again.tracks.inserted, again.tracks.updated, again.snapshots.inserted,
+            again.snapshots.updated, again.removed) == (0, 0, 0, 0, 0)
+    assert "0 new, 0 updated, 186 unchanged" in again.line()
+
+
+def test_a_list_that_changed_the_same_day_replaces_the_days_list(connected, conn):
+    sync()
+    short = connected.lists["short_term"]
+    connected.lists["short_term"] = [short[3], track(900), *short[:3], *short[4:40]]
+    report = sync()
+    assert day_list(conn, "short_term") == \
+        [(t["id"], n) for n, t in enumerate(connected.lists["short_term"], 1)]
+    assert report.removed == 10 and report.tracks.inserted == 1
+
+
+def test_an_account_without_top_tracks_records_empty_lists(connected, conn):
+    connected.lists = {r: [] for r in connected.lists}
+    report = sync()
+    assert report.ranks == {"short_term": 0, "medium_term": 0, "long_term": 0}
+    assert conn.execute("SELECT count(*) FROM snapshots").fetchone()[0] == 0
+
+
+def test_payloads_without_album_release_date_or_explicit_are_kept_as_unknown(connected, conn):
+    bare = track(1)
+    del bare["album"]
+    undated = track(2)
+    del undated["album"]["release_date"]
+    unflagged = track(3)
+    del unflagged["explicit"]
+    connected.lists = {"short_term": [bare, undated, unflagged, track(4)], "medium_term": [],
+                       "long_term": []}
+    report = sync()
+    assert (report.tracks.inserted, report.no_release_date, report.no_explicit_flag) == (4, 2, 1)
+    assert [r for _, r in day_list(conn, "short_term")] == [1, 2, 3, 4]
+    st.cache_data.clear()
+    core.sync_version()
+    decades = dict(dashboard.release_decades(None, None, None).itertuples(index=False))
+    explicit = dict(dashboard.explicit_breakdown(None, None, None).itertuples(index=False))
+    assert decades["Unknown"] == 2 and sum(decades.values()) == 4
+    assert explicit["Unknown"] == 1 and sum(explicit.values()) == 4
+    assert "2 without a release date and 1 without the explicit flag" in report.line()
+
+
+# -- HTTP behaviour -----------------------------------------------------------------------------
+
+def test_a_401_renews_access_once_then_succeeds(connected, conn):
+    connected.fail("/v1/me/top/tracks", 401)
+    sync()
+    assert len(connected.hits("/accounts/api/token")) == 1 + 2  # connect, start, after the 401
+    assert len(day_list(conn, "medium_term")) == 99
+    _, refresh = connected.issued()
+    assert stored_token(conn) in refresh  # the refresh token Spotify rotated to is the one kept
+
+
+def test_a_401_after_renewing_asks_to_reconnect_and_writes_nothing(connected, conn):
+    before = conn.execute(HISTORY).fetchone()
+    connected.fail("/v1/me/top/tracks", 401, times=2)
+    with pytest.raises(SpotifyReconnect, match="reconnect your account"):
+        sync()
+    connected.revoke_all()
+    with pytest.raises(SpotifyReconnect, match="invalid_grant.*reconnect"):
+        sync()
+    assert conn.execute(HISTORY).fetchone() == before
+
+
+def test_a_429_waits_as_retry_after_says(connected, conn):
+    connected.fail("/v1/me/top/tracks", 429, headers={"Retry-After": "1"})
+    sync()
+    first, second = connected.hits("/v1/me/top/tracks")[:2]
+    assert second[0] - first[0] >= 1.0  # measured by the server, between the two requests
+    assert len(day_list(conn, "short_term")) == 50
+
+
+def test_a_429_asking_for_too_long_gives_up_at_once(connected, conn):
+    before = conn.execute(HISTORY).fetchone()
+    connected.fail("/v1/me/top/tracks", 429, headers={"Retry-After": "3600"})
+    with pytest.raises(SpotifyError, match=r"wait 1\.0 h .* try again later"):
+        sync()
+    assert len(connected.hits("/v1/me/top/tracks")) == 1
+    assert conn.execute(HISTORY).fetchone() == before
+
+
+def test_500s_then_success(connected, conn):
+    slept: list[float] = []
+    connected.fail("/v1/me/top/tracks", 500, times=3)
+    connected.fail("/accounts/api/token", 503, times=1)
+    sync(policy=Policy(backoff_s=0.01, timeout=(2.0, 2.0), sleep=slept.append))
+    assert slept == [0.01, 0.01, 0.02, 0.04]  # token 503; then 500, 500, 500: backoff doubles
+    assert len(connected.hits("/v1/me/top/tracks")) == 3 + 4
+    assert len(day_list(conn, "long_term")) == 37
+
+
+def test_timeouts_are_retried(connected, conn):
+    connected.hang("/v1/me/top/tracks", 1.5)
+    sync()
+    assert len(day_list(conn, "short_term")) == 50
+
+
+def test_a_run_that_fails_in_the_middle_leaves_the_history_unchanged(connected, conn):
+    sync()
+    connected.lists = {r: ts[::-1] for r, ts in connected.lists.items()}  # a new day's lists
+    before = conn.execute(HISTORY).fetchone()
+    long_term = {"time_range": "long_term"}  # short and medium term answer; long term fails
+    connected.fail("/v1/me/top/tracks", 500, times=4, only=long_term)  # retries run out
+    with pytest.raises(SpotifyError, match="answered 500 .* 4 times in a row"):
+        sync()
+    connected.fail("/v1/me/top/tracks", 404, only=long_term)  # not worth a retry
+    with pytest.raises(SpotifyError, match="answered 404 NOT FOUND .*long term.*scripted 404"):
+        sync()
+    connected.fail("/v1/me/top/tracks", 200, body={"items": [{"name": "no id"}]},
+                   only=long_term)  # a payload that cannot be stored
+    with pytest.raises(SpotifyError, match=r"long term, from rank 1\): items\[0\]: 'id'"):
+        sync()
+    connected.lists["long_term"] = [track(5, name="nul \u0000 byte")]  # refused at the end
+    with pytest.raises(SpotifyError, match="refused by the database.*nothing was written"):
+        sync()
+    assert conn.execute(HISTORY).fetchone() == before
+    # the first sync 4 pages; then 3 good pages before each failure at long term (4 tries of a 500)
+    assert len(connected.hits("/v1/me/top/tracks")) == 4 + (3 + 4) + (3 + 1) + (3 + 1) + (3 + 1)
+    connected.lists["long_term"] = [track(5)]
+    _, refresh = connected.issued()
+    assert stored_token(conn) in refresh  # tokens Spotify rotated meanwhile were kept
+    assert sync().ranks == {"short_term": 50, "medium_term": 99, "long_term": 1}
+
+
+# -- who may write ------------------------------------------------------------------------------
+
+def test_read_only_refuses_connecting_syncing_and_disconnecting(connected, conn, monkeypatch):
+    url = spotify.begin_connect(OPEN)
+    back = authorize(url)
+    monkeypatch.setenv("MTM_READ_ONLY", "on")
+    before = conn.execute(HISTORY).fetchone()
+    for action in (lambda: spotify.begin_connect(access.Grant("passphrase")),
+                   lambda: spotify.complete_connect(back["state"], back["code"], policy=FAST),
+                   lambda: sync(), lambda: spotify.disconnect(access.Grant("passphrase"))):
+        with pytest.raises(WriteRefused, match="read-only"):
+            action()
+    assert conn.execute(HISTORY).fetchone() == before
+    assert spotify.account() is not None
+
+
+def test_the_passphrase_gates_connecting_syncing_and_disconnecting(connected, monkeypatch):
+    monkeypatch.setenv("MTM_ADMIN_PASSWORD", "open sesame")
+    for action in (lambda: spotify.begin_connect(OPEN), lambda: sync(),
+                   lambda: spotify.disconnect(OPEN), lambda: spotify.disconnect(None)):
+        with pytest.raises(WriteRefused, match="admin passphrase"):
+            action()
+    granted = access.unlock("open sesame")
+    assert spotify.sync_spotify(granted, policy=FAST, day=DAY).ranks["long_term"] == 37
+
+
+def test_disconnect_forgets_the_token(connected, conn):
+    spotify.begin_connect(OPEN)  # one not finished, too
+    assert spotify.disconnect(OPEN) is True
+    assert conn.execute("SELECT (SELECT count(*) FROM spotify_account),"
+                        " (SELECT count(*) FROM spotify_pending)").fetchone() == (0, 0)
+    with pytest.raises(spotify.NotConnected, match="connect one on the Data page"):
+        sync()
+    assert spotify.disconnect(OPEN) is False
+
+
+def test_one_sync_at_a_time(connected, conn):
+    conn.execute("UPDATE spotify_account SET sync_holder = 'another run',"
+                 " sync_expires_at = now() + interval '1 minute'")
+    with pytest.raises(spotify.SyncBusy, match="already running"):
+        sync()
+    assert connected.hits("/accounts/api/token")[1:] == []  # it did not even renew access
+    conn.execute("UPDATE spotify_account SET sync_expires_at = now() - interval '1 second'")
+    sync()  # a run whose process died frees the lease when it runs out
+    assert conn.execute("SELECT sync_holder FROM spotify_account").fetchone() == (None,)
+
+
+# -- no token anywhere --------------------------------------------------------------------------
+
+def test_no_token_in_logs_exceptions_or_reports(configured, conn, caplog):
+    caplog.set_level(logging.DEBUG)  # every logger, requests' and urllib3's included
+    seen: list[str] = []
+    back = authorize(spotify.begin_connect(OPEN))
+    account = spotify.complete_connect(back["state"], back["code"], policy=FAST)
+    seen += [repr(account), str(account)]
+    configured.fail("/v1/me/top/tracks", 401)
+    configured.fail("/v1/me/top/tracks", 429, headers={"Retry-After": "0"})
+    configured.fail("/v1/me/top/tracks", 500)
+    report = sync()
+    seen += [report.line(), repr(report)]
+    for fault in (lambda: configured.fail("/v1/me/top/tracks", 401, times=2),
+                  lambda: configured.fail("/v1/me/top/tracks", 403),
+                  lambda: configured.fail("/accounts/api/token", 400, body={
+                      "error": "invalid_request", "error_description": "bad"}),
+                  configured.revoke_all):
+        fault()
+        with pytest.raises(SpotifyError) as failed:
+            sync()
+        seen += [str(failed.value), repr(failed.value), repr(failed.value.__context__)]
+    assert TOKEN_MARK in stored_token(conn)  # the fake's tokens are the recognisable ones
+    text = "\n".join(seen + [caplog.text])
+    assert "Bearer" not in text and TOKEN_MARK not in text
+    assert "renewing access once" in caplog.text  # the log does say what happened
+
+
+def test_the_command_line_syncs_reports_and_never_shows_a_token(connected, use_database):
+    env = {name: value for name, value in connected.env(REDIRECT).items()}
+    first = run_cli("sync-spotify", database_url=use_database, **env)
+    assert first.returncode == 0, first.stderr
+    assert "tracks: 136 new, 0 updated, 0 unchanged; ranks: 186 new, 0 updated, 0 unchanged, " \
+        "0 removed" in first.stdout
+    assert "[1/8] short term: ranks 1-50" in first.stderr and "[8/8] done" in first.stderr
+    again = run_cli("sync-spotify", database_url=use_database, **env)
+    assert "ranks: 0 new, 0 updated, 186 unchanged, 0 removed" in again.stdout
+    status = run_cli("status", database_url=use_database, **env)
+    assert "spotify: connected as Ada Listener (scope user-top-read); last sync: 2" in \
+        status.stdout
+    connected.revoke_all()
+    refused = run_cli("sync-spotify", database_url=use_database, **env)
+    assert refused.returncode == 1 and "Traceback" not in refused.stderr
+    errors = [line for line in refused.stderr.splitlines() if not line.startswith("  [")]
+    assert len(errors) == 1 and "reconnect your account on the Data page" in errors[0], errors
+    for result in (first, again, status, refused):
+        assert TOKEN_MARK not in result.stdout + result.stderr

@@ -1,0 +1,132 @@
+"""The Data page's Spotify section: connect (Authorization Code with PKCE), Sync now, Disconnect.
+
+Spotify sends the browser back to this page with ``code`` and ``state`` in the address, in a new
+session: finish_connecting() redeems them before the page asks for a passphrase (the state proves
+a granted session began the connection) and takes them out of the address at once. No token is
+ever in the session, on the page or in a message: db.spotify keeps the refresh token in the
+database and hands the UI an Account without it.
+"""
+
+from __future__ import annotations
+
+import time
+
+import streamlit as st
+
+from db import spotify, spotify_api
+from db.access import Grant
+from db.errors import DatabaseError
+from ui.guard import guarded
+from ui.text import plain
+
+MESSAGE_KEY = "spotify_message"
+CONNECT_KEY = "spotify_connect_url"
+CONNECT_URL_S = 10 * 60  # a fresh address before the pending connection (15 min) runs out
+CALLBACK_PARAMS = ("code", "state", "error")
+
+
+def finish_connecting() -> None:
+    """If Spotify has just sent the browser back here, finish connecting (or say why not)."""
+    params = st.query_params
+    if "state" not in params or not ("code" in params or "error" in params):
+        return
+    state, code, error = (params.get(name) for name in ("state", "code", "error"))
+    for name in CALLBACK_PARAMS:  # not left in the address bar, the history or a bookmark
+        params.pop(name, None)
+    try:
+        account = spotify.complete_connect(state, code, error)
+    except DatabaseError as exc:
+        _say("error", f"Spotify was not connected: {exc}")
+    else:
+        _say("success", f"Connected to Spotify as {account.name}. Sync now records today's "
+                        "top tracks.")
+
+
+def _say(kind: str, text: str) -> None:
+    st.session_state[MESSAGE_KEY] = (kind, text)
+
+
+def _show_message() -> None:
+    kind, text = st.session_state.pop(MESSAGE_KEY, (None, None))
+    if kind == "error":
+        st.error(plain(text), icon="🚫")
+    elif kind == "success":
+        st.success(plain(text), icon="✅")
+
+
+def visitor_status() -> None:
+    """What anyone may see (read-only, or before the passphrase): whether an account is synced
+    and when, never whose it is."""
+    st.subheader("Spotify")
+    _show_message()
+    with guarded("the Spotify connection"):
+        account = spotify.account()
+        st.caption("No Spotify account is connected." if account is None else
+                   f"A Spotify account is connected; last synced {_when(account.last_sync_at)}.")
+
+
+def panel(grant: Grant) -> None:
+    st.subheader("Spotify")
+    _show_message()
+    try:
+        config = spotify_api.settings()
+    except spotify_api.SpotifyNotConfigured as exc:
+        st.info(f"{plain(exc)}. The README's *Spotify* section says how to create the app "
+                "and what to register.", icon="🔌")
+        return
+    with guarded("the Spotify connection"):
+        account = spotify.account()
+        if account is None:
+            _connect(grant, config)
+        else:
+            _connected(grant, account)
+
+
+def _connect(grant: Grant, config: spotify_api.Settings) -> None:
+    st.caption("Connect your Spotify account and every sync records your top tracks (short, "
+               "medium and long term, up to 99 each) as that day's lists.")
+    url, made = st.session_state.get(CONNECT_KEY, (None, 0.0))
+    if url is None or time.monotonic() - made > CONNECT_URL_S:
+        url = spotify.begin_connect(grant)
+        st.session_state[CONNECT_KEY] = (url, time.monotonic())
+    st.link_button("Connect Spotify", url, type="primary", icon="🔗")
+    st.caption(plain(f"Spotify asks you to let this app read your top tracks (scope "
+                     f"{spotify_api.SCOPE}, nothing else), then sends you back to "
+                     f"{config.redirect_uri}"))
+
+
+def _connected(grant: Grant, account: spotify.Account) -> None:
+    st.text(f"Connected as {account.name} since {_when(account.connected_at)}.\n"
+            f"Last sync: {_when(account.last_sync_at)}.")
+    buttons = st.container(horizontal=True)
+    sync_now = buttons.button("Sync now", type="primary", key="spotify_sync")
+    leave = buttons.button("Disconnect", key="spotify_disconnect")
+    st.caption("A sync records today's lists; run it every day from cron or GitHub Actions "
+               "with `python -m db sync-spotify` (the README shows how).")
+    if sync_now:
+        bar = st.progress(0.0, text="Asking Spotify…")
+
+        def progress(stage: str, done: int, total: int) -> None:
+            bar.progress(min(done / total, 1.0), text=f"{stage} ({done} of {total})")
+
+        try:
+            report = spotify.sync_spotify(grant, progress=progress)
+        except DatabaseError as exc:
+            _say("error", f"The sync wrote nothing: {exc}")
+        else:
+            _say("success", report.line())
+        st.rerun()  # the status above, and the list of syncs below, now include this one
+    if leave:
+        try:
+            spotify.disconnect(grant)
+        except DatabaseError as exc:
+            _say("error", f"Not disconnected: {exc}")
+        else:
+            st.session_state.pop(CONNECT_KEY, None)
+            _say("success", "Disconnected: the refresh token is deleted. To revoke the app's "
+                            "access on Spotify's side too, remove it at spotify.com/account/apps.")
+        st.rerun()
+
+
+def _when(moment) -> str:
+    return "never" if moment is None else f"{moment:%Y-%m-%d %H:%M %Z}".strip()

@@ -56,6 +56,12 @@ def test_connect_sync_and_disconnect(use_database, fake):
         browser.screenshot(back, "spotify-synced")
         report = main_text(back)
         pages.append(back.content())
+        fake.revoke_all()  # the owner removed the app on Spotify's side
+        back.get_by_role("button", name="Sync now").click()
+        back.get_by_text("The sync wrote nothing").wait_for(timeout=60_000)
+        settle(back)
+        revoked = main_text(back)
+        pages.append(back.content())
 
         forged = open_data_page(chrome, f"{url}/data?code=code1&state=forged")
         forged.get_by_text("Spotify was not connected").wait_for(timeout=60_000)
@@ -73,6 +79,8 @@ def test_connect_sync_and_disconnect(use_database, fake):
     assert address == f"{url}/data"  # code and state are gone from the address bar
     assert "ranks: 186 new, 0 updated, 0 unchanged, 0 removed" in report
     assert "Imports and syncs so far" in report and "Spotify top tracks" in report
+    assert "Spotify refused renewing access (invalid_grant: Refresh token revoked): " \
+        "reconnect your account on the Data page" in revoked
     assert "does not match a connection started here" in refused
     assert "Connect Spotify" in disconnected
     with psycopg.connect(use_database) as conn:

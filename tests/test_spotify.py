@@ -399,3 +399,58 @@ def test_the_command_line_syncs_reports_and_never_shows_a_token(connected, use_d
     assert len(errors) == 1 and "reconnect your account on the Data page" in errors[0], errors
     for result in (first, again, status, refused):
         assert TOKEN_MARK not in result.stdout + result.stderr
+
+
+# -- the Data page (AppTest) --------------------------------------------------------------------
+
+def data_page(app, **params):
+    app.run()
+    for key, value in params.items():
+        app.query_params[key] = value
+    app.switch_page("pages/data.py").run()
+    assert not app.exception, [e.value for e in app.exception]
+    return app
+
+
+def page_text(at) -> str:
+    parts = [e.value for kind in ("markdown", "caption", "text", "error", "success", "info",
+                                  "warning") for e in getattr(at, kind)]
+    return "\n".join(str(p) for p in parts).replace("\\", "").replace("\u2060", "")
+
+
+def test_the_page_says_how_to_set_spotify_up(use_database, app):
+    text = page_text(data_page(app))
+    assert "Spotify is not set up: set SPOTIFY_CLIENT_ID" in text
+    assert not [b for b in app.button if b.label == "Sync now"]
+
+
+# Sync now and Disconnect are pressed in Chromium (test_browser_spotify.py): AppTest 1.67 loses
+# a page's widget state on the run after st.switch_page, so a click there never arrives.
+
+def test_the_page_connects_from_spotifys_answer_and_forgets_it(configured, app, conn):
+    data_page(app)
+    [link] = [e for e in app.get("link_button") if e.proto.label == "Connect Spotify"]
+    back = authorize(link.proto.url)
+    data_page(app, code=back["code"], state=back["state"])
+    text = page_text(app)
+    assert "Connected to Spotify as Ada Listener" in text
+    assert "Connected as Ada Listener since" in text
+    assert not {"code", "state"} & set(app.query_params)  # out of the address at once
+    assert TOKEN_MARK not in text
+
+
+def test_the_page_refuses_a_forged_answer(configured, app):
+    data_page(app, code="code1", state="forged")
+    text = page_text(app)
+    assert "Spotify was not connected: this answer from Spotify does not match" in text
+    assert spotify.account() is None and not {"code", "state"} & set(app.query_params)
+
+
+@pytest.mark.parametrize("setting", [("MTM_READ_ONLY", "on"), ("MTM_ADMIN_PASSWORD", "sesame")])
+def test_visitors_see_whether_it_syncs_not_whose_account(connected, app, monkeypatch, setting):
+    monkeypatch.setenv(*setting)
+    text = page_text(data_page(app))
+    assert "A Spotify account is connected; last synced never." in text
+    assert "Ada Listener" not in text
+    assert not [b for b in app.button if b.label in ("Sync now", "Disconnect")]
+    assert not app.get("link_button")

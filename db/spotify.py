@@ -18,11 +18,12 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 import os
 import secrets
 import uuid
 import zoneinfo
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 import psycopg
@@ -45,8 +46,8 @@ from db.spotify_api import (
 )
 from db.tracks import serialised
 
+log = logging.getLogger(__name__)
 PENDING_MINUTES = 15
-LEASE_S = 180  # renewed before every request; longer than one request's worst case
 Progress = Callable[[str, int, int], None]
 STEPS = 2 * len(TIME_RANGES) + 2  # renew access, two pages per time range, save
 
@@ -141,6 +142,7 @@ def complete_connect(state: str | None, code: str | None, error: str | None = No
         if tokens.scope and SCOPE not in tokens.scope.split():
             raise SpotifyError(f"Spotify granted {tokens.scope!r}, not {SCOPE!r}: connect again")
         profile = client.me()
+        refresh_token = client.refresh_token  # Spotify may have replaced it already
     user_id, name = profile.get("id"), profile.get("display_name")
     with connection(conn) as c:
         c.execute(
@@ -150,11 +152,11 @@ def complete_connect(state: str | None, code: str | None, error: str | None = No
             ON CONFLICT (only_row) DO UPDATE SET
                 refresh_token = EXCLUDED.refresh_token, scope = EXCLUDED.scope,
                 user_id = EXCLUDED.user_id, display_name = EXCLUDED.display_name,
-                connected_at = now(),
+                connected_at = now(), sync_holder = NULL, sync_expires_at = NULL,
                 last_sync_at = CASE WHEN spotify_account.user_id IS NOT DISTINCT FROM
                                EXCLUDED.user_id THEN spotify_account.last_sync_at END
             """,
-            {"token": tokens.refresh_token, "scope": tokens.scope or SCOPE,
+            {"token": refresh_token, "scope": tokens.scope or SCOPE,
              "user": user_id if isinstance(user_id, str) else None,
              "name": name if isinstance(name, str) else None})
     return account(conn)
@@ -193,13 +195,25 @@ def sync_spotify(grant: access.Grant | None, *, progress: Progress | None = None
     config = settings()
     day = day or today()
     step = progress or (lambda stage, done, total: None)
+    policy = policy or Policy()
+    # Renewed before every page; a page is at most three requests (ask, renew access, ask).
+    lease_s = 3 * policy.worst_case_s() + 60
     holder = str(uuid.uuid4())
-    refresh_token = _claim(holder)
+    refresh_token = _claim(holder, lease_s)
     try:
+        stored = [refresh_token]
+
         def keep(token: str) -> None:
+            """Store the refresh token Spotify replaced ours with, unless the stored one is no
+            longer ours (the account was reconnected meanwhile): never overwrite a newer one."""
             with connection() as c:
-                c.execute("UPDATE spotify_account SET refresh_token = %s WHERE sync_holder = %s",
-                          (token, holder))
+                kept = c.execute("UPDATE spotify_account SET refresh_token = %s"
+                                 " WHERE refresh_token = %s", (token, stored[0])).rowcount
+            if kept:
+                stored[0] = token
+            else:
+                log.warning("Spotify replaced the refresh token during a sync, but the stored "
+                            "one had changed meanwhile (reconnected?): kept the stored one")
 
         report = SyncReport("Spotify top tracks", "spotify", day=day)
         tracks: dict[str, tuple] = {}
@@ -210,11 +224,11 @@ def sync_spotify(grant: access.Grant | None, *, progress: Progress | None = None
             client.refresh()
             for number, time_range in enumerate(TIME_RANGES):
                 label = time_range.replace("_", " ")
-                _renew(holder)
+                _renew(holder, lease_s)
                 step(f"{label}: ranks 1-{PAGE_LIMIT}", 1 + 2 * number, STEPS)
                 fetched, more = _page(client, time_range, 0, day, tracks)
                 if more:
-                    _renew(holder)
+                    _renew(holder, lease_s)
                     step(f"{label}: ranks {LAST_OFFSET + 1}-99", 2 + 2 * number, STEPS)
                     rest, _ = _page(client, time_range, LAST_OFFSET, day, tracks)
                     fetched += [row for row in rest if row[3] > PAGE_LIMIT]  # 50 is page one's
@@ -222,9 +236,6 @@ def sync_spotify(grant: access.Grant | None, *, progress: Progress | None = None
                 ranks += listed
                 report.ranks[time_range] = len(listed)
         step("saving", STEPS - 1, STEPS)
-        report.no_release_date = sum(not _release_date(row[-1]) for row in tracks.values())
-        report.no_explicit_flag = sum(not isinstance(row[-1].get("explicit"), bool)
-                                      for row in tracks.values())
         _save(holder, report, tracks, ranks)
         step("done", STEPS, STEPS)
         return report
@@ -237,7 +248,7 @@ def sync_spotify(grant: access.Grant | None, *, progress: Progress | None = None
             pass  # the lease runs out by itself
 
 
-def _claim(holder: str) -> str:
+def _claim(holder: str, lease_s: float) -> str:
     """Take the sync lease and return the refresh token; NotConnected or SyncBusy."""
     with connection() as c:
         row = c.execute(
@@ -245,7 +256,7 @@ def _claim(holder: str) -> str:
             " sync_expires_at = now() + make_interval(secs => %s)"
             " WHERE sync_holder IS NULL OR sync_expires_at < now()"
             " RETURNING refresh_token",
-            (holder, LEASE_S)).fetchone()
+            (holder, lease_s)).fetchone()
         if row is None:
             if c.execute("SELECT 1 FROM spotify_account").fetchone() is None:
                 raise NotConnected("no Spotify account is connected: connect one on the Data "
@@ -256,11 +267,11 @@ def _claim(holder: str) -> str:
     return row[0]
 
 
-def _renew(holder: str) -> None:
+def _renew(holder: str, lease_s: float) -> None:
     with connection() as c:
         renewed = c.execute("UPDATE spotify_account SET sync_expires_at = now() + "
                             "make_interval(secs => %s) WHERE sync_holder = %s",
-                            (LEASE_S, holder)).rowcount
+                            (lease_s, holder)).rowcount
     if not renewed:
         raise SyncBusy("the Spotify account was disconnected, or another sync took over, while "
                        "this one ran: nothing was written")
@@ -277,7 +288,8 @@ def _page(client: SpotifyClient, time_range: str, offset: int, day: dt.date,
         raise SpotifyError(f"{where}: 'items' is not a list; nothing was written")
     if not items:
         return [], False
-    parsed = imports.parse_payload(answer, day, time_range)
+    # Ranks count from the offset asked for, whatever the answer says its offset is.
+    parsed = imports.parse_payload({**answer, "offset": offset}, day, time_range)
     if parsed.problems:
         more = f" (and {len(parsed.problems) - 1:,} more problems)" \
             if len(parsed.problems) > 1 else ""
@@ -299,12 +311,6 @@ def _best_rank_each(rows: list[tuple]) -> list[tuple]:
     return sorted(best.values(), key=lambda row: row[3])
 
 
-def _release_date(track: Mapping) -> bool:
-    album = track.get("album")
-    return isinstance(album, Mapping) and isinstance(album.get("release_date"), str) \
-        and bool(album["release_date"].strip())
-
-
 def _save(holder: str, report: SyncReport, tracks: dict[str, tuple], ranks: list[tuple]) -> None:
     """One transaction: the tracks, each time range's list for the day (replacing one an earlier
     sync that day recorded), the run's row in imports, and the lease given back."""
@@ -324,3 +330,8 @@ def _save(holder: str, report: SyncReport, tracks: dict[str, tuple], ranks: list
         except psycopg.DataError as exc:  # e.g. a \u0000 that jsonb cannot hold
             raise SpotifyError(f"Spotify's top tracks were refused by the database "
                                f"({first_line(exc)[:200]}): nothing was written") from None
+        # Unknown exactly as the charts count it: the columns derived from raw_json.
+        report.no_release_date, report.no_explicit_flag = c.execute(
+            "SELECT count(*) FILTER (WHERE album_release_year IS NULL),"
+            " count(*) FILTER (WHERE is_explicit IS NULL) FROM tracks WHERE track_id = ANY(%s)",
+            (list(tracks),)).fetchone()

@@ -46,6 +46,7 @@ API_URL = "https://api.spotify.com"
 DEFAULT_REDIRECT_URI = "http://127.0.0.1:8501/data"
 PAGE_LIMIT = 50  # the most /v1/me/top/tracks returns at once
 LAST_OFFSET = 49  # limit 50 from offset 49: ranks 50-99, the most Spotify gives
+RECONNECT = "on the Data page: Disconnect, then Connect Spotify"
 
 
 class SpotifyError(DatabaseError):
@@ -88,13 +89,15 @@ def settings() -> Settings:
 def check_redirect_uri(uri: str) -> None:
     """Spotify accepts HTTPS redirect URIs, or http:// to a loopback IP literal; never localhost."""
     parts = urlsplit(uri)
+    if parts.hostname == "localhost":
+        raise SpotifyNotConfigured(
+            f"SPOTIFY_REDIRECT_URI {uri!r}: Spotify refuses 'localhost'; use the loopback "
+            "address instead, e.g. http://127.0.0.1:8501/data")
+    if parts.fragment or "#" in uri:
+        raise SpotifyNotConfigured(f"SPOTIFY_REDIRECT_URI {uri!r} must not have a #fragment")
     if parts.scheme == "https" and parts.hostname:
         return
     if parts.scheme == "http" and parts.hostname:
-        if parts.hostname == "localhost":
-            raise SpotifyNotConfigured(
-                f"SPOTIFY_REDIRECT_URI {uri!r}: Spotify refuses 'localhost'; use the loopback "
-                "address instead, e.g. http://127.0.0.1:8501/data")
         try:
             if ipaddress.ip_address(parts.hostname).is_loopback:
                 return
@@ -121,8 +124,9 @@ def authorize_url(config: Settings, state: str, challenge: str) -> str:
 
 @dataclass(frozen=True)
 class Policy:
-    """How long the client keeps trying. The defaults keep a click on Sync now under about a
-    minute in the worst case; tests shorten the backoff."""
+    """How long the client keeps trying; tests shorten the backoff. A request that keeps
+    failing ends within worst_case_s(): about 5 minutes with the defaults (a click on Sync now
+    that meets a healthy Spotify takes a second or two)."""
 
     attempts: int = 4  # tries of one request, for 5xx, timeouts and refused connections
     backoff_s: float = 1.0  # 1, 2, 4 s between those tries
@@ -130,6 +134,12 @@ class Policy:
     rate_limit_waits: int = 3  # 429 waits of one request
     timeout: tuple[float, float] = (5.0, 20.0)  # connect, read
     sleep: Callable[[float], None] = field(default=time.sleep, compare=False)
+
+    def worst_case_s(self) -> float:
+        """The longest one request can take, every try timing out and every wait the longest."""
+        tries = self.attempts * sum(self.timeout)
+        backoff = (self.attempts - 1) * max(self.max_retry_after_s, self.backoff_s * 8)
+        return tries + backoff + self.rate_limit_waits * self.max_retry_after_s
 
 
 @dataclass(frozen=True)
@@ -155,6 +165,11 @@ class SpotifyClient:
         self._session = requests.Session()
         self._session.headers["User-Agent"] = "music-time-machine"
         redact.remember(refresh_token)
+
+    @property
+    def refresh_token(self) -> str | None:
+        """The refresh token now: the one given, or the one Spotify replaced it with."""
+        return self._refresh_token
 
     def close(self) -> None:
         self._session.close()
@@ -189,12 +204,15 @@ class SpotifyClient:
                 self._on_new_refresh_token(tokens.refresh_token)
 
     def _token_request(self, form: dict, what: str) -> Tokens:
-        response = self.send("POST", f"{self.config.accounts_url}/api/token", what, data=form)
+        # Not retried after a read timeout: Spotify may have used the code or replaced the
+        # refresh token already, and trying it again would only earn an invalid_grant.
+        response = self.send("POST", f"{self.config.accounts_url}/api/token", what, data=form,
+                             retry_timeouts=False)
         if response.status_code in (400, 401):
             reason = _token_error(response)
             if "invalid_grant" in reason or "invalid_client" in reason:
                 raise SpotifyReconnect(f"Spotify refused {what} ({reason}): reconnect your "
-                                       "account on the Data page")
+                                       f"account ({RECONNECT})")
         body = _json(_ok(response, what), what)
         access, refresh = body.get("access_token"), body.get("refresh_token")
         if not isinstance(access, str) or not access:
@@ -224,20 +242,26 @@ class SpotifyClient:
                 return _json(_ok(response, what), what)
             if self._refreshed:
                 raise SpotifyReconnect(f"Spotify did not accept this app's access to {what}, "
-                                       "even renewed: reconnect your account on the Data page")
+                                       f"even renewed: reconnect your account ({RECONNECT})")
             log.info("Spotify answered 401 to %s: renewing access once", what)
             self._refreshed = True
             self.refresh()
 
     # -- HTTP, with the retry policy -----------------------------------------------------------
-    def send(self, method: str, url: str, what: str, **kwargs) -> requests.Response:
+    def send(self, method: str, url: str, what: str, *, retry_timeouts: bool = True,
+             **kwargs) -> requests.Response:
         """The response to a request, after the retries the policy allows; SpotifyError when
         Spotify could not be reached or kept failing. 4xx other than 429 are returned."""
         policy, failures, waits = self.policy, 0, 0
         while True:
             try:
                 response = self._session.request(method, url, timeout=policy.timeout, **kwargs)
+            except requests.ConnectTimeout:
+                failures, problem, response = failures + 1, "could not be reached in time", None
             except requests.Timeout:
+                if not retry_timeouts:
+                    raise SpotifyError(f"Spotify did not answer in time when asked for {what}: "
+                                       "try again later") from None
                 failures, problem, response = failures + 1, "did not answer in time", None
             except requests.ConnectionError:
                 failures, problem, response = failures + 1, "could not be reached", None
@@ -247,12 +271,15 @@ class SpotifyClient:
             if response is not None and response.status_code == 429:
                 wait = _retry_after(response, policy.backoff_s)
                 waits += 1
-                if wait > policy.max_retry_after_s or waits > policy.rate_limit_waits:
+                if wait > policy.max_retry_after_s:
                     raise SpotifyError(
                         f"Spotify is limiting this app's requests and asks it to wait "
-                        f"{_duration(wait)} before asking for {what}; that is longer than a sync "
-                        f"waits ({_duration(policy.max_retry_after_s)} at most, "
-                        f"{policy.rate_limit_waits} times): try again later")
+                        f"{_duration(wait)} before asking for {what}; a sync waits "
+                        f"{_duration(policy.max_retry_after_s)} at most: try again later")
+                if waits > policy.rate_limit_waits:
+                    raise SpotifyError(
+                        f"Spotify kept limiting this app's requests for {what} after "
+                        f"{policy.rate_limit_waits} waits: try again later")
                 log.info("Spotify answered 429 to %s: waiting %.1f s as it asks", what, wait)
                 policy.sleep(wait)
                 continue

@@ -62,6 +62,7 @@ class FakeSpotify:
             "long_term": [track(n) for n in range(100, 137)],  # 37: one page
         }
         self.deny = False
+        self.on_request = None  # called with (path, parameters) before a request is answered
         self.requests: list[tuple[float, str, str, dict]] = []  # when, method, path, parameters
         self._faults: list[tuple[str, dict, Response | float]] = []
         self._codes: dict[str, tuple[str, str]] = {}
@@ -117,6 +118,8 @@ class FakeSpotify:
             if name in params:
                 params[name] = "(given)"
         self.requests.append((time.monotonic(), request.method, request.path, params))
+        if self.on_request:
+            self.on_request(request.path, params)
         for n, (path, only, fault) in enumerate(self._faults):
             if request.path == path and all(request.args.get(k) == v for k, v in only.items()):
                 del self._faults[n]

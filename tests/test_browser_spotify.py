@@ -79,8 +79,8 @@ def test_connect_sync_and_disconnect(use_database, fake):
     assert address == f"{url}/data"  # code and state are gone from the address bar
     assert "ranks: 186 new, 0 updated, 0 unchanged, 0 removed" in report
     assert "Imports and syncs so far" in report and "Spotify top tracks" in report
-    assert "Spotify refused renewing access (invalid_grant: Refresh token revoked): " \
-        "reconnect your account on the Data page" in revoked
+    assert "Spotify refused renewing access (invalid_grant: Refresh token revoked): reconnect " \
+        "your account (on the Data page: Disconnect, then Connect Spotify)" in revoked
     assert "does not match a connection started here" in refused
     assert "Connect Spotify" in disconnected
     with psycopg.connect(use_database) as conn:

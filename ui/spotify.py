@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import time
 
+import psycopg
 import streamlit as st
 
 from db import spotify, spotify_api
 from db.access import Grant
-from db.errors import DatabaseError
+from db.errors import DatabaseError, first_line
 from ui.guard import guarded
 from ui.text import plain
 
@@ -35,8 +36,8 @@ def finish_connecting() -> None:
         params.pop(name, None)
     try:
         account = spotify.complete_connect(state, code, error)
-    except DatabaseError as exc:
-        _say("error", f"Spotify was not connected: {exc}")
+    except (DatabaseError, psycopg.Error) as exc:
+        _say("error", f"Spotify was not connected: {first_line(exc)}")
     else:
         _say("success", f"Connected to Spotify as {account.name}. Sync now records today's "
                         "top tracks.")
@@ -111,16 +112,16 @@ def _connected(grant: Grant, account: spotify.Account) -> None:
 
         try:
             report = spotify.sync_spotify(grant, progress=progress)
-        except DatabaseError as exc:
-            _say("error", f"The sync wrote nothing: {exc}")
+        except (DatabaseError, psycopg.Error) as exc:
+            _say("error", f"The sync wrote nothing: {first_line(exc)}")
         else:
             _say("success", report.line())
         st.rerun()  # the status above, and the list of syncs below, now include this one
     if leave:
         try:
             spotify.disconnect(grant)
-        except DatabaseError as exc:
-            _say("error", f"Not disconnected: {exc}")
+        except (DatabaseError, psycopg.Error) as exc:
+            _say("error", f"Not disconnected: {first_line(exc)}")
         else:
             st.session_state.pop(CONNECT_KEY, None)
             _say("success", "Disconnected: the refresh token is deleted. To revoke the app's "

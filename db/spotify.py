@@ -48,6 +48,9 @@ from db.tracks import serialised
 
 log = logging.getLogger(__name__)
 PENDING_MINUTES = 15
+SCHEMA_VERSION = 8  # the migration that made spotify_account
+TAKEN_OVER = ("the Spotify account was disconnected, or another sync took over, while this one "
+              "ran: nothing was written")
 Progress = Callable[[str, int, int], None]
 STEPS = 2 * len(TIME_RANGES) + 2  # renew access, two pages per time range, save
 
@@ -273,8 +276,7 @@ def _renew(holder: str, lease_s: float) -> None:
                             "make_interval(secs => %s) WHERE sync_holder = %s",
                             (lease_s, holder)).rowcount
     if not renewed:
-        raise SyncBusy("the Spotify account was disconnected, or another sync took over, while "
-                       "this one ran: nothing was written")
+        raise SyncBusy(TAKEN_OVER)
 
 
 def _page(client: SpotifyClient, time_range: str, offset: int, day: dt.date,
@@ -317,8 +319,7 @@ def _save(holder: str, report: SyncReport, tracks: dict[str, tuple], ranks: list
     with connection() as c, c.transaction():
         if c.execute("UPDATE spotify_account SET last_sync_at = now(), sync_holder = NULL,"
                      " sync_expires_at = NULL WHERE sync_holder = %s", (holder,)).rowcount != 1:
-            raise SyncBusy("the Spotify account was disconnected, or another sync took over, "
-                           "while this one ran: nothing was written")
+            raise SyncBusy(TAKEN_OVER)
         for time_range in TIME_RANGES:
             keep = [row[0] for row in ranks if row[2] == time_range]
             report.removed += c.execute(

@@ -93,7 +93,7 @@ def check_redirect_uri(uri: str) -> None:
         raise SpotifyNotConfigured(
             f"SPOTIFY_REDIRECT_URI {uri!r}: Spotify refuses 'localhost'; use the loopback "
             "address instead, e.g. http://127.0.0.1:8501/data")
-    if parts.fragment or "#" in uri:
+    if "#" in uri:
         raise SpotifyNotConfigured(f"SPOTIFY_REDIRECT_URI {uri!r} must not have a #fragment")
     if parts.scheme == "https" and parts.hostname:
         return

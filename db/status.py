@@ -33,5 +33,5 @@ def database_status(conn: psycopg.Connection | None = None) -> dict:
         status.update(tracks=tracks, snapshots=snapshots, first_snapshot=first,
                       last_snapshot=last, snapshot_days=days,
                       demo=meta.get_meta(meta.DEMO_KEY, c),
-                      spotify=spotify.account(c) if version >= 8 else None)
+                      spotify=spotify.account(c) if version >= spotify.SCHEMA_VERSION else None)
     return status

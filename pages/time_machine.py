@@ -22,8 +22,9 @@ if dates is None:
 
 range_name = TIME_RANGES[moment.time_range]
 if dates["first_date"] is None:
-    st.info(f"No {range_name.lower()} lists yet. Snapshots are recorded when you import your "
-            "history (the Data page) or load demo data with `python -m db seed-demo`.")
+    st.info(f"No {range_name.lower()} lists yet. Lists are recorded when you sync your top tracks "
+            "from Spotify or import your history (both on the Data page), or load demo data with "
+            "`python -m db seed-demo`.")
     st.stop()
 if dates["list_date"] is None:
     st.info(f"No {range_name.lower()} list on or before {moment.date}: the first one is dated "

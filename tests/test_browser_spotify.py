@@ -33,6 +33,17 @@ def main_text(page) -> str:
     return page.inner_text("[data-testid='stMain']").replace("\u2060", "")
 
 
+def shown(page, expected: str, pages: list[str], screenshot: str | None = None) -> str:
+    """Wait for ``expected`` and for the script to finish; keep the page's HTML (to look for
+    tokens in) and return its main text."""
+    page.get_by_text(expected).wait_for(timeout=60_000)
+    settle(page)
+    if screenshot:
+        browser.screenshot(page, screenshot)
+    pages.append(page.content())
+    return main_text(page)
+
+
 def test_connect_sync_and_disconnect(use_database, fake):
     port = browser.free_port()
     env = app_env(DATABASE_URL=use_database, HOME=os.environ["HOME"],
@@ -46,36 +57,21 @@ def test_connect_sync_and_disconnect(use_database, fake):
         with page.context.expect_page() as opened:
             page.get_by_role("link", name="Connect Spotify").click()
         back = opened.value  # Spotify's page would be here; the fake agrees at once
-        back.get_by_text("Connected to Spotify as Ada Listener").wait_for(timeout=60_000)
-        settle(back)
+        shown(back, "Connected to Spotify as Ada Listener", pages)
         address = back.url
-        pages.append(back.content())
         back.get_by_role("button", name="Sync now").click()
-        back.get_by_text("Spotify top tracks:").wait_for(timeout=60_000)
-        settle(back)
-        browser.screenshot(back, "spotify-synced")
-        report = main_text(back)
-        pages.append(back.content())
+        report = shown(back, "Spotify top tracks:", pages, "spotify-synced")
         fake.revoke_all()  # the owner removed the app on Spotify's side
         back.get_by_role("button", name="Sync now").click()
-        back.get_by_text("The sync wrote nothing").wait_for(timeout=60_000)
-        settle(back)
-        revoked = main_text(back)
-        pages.append(back.content())
+        revoked = shown(back, "The sync wrote nothing", pages)
 
         forged = open_data_page(chrome, f"{url}/data?code=code1&state=forged")
-        forged.get_by_text("Spotify was not connected").wait_for(timeout=60_000)
-        settle(forged)
-        refused = main_text(forged)
-        pages.append(forged.content())
+        refused = shown(forged, "Spotify was not connected", pages)
 
         back.reload()
         back.get_by_role("button", name="Disconnect").click()
-        back.get_by_text("Disconnected: the refresh token is deleted").wait_for(timeout=60_000)
-        settle(back)
-        browser.screenshot(back, "spotify-disconnected")
-        disconnected = main_text(back)
-        pages.append(back.content())
+        disconnected = shown(back, "Disconnected: the refresh token is deleted", pages,
+                             "spotify-disconnected")
     assert address == f"{url}/data"  # code and state are gone from the address bar
     assert "ranks: 186 new, 0 updated, 0 unchanged, 0 removed" in report
     assert "Imports and syncs so far" in report and "Spotify top tracks" in report

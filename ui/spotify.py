@@ -72,8 +72,8 @@ def panel(grant: Grant) -> None:
     try:
         config = spotify_api.settings()
     except spotify_api.SpotifyNotConfigured as exc:
-        st.info(f"{plain(exc)}. The README's *Spotify* section says how to create the app "
-                "and what to register.", icon="🔌")
+        st.info(f"{plain(exc)}. The README's *Sync from Spotify* section says how to "
+                "create the app and what to register.", icon="🔌")
         return
     with guarded("the Spotify connection"):
         account = spotify.account()

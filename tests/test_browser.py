@@ -6,6 +6,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from db import demo
 
@@ -134,7 +135,14 @@ def test_stress_test_button_reports_and_the_dashboard_is_unchanged(use_database)
         page.get_by_text("Stress test", exact=True).click()
         page.get_by_role("button", name="Run stress test").click()
         sentence = page.get_by_text(re.compile(r"^500 writes completed in \d+\.\d\ds$"))
-        sentence.wait_for(timeout=60_000)
+        try:
+            sentence.wait_for(timeout=60_000)
+        except PlaywrightTimeout:  # say what the page showed: a lost click, a run still going
+            browser.screenshot(page, "stress-test-timeout")  # (its stage), or a missed rerun
+            button = page.get_by_role("button", name="Run stress test")
+            raise AssertionError(
+                f"no result after 60 s; button disabled: {button.is_disabled()}; sidebar: "
+                f"{page.inner_text('[data-testid=stSidebar]')[-400:]!r}") from None
         browser.wait_until_ready(page, charts=4)  # the dashboard's three and the histogram
         browser.screenshot(page, "stress-test")
         sidebar = browser.metric_values(page.locator("[data-testid='stSidebar']"))

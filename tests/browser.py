@@ -142,12 +142,33 @@ def wait_until_ready(page, charts: int = 0, timeout_ms: float = 60_000) -> None:
         arg=charts, timeout=timeout_ms)
 
 
-def metric_values(page) -> dict[str, str]:
-    values = {}
-    for metric in page.locator("[data-testid='stMetric']").all():
-        label = metric.locator("[data-testid='stMetricLabel']").inner_text().strip()
-        values[label] = metric.locator("[data-testid='stMetricValue']").inner_text().strip()
-    return values
+_METRICS_JS = """root => Array.from(root.querySelectorAll("[data-testid='stMetric']"), m => [
+    m.querySelector("[data-testid='stMetricLabel']")?.innerText.trim() ?? "",
+    m.querySelector("[data-testid='stMetricValue']")?.innerText.trim() ?? ""])"""
+
+
+def metric_values(within, timeout_s: float = 30) -> dict[str, str]:
+    """Every metric's label and value (of the page, or of the part a locator names), read in one
+    pass over the DOM, once the app is not running and two readings agree. Read one locator at a
+    time, a rerun that redrew the metrics between a label and its value paired one metric's label
+    with another's value (a CI run saw "Share explicit": "150")."""
+    from playwright.sync_api import Locator
+
+    page = within.page if isinstance(within, Locator) else within
+    read = (lambda: within.evaluate(_METRICS_JS)) if isinstance(within, Locator) else (
+        lambda: page.evaluate(f"() => ({_METRICS_JS})(document)"))
+    deadline = time.monotonic() + timeout_s
+    last = None
+    while True:
+        page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']",
+                               timeout=timeout_s * 1000)
+        now = [tuple(pair) for pair in read()]
+        if now == last:
+            return dict(now)
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the metrics kept changing: {last} then {now}")
+        last = now
+        page.wait_for_timeout(200)
 
 
 def screenshot(page, name: str) -> Path:

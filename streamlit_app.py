@@ -8,11 +8,11 @@ import streamlit as st
 from db import redact
 from db.errors import DatabaseError, DatabaseUnavailable
 from queries import core, shared
-from queries.database import prepare_database
 from queries.filters import Filters
 from queries.links import Comparison, Moment
 from ui import page_state, sidebar, stress_test
 from ui.guard import guarded
+from ui.startup import prepare_database
 from ui.text import plain
 
 redact.install_log_scrubber()  # idempotent: once per process

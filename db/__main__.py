@@ -12,19 +12,11 @@ import sys
 
 import psycopg
 
-from db import (
-    access,
-    config,
-    demo,
-    imports,
-    migrations,
-    redact,
-    spotify,
-    sqlite_import,
-    status,
-    stress,
-)
+from db import access, config, migrations, redact, status
 from db.errors import DatabaseError, first_line
+from db.ingest import demo, json_files, legacy_sqlite
+from db.ingest.spotify import sync
+from db.stress import runner
 
 PROG = "python -m db"
 
@@ -76,7 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "sync-spotify", help="record today's top tracks of the connected Spotify account "
                              "(connect it on the app's Data page first)")
-    # How the app runs it (db.stress.start_in_background): under the lease the app took, at a
+    # How the app runs it (db.stress.runner.start_in_background): under the lease the app took, at a
     # lower CPU priority, progress as machine-readable lines, every latency in the JSON.
     bench.add_argument("--app-run", metavar="LEASE_HOLDER", help=argparse.SUPPRESS)
     return parser
@@ -113,7 +105,7 @@ def run(args: argparse.Namespace) -> None:
         _import_sqlite(args)
     elif args.command == "sync-spotify":
         migrations.migrate()
-        report = spotify.sync_spotify(access.operator(), progress=_step)
+        report = sync.sync_spotify(access.operator(), progress=_step)
         print(report.line())
 
 
@@ -131,9 +123,9 @@ def _import_json(args: argparse.Namespace) -> None:
     refused = 0
     for path in args.paths:
         try:
-            report = imports.import_json(path, grant, snapshot_date=args.snapshot_date,
+            report = json_files.import_json(path, grant, snapshot_date=args.snapshot_date,
                                          time_range=args.time_range, dry_run=args.dry_run)
-        except imports.ImportRejected as exc:
+        except json_files.ImportRejected as exc:
             if len(args.paths) == 1:
                 raise
             refused += 1
@@ -155,7 +147,7 @@ def _import_sqlite(args: argparse.Namespace) -> None:
             shown.add(step)
             print(f"  {table}: {done:,} / {total:,} rows read", file=sys.stderr, flush=True)
 
-    report = sqlite_import.import_sqlite(args.path, access.operator(), dry_run=args.dry_run,
+    report = legacy_sqlite.import_sqlite(args.path, access.operator(), dry_run=args.dry_run,
                                          progress=progress)
     verb = "would write" if args.dry_run else "wrote"
     print(f"{report.source}: read {report.read['tracks']:,} tracks and "
@@ -170,7 +162,7 @@ def _bench(args: argparse.Namespace) -> None:
 
     def progress(stage: str, done: int, total: int) -> None:
         if args.app_run:
-            print(f"{stress.PROGRESS_PREFIX}{stage}\t{done}\t{total}", file=sys.stderr, flush=True)
+            print(f"{runner.PROGRESS_PREFIX}{stage}\t{done}\t{total}", file=sys.stderr, flush=True)
             return
         if not stages or stages[-1] != stage:
             stages.append(stage)
@@ -184,9 +176,9 @@ def _bench(args: argparse.Namespace) -> None:
     lease = None
     if args.app_run:
         if hasattr(os, "nice"):
-            os.nice(stress.APP_RUN_NICENESS)  # viewers of the app that started it come first
-        lease = stress.Lease.adopt(args.app_run)
-    outcome = stress.run(args.writes, args.workers, args.sqlite, progress=progress, lease=lease)
+            os.nice(runner.APP_RUN_NICENESS)  # viewers of the app that started it come first
+        lease = runner.Lease.adopt(args.app_run)
+    outcome = runner.run(args.writes, args.workers, args.sqlite, progress=progress, lease=lease)
     result, others = outcome.postgres, outcome.sqlite
     if args.json or args.app_run:
         latencies = bool(args.app_run)

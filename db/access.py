@@ -83,7 +83,7 @@ def operator() -> Grant:
 
 def refuse_if_read_only() -> None:
     """For an action whose own proof stands in for a Grant (finishing a Spotify connection that a
-    granted session began: db.spotify.complete_connect), read-only still refuses it."""
+    granted session began: db.ingest.spotify.sync.complete_connect), read-only still refuses it."""
     if read_only():
         raise WriteRefused("this app is read-only (MTM_READ_ONLY): nothing can be changed here")
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from db import config, demo, meta, migrations
+from db import config, meta, migrations
+from db.ingest import demo
 from db.pool import connection, get_pool
 
 # The embedded server's first start fills it with this much demo data (a few seconds).

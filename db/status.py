@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import psycopg
 
-from db import meta, migrations, spotify
+from db import meta, migrations
+from db.ingest.spotify import sync
 from db.pool import connection
 
 
@@ -33,5 +34,5 @@ def database_status(conn: psycopg.Connection | None = None) -> dict:
         status.update(tracks=tracks, snapshots=snapshots, first_snapshot=first,
                       last_snapshot=last, snapshot_days=days,
                       demo=meta.get_meta(meta.DEMO_KEY, c),
-                      spotify=spotify.account(c) if version >= spotify.SCHEMA_VERSION else None)
+                      spotify=sync.account(c) if version >= sync.SCHEMA_VERSION else None)
     return status

@@ -60,7 +60,7 @@ def track_row(track: Any, position: int = 1, serialise: bool = True) -> tuple:
 
     With ``serialise=False`` the last value is the object itself, for a caller that serialises it
     later (json.dumps(allow_nan=False)) and knows it can: objects parsed from JSON text that
-    refused NaN and Infinity (db.imports) always can."""
+    refused NaN and Infinity (db.ingest.json_files) always can."""
     if not isinstance(track, Mapping):
         raise InvalidData(f"track {position}: expected a JSON object, got {type(track).__name__}")
     track_id = track.get("id")

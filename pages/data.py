@@ -10,13 +10,14 @@ from pathlib import Path
 
 import streamlit as st
 
-from db import access, imports, sqlite_import
+from db import access
 from db.errors import DatabaseError
+from db.ingest import json_files, legacy_sqlite
 from queries import data
-from queries.database import prepare_database
 from ui import entry
 from ui import spotify as spotify_section
 from ui.guard import guarded
+from ui.startup import prepare_database
 from ui.text import plain
 
 GRANT_KEY = "write_grant"
@@ -86,25 +87,25 @@ day = time_range = None
 if ranks:
     left, right = st.columns(2)
     day = left.date_input("Snapshot date", value=dt.date.today(), max_value=dt.date.today(),
-                          min_value=imports.EARLIEST_SNAPSHOT, key="rank_day")
+                          min_value=json_files.EARLIEST_SNAPSHOT, key="rank_day")
     time_range = right.selectbox("Time range", ["short_term", "medium_term", "long_term"],
                                  key="rank_range")
 
 
-def run(upload, dry_run: bool, progress=None) -> imports.ImportReport:
+def run(upload, dry_run: bool, progress=None) -> json_files.ImportReport:
     """One uploaded file through its importer (a file on disk, as the importers read)."""
     suffix = Path(upload.name).suffix.lower()
     with tempfile.TemporaryDirectory(prefix="mtm-upload-") as folder:
         path = Path(folder) / f"upload{suffix}"
         path.write_bytes(upload.getbuffer())
         if suffix in SQLITE_SUFFIXES:
-            return sqlite_import.import_sqlite(path, grant, dry_run=dry_run, source=upload.name,
+            return legacy_sqlite.import_sqlite(path, grant, dry_run=dry_run, source=upload.name,
                                                progress=progress)
-        return imports.import_json(path, grant, dry_run=dry_run, source=upload.name,
+        return json_files.import_json(path, grant, dry_run=dry_run, source=upload.name,
                                    snapshot_date=day, time_range=time_range)
 
 
-def preview(upload) -> imports.ImportReport | str:
+def preview(upload) -> json_files.ImportReport | str:
     """The dry run's report, or the problem that refuses the file; kept for the session."""
     key = (upload.file_id, day, time_range)
     previews = st.session_state.setdefault(PREVIEW_KEY, {})

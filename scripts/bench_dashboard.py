@@ -19,7 +19,7 @@ from scratch import scratch_database  # first: it puts the project root on sys.p
 
 # isort: split
 
-from db import demo
+from db.ingest import demo
 from db.pool import connection
 
 QUERIES = ("summary", "release_facets", "top_tracks", "snapshot_bounds", "demo_info")

@@ -28,11 +28,11 @@ from scratch import scratch_database  # first: it puts the project root on sys.p
 
 # isort: split
 
-from db import demo
+from db.ingest import demo
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
-from old_app import write_old_sqlite  # noqa: E402
+from support.old_app import write_old_sqlite  # noqa: E402
 
 # Peak memory from VmHWM, not getrusage's ru_maxrss, which Linux carries over from the parent
 # across exec (this script holds the generated tracks, so every child would report its peak).

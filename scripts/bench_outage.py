@@ -26,12 +26,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from db import config, demo, migrations  # noqa: E402
+from db import config, migrations  # noqa: E402
 from db import pool as db_pool  # noqa: E402
+from db.ingest import demo  # noqa: E402
 
-from browser import running_app  # noqa: E402
-from own_server import OwnServer  # noqa: E402
-from sessions import view_page  # noqa: E402
+from support.browser import running_app  # noqa: E402
+from support.own_server import OwnServer  # noqa: E402
+from support.sessions import view_page  # noqa: E402
 
 
 def view(url: str):

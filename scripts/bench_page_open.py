@@ -1,5 +1,5 @@
 """Opening each page from a link in Chromium, against a minimal Streamlit app that draws two
-small Plotly charts (tests/apps/two_charts_app.py), measured side by side in one run; then the
+small Plotly charts (tests/support/apps/two_charts_app.py), measured side by side in one run; then the
 app's memory after every page was visited.
 
     python scripts/bench_page_open.py [--tracks 10000] [--days 730] [--rounds 7]
@@ -26,10 +26,10 @@ from scratch import existing_or_scratch  # first: it puts the project root on sy
 # isort: split
 
 
-from db import demo
+from db.ingest import demo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-import browser  # noqa: E402
+from support import browser  # noqa: E402
 
 VIEWPORT = {"width": 1400, "height": 1000}
 
@@ -121,7 +121,7 @@ def main() -> None:
         env["DATABASE_URL"] = url
         started: list = []
         with browser.running_app(env, started=started) as app_url, \
-                browser.running_app(env, script="tests/apps/two_charts_app.py") as yardstick, \
+                browser.running_app(env, script="tests/support/apps/two_charts_app.py") as yardstick, \
                 browser.chromium() as chrome:
             pages = links(latest)
             first_visits = measure(chrome, app_url, yardstick, pages, args.rounds)

@@ -22,7 +22,7 @@ from scratch import existing_or_scratch  # first: it puts the project root on sy
 # isort: split
 
 
-from db import demo
+from db.ingest import demo
 from db.pool import connection
 
 

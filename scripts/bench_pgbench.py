@@ -24,7 +24,8 @@ import scratch  # noqa: F401  (first: it puts the project root on sys.path)
 
 import psycopg.conninfo
 
-from db import config, migrations, stress
+from db import config, migrations
+from db.stress import runner
 
 PGBENCH_SCRIPT = """\\set rank random(1, {writes})
 INSERT INTO mtm_bench.snapshots (track_id, snapshot_date, time_range, rank)
@@ -66,11 +67,11 @@ def main() -> None:
     migrations.migrate()
     print(f"database: {target.description}; {args.writes:,} upserts of one row, "
           f"{args.workers} workers, {args.rounds} rounds (after one warm-up each)")
-    stress.run(min(args.writes, 500), args.workers)  # warm: pool grown, statements prepared
+    runner.run(min(args.writes, 500), args.workers)  # warm: pool grown, statements prepared
     pgbench(target.url, min(args.writes, 500), args.workers)
     ours, theirs = [], []
     for _ in range(args.rounds):
-        ours.append(stress.run(args.writes, args.workers).postgres.writes_per_s)
+        ours.append(runner.run(args.writes, args.workers).postgres.writes_per_s)
         rate = pgbench(target.url, args.writes, args.workers)
         if rate is not None:
             theirs.append(rate)

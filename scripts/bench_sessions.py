@@ -25,12 +25,12 @@ from scratch import scratch_database  # first: it puts the project root on sys.p
 
 # isort: split
 
-from db import demo
+from db.ingest import demo
 from db.pool import connection
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-from browser import running_app  # noqa: E402
-from sessions import LoadResult, refresh_during, refresh_during_writes  # noqa: E402
+from support.browser import running_app  # noqa: E402
+from support.sessions import LoadResult, refresh_during, refresh_during_writes  # noqa: E402
 
 
 def row(label: str, result: LoadResult, extra: str = "") -> None:

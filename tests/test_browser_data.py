@@ -10,12 +10,12 @@ import sqlite3
 
 import psycopg
 import pytest
-from test_browser import app_env
 
-from db import demo
+from db.ingest import demo
 
-import browser
-from old_app import write_old_sqlite
+from support import browser
+from support.browser import app_env, open_data_page, settle
+from support.old_app import write_old_sqlite
 
 END = demo.dt.date(2026, 6, 30)
 CHECKSUM = ("SELECT (SELECT count(*) FROM tracks), (SELECT count(*) FROM snapshots), "
@@ -40,20 +40,6 @@ def bad_files(folder):
             "no-id.json": "items[0]: 'id' must be a non-empty string",
             "latin1.json": "not UTF-8 text", "notes.db": "not a SQLite database",
             "other.db": "no table 'tracks'", "corrupt.db": "track 'bad1': raw_json is not valid"}
-
-
-def open_data_page(chrome, url):
-    page = chrome.new_page(viewport={"width": 1400, "height": 1100})
-    page.goto(url + "/data")
-    page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']")
-    page.get_by_role("heading", name="Data").wait_for()
-    return page
-
-
-def settle(page):
-    page.wait_for_timeout(300)
-    page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']",
-                           timeout=60_000)
 
 
 def test_bad_files_are_refused_on_the_page_and_nothing_changes(use_database, tmp_path):

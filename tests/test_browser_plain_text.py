@@ -13,8 +13,8 @@ import urllib.request
 
 import pytest
 
-import browser
-from hostile_text import HOSTILE
+from support import browser
+from support.hostile_text import HOSTILE
 
 pytestmark = pytest.mark.skipif(
     not os.path.exists(browser.CHROMIUM) and not os.environ.get("CI"),
@@ -42,7 +42,7 @@ def test_hostile_text_shows_as_itself_everywhere():
     env = {**os.environ, "HOME": os.environ["HOME"]}
     port = browser.free_port()
     app = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "tests/apps/plain_text_app.py",
+        [sys.executable, "-m", "streamlit", "run", "tests/support/apps/plain_text_app.py",
          "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless",
          "true", "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
         cwd=browser.ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

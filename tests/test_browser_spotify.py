@@ -10,11 +10,10 @@ import os
 
 import psycopg
 import pytest
-from test_browser import app_env
-from test_browser_data import open_data_page, settle
 
-import browser
-from fake_spotify import TOKEN_MARK, FakeSpotify
+from support import browser
+from support.browser import app_env, open_data_page, settle
+from support.fake_spotify import TOKEN_MARK, FakeSpotify
 
 if not os.path.exists(browser.CHROMIUM) and not os.environ.get("CI"):
     pytest.skip("Debian's chromium is not installed", allow_module_level=True)

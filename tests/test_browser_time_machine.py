@@ -8,13 +8,13 @@ import os
 import time
 
 import pytest
-from test_browser import app_env
-from test_time_machine import SNAPSHOTS, TRACKS
 
 from db.snapshots import save_snapshots
 from db.tracks import save_tracks
 
-import browser
+from support import browser
+from support.browser import app_env
+from support.time_machine_data import SNAPSHOTS, TRACKS
 
 if not os.path.exists(browser.CHROMIUM) and not os.environ.get("CI"):
     pytest.skip("Debian's chromium is not installed", allow_module_level=True)

@@ -8,42 +8,14 @@ import threading
 import psycopg
 import pytest
 
-from db.demo import generate_snapshots, generate_tracks
 from db.errors import InvalidData
+from db.ingest.demo import generate_snapshots, generate_tracks
 from db.snapshots import save_snapshots
 from db.tracks import save_tracks
 
-RECOMPUTED = """
-SELECT coalesce(time_range, 'any'), date_trunc('month', snapshot_date)::date, track_id,
-       min(rank), count(DISTINCT snapshot_date)::int
-FROM snapshots
-GROUP BY GROUPING SETS ((date_trunc('month', snapshot_date)::date, track_id, time_range),
-                        (date_trunc('month', snapshot_date)::date, track_id))
-ORDER BY 1, 2, 3
-"""
-STORED = "SELECT time_range, month, track_id, best_rank, days FROM chart_months ORDER BY 1, 2, 3"
-TOTALS = """
-SELECT coalesce(time_range, 'any'), track_id, min(rank), count(DISTINCT snapshot_date)::int
-FROM snapshots GROUP BY GROUPING SETS ((track_id, time_range), (track_id)) ORDER BY 1, 2
-"""
-STORED_TOTALS = "SELECT time_range, track_id, best_rank, days FROM chart_totals ORDER BY 1, 2"
-DATES = "SELECT DISTINCT time_range, snapshot_date FROM snapshots ORDER BY 1, 2"
-STORED_DATES = "SELECT time_range, snapshot_date FROM snapshot_dates ORDER BY 1, 2"
-FACETS = """
-SELECT album_release_year, is_explicit, count(*) FROM tracks GROUP BY 1, 2 ORDER BY 1, 2
-"""
-STORED_FACETS = "SELECT album_release_year, is_explicit, tracks FROM track_facets ORDER BY 1, 2"
-ARTISTS = """
-SELECT artist_name, count(*) FROM tracks WHERE artist_name IS NOT NULL GROUP BY 1 ORDER BY 1
-"""
-STORED_ARTISTS = "SELECT artist_name, tracks FROM track_artists ORDER BY 1"
+from support.rollups import STORED, assert_exact
+
 END = dt.date(2026, 3, 10)
-
-
-def assert_exact(conn):
-    for stored, recomputed in ((STORED, RECOMPUTED), (STORED_TOTALS, TOTALS), (STORED_DATES, DATES),
-                               (STORED_FACETS, FACETS), (STORED_ARTISTS, ARTISTS)):
-        assert conn.execute(stored).fetchall() == conn.execute(recomputed).fetchall(), stored
 
 
 def version(conn) -> int:

@@ -10,7 +10,7 @@ from db.snapshots import save_snapshots
 from db.tracks import save_tracks
 from queries import core, dashboard, shared
 
-import semantics
+from support import semantics
 
 D = dt.date
 ALBUM_CASES = {
@@ -151,7 +151,7 @@ def test_random_windows_over_demo_data_match_an_independent_reading(use_database
     """Windows that cut months anywhere, checked track by track (best rank, days charted)."""
     import random
 
-    from db import demo
+    from db.ingest import demo
 
     st.cache_data.clear()
     end = D(2026, 5, 20)

@@ -4,8 +4,9 @@ from collections import Counter, defaultdict
 import psycopg
 import pytest
 
-from db import demo, meta
+from db import meta
 from db.errors import InvalidData
+from db.ingest import demo
 from db.snapshots import TIME_RANGES
 
 END = dt.date(2026, 6, 30)

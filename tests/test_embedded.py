@@ -8,7 +8,7 @@ import sys
 
 from db import startup
 
-from conftest import ROOT
+from support.databases import ROOT
 
 STARTUP = """
 import json

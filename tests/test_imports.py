@@ -12,11 +12,12 @@ import streamlit as st
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as strategies
 
-from db import access, demo, imports, sqlite_import
+from db import access
+from db.ingest import demo, json_files, legacy_sqlite
 from queries import core, dashboard
 
-from old_app import write_old_sqlite
-from test_cli import one_line_error, run_cli
+from support.cli import one_line_error, run_cli
+from support.old_app import write_old_sqlite
 
 DAY = dt.date(2026, 6, 30)
 CHECKSUM = """
@@ -74,7 +75,7 @@ SHAPES = {
 def test_every_shape_stores_every_track_as_it_came(use_database, conn, tmp_path, shape):
     given_tracks = tracks(20) if shape != "one track" else tracks(1)
     path = write(tmp_path / "f.json", SHAPES[shape](given_tracks))
-    report = imports.import_json(path, GRANT())
+    report = json_files.import_json(path, GRANT())
     assert (report.tracks.inserted, report.tracks.updated, report.tracks.unchanged) == \
         (len(given_tracks), 0, 0)
     stored = dict(conn.execute("SELECT track_id, raw_json FROM tracks"))
@@ -84,7 +85,7 @@ def test_every_shape_stores_every_track_as_it_came(use_database, conn, tmp_path,
 def test_a_top_tracks_page_becomes_ranks_from_its_offset(use_database, conn, tmp_path):
     page = tracks(60)[49:]
     path = write(tmp_path / "top.json", {"items": page, "offset": 49, "limit": 50})
-    report = imports.import_json(path, GRANT(), snapshot_date="2026-06-30",
+    report = json_files.import_json(path, GRANT(), snapshot_date="2026-06-30",
                                  time_range="medium_term")
     assert report.snapshots.inserted == len(page)
     ranks = conn.execute("SELECT track_id, rank FROM snapshots WHERE snapshot_date = %s AND "
@@ -94,9 +95,9 @@ def test_a_top_tracks_page_becomes_ranks_from_its_offset(use_database, conn, tmp
 
 def test_importing_the_same_file_twice_changes_nothing(stored, conn, tmp_path):
     path = write(tmp_path / "top.json", {"items": tracks(40), "offset": 0})
-    first = imports.import_json(path, GRANT(), snapshot_date=DAY, time_range="short_term")
+    first = json_files.import_json(path, GRANT(), snapshot_date=DAY, time_range="short_term")
     state = conn.execute(CHECKSUM).fetchone()
-    again = imports.import_json(path, GRANT(), snapshot_date=DAY, time_range="short_term")
+    again = json_files.import_json(path, GRANT(), snapshot_date=DAY, time_range="short_term")
     assert first.tracks.inserted == 40 and first.snapshots.inserted == 40
     assert (again.tracks.inserted, again.tracks.updated, again.tracks.unchanged) == (0, 0, 40)
     assert (again.snapshots.inserted, again.snapshots.unchanged) == (0, 40)
@@ -104,13 +105,13 @@ def test_importing_the_same_file_twice_changes_nothing(stored, conn, tmp_path):
     changed = tracks(40)
     changed[3]["name"] = "Renamed"
     path = write(tmp_path / "top.json", {"items": changed, "offset": 0})
-    third = imports.import_json(path, GRANT())
+    third = json_files.import_json(path, GRANT())
     assert (third.tracks.updated, third.tracks.unchanged) == (1, 39)
 
 
 def test_a_dry_run_counts_and_writes_nothing(stored, tmp_path):
     path = write(tmp_path / "t.json", tracks(10))
-    report = imports.import_json(path, GRANT(), dry_run=True)
+    report = json_files.import_json(path, GRANT(), dry_run=True)
     assert report.dry_run and report.tracks.inserted == 10
     assert stored()
 
@@ -140,8 +141,8 @@ BAD_FILES = {
 def test_bad_files_are_one_line_and_change_nothing(stored, use_database, tmp_path, case):
     content, message = BAD_FILES[case]
     (tmp_path / "bad.json").write_bytes(content)
-    with pytest.raises(imports.ImportRejected) as caught:
-        imports.import_json(tmp_path / "bad.json", GRANT())
+    with pytest.raises(json_files.ImportRejected) as caught:
+        json_files.import_json(tmp_path / "bad.json", GRANT())
     assert str(caught.value).startswith("bad.json: ") and message in str(caught.value)
     line = one_line_error(run_cli("import-json", str(tmp_path / "bad.json"),
                                   database_url=use_database))
@@ -168,24 +169,24 @@ def test_an_unknown_time_range_is_refused(stored, use_database, tmp_path):
     result = run_cli("import-json", path, "--snapshot-date", "2026-06-30", "--time-range",
                      "forever", database_url=use_database)
     assert result.returncode == 2 and "invalid choice: 'forever'" in result.stderr
-    with pytest.raises(imports.InvalidData, match="unknown time range 'forever'"):
-        imports.import_json(path, GRANT(), snapshot_date="2026-06-30", time_range="forever")
+    with pytest.raises(json_files.InvalidData, match="unknown time range 'forever'"):
+        json_files.import_json(path, GRANT(), snapshot_date="2026-06-30", time_range="forever")
     assert stored()
 
 
 def test_ranks_need_a_top_tracks_response(stored, tmp_path):
     path = write(tmp_path / "saved.json", {"items": [{"track": t} for t in tracks(3)]})
-    with pytest.raises(imports.ImportRejected, match="ranks need a top-tracks response"):
-        imports.import_json(path, GRANT(), snapshot_date=DAY, time_range="short_term")
+    with pytest.raises(json_files.ImportRejected, match="ranks need a top-tracks response"):
+        json_files.import_json(path, GRANT(), snapshot_date=DAY, time_range="short_term")
     assert stored()
 
 
 def test_a_file_over_the_size_limit(stored, tmp_path, monkeypatch):
     monkeypatch.setenv("MTM_IMPORT_MAX_MB", "1")
     (tmp_path / "big.json").write_text(json.dumps(tracks(1) * 2000))
-    with pytest.raises(imports.ImportRejected,
+    with pytest.raises(json_files.ImportRejected,
                        match=r"big.json: the file is \d+\.\d MB, over the 1 MB limit"):
-        imports.import_json(tmp_path / "big.json", GRANT())
+        json_files.import_json(tmp_path / "big.json", GRANT())
     assert stored()
 
 
@@ -210,7 +211,7 @@ def old_file(tmp_path):
 
 def test_a_migrated_sqlite_file_is_all_there_and_answers_the_same(use_database, conn, old_file):
     path, made, snapshots = old_file
-    report = sqlite_import.import_sqlite(path, GRANT())
+    report = legacy_sqlite.import_sqlite(path, GRANT())
     assert report.read == {"tracks": 150, "snapshots": len(snapshots)}
     assert (report.tracks.inserted, report.snapshots.inserted) == (150, len(snapshots))
     assert dict(conn.execute("SELECT track_id, raw_json FROM tracks")) == \
@@ -241,9 +242,9 @@ def test_a_migrated_sqlite_file_is_all_there_and_answers_the_same(use_database, 
 
 def test_migrating_the_same_file_again_changes_nothing(use_database, conn, old_file):
     path = old_file[0]
-    sqlite_import.import_sqlite(path, GRANT())
+    legacy_sqlite.import_sqlite(path, GRANT())
     state = conn.execute(CHECKSUM).fetchone()
-    again = sqlite_import.import_sqlite(path, GRANT())
+    again = legacy_sqlite.import_sqlite(path, GRANT())
     assert (again.tracks.inserted, again.tracks.updated, again.tracks.unchanged) == (0, 0, 150)
     assert again.snapshots.inserted == again.snapshots.updated == 0
     assert conn.execute(CHECKSUM).fetchone()[:3] == state[:3]
@@ -259,8 +260,8 @@ def test_sqlite_problems_are_reported_by_key_and_nothing_is_written(stored, use_
         [(good[0]["id"], "2026-06-01", "short_term", 1), ("ghost", "2026-06-01", "short_term", 2)],
         raw_rows=[("broken", "Broken", None, None, None, None, "{not json"),
                   ("listy", "Listy", None, None, None, None, "[1, 2]")])
-    with pytest.raises(imports.ImportRejected) as caught:
-        sqlite_import.import_sqlite(path, GRANT())
+    with pytest.raises(json_files.ImportRejected) as caught:
+        legacy_sqlite.import_sqlite(path, GRANT())
     problems = caught.value.problems
     assert "track 'broken': raw_json is not valid JSON" in problems[0]
     assert "track 'listy': raw_json is not a JSON object" in problems[1]
@@ -303,9 +304,9 @@ def test_read_only_refuses_every_write_path_even_called_directly(stored, use_dat
                                                                  monkeypatch):
     path = write(tmp_path / "t.json", tracks(3))
     monkeypatch.setenv("MTM_READ_ONLY", "on")
-    for attempt in (lambda: imports.import_json(path, access.Grant("operator")),
-                    lambda: sqlite_import.import_sqlite(old_file[0], access.Grant("operator")),
-                    lambda: imports.import_json(path, None, dry_run=True),
+    for attempt in (lambda: json_files.import_json(path, access.Grant("operator")),
+                    lambda: legacy_sqlite.import_sqlite(old_file[0], access.Grant("operator")),
+                    lambda: json_files.import_json(path, None, dry_run=True),
                     access.operator, lambda: access.unlock("anything")):
         with pytest.raises(access.WriteRefused, match="read-only"):
             attempt()
@@ -323,14 +324,14 @@ def test_the_passphrase_gates_writes_and_wrong_ones_slow_down(stored, tmp_path, 
     monkeypatch.setitem(access._FAILED, "count", 0)
     for grant in (None, access.Grant("open")):
         with pytest.raises(access.WriteRefused, match="needs the admin passphrase"):
-            imports.import_json(path, grant)
+            json_files.import_json(path, grant)
     for _ in range(4):
         with pytest.raises(access.WriteRefused, match="wrong passphrase"):
             access.unlock("wrong horse")
     assert waited == [0.0, 0.5, 1.5, 3.5]  # each wrong attempt makes the next wait longer
     grant = access.unlock("correct horse")
     assert waited[-1] == 7.5
-    assert imports.import_json(path, grant).tracks.inserted == 3
+    assert json_files.import_json(path, grant).tracks.inserted == 3
     access.unlock("correct horse")
     assert waited[-1] == 0.0  # a right one resets the delay
 
@@ -350,7 +351,7 @@ json_values = strategies.recursive(
 @settings(max_examples=300, deadline=None)
 @given(json_values)
 def test_parsing_any_json_gives_tracks_or_problems_never_a_crash(data):
-    parsed = imports.parse_payload(data)
+    parsed = json_files.parse_payload(data)
     assert parsed.problems or all(isinstance(k, str) and k for k in parsed.tracks)
 
 
@@ -362,8 +363,8 @@ def test_importing_random_bytes_refuses_or_imports_and_never_half_writes(stored,
     (tmp_path / "random.json").write_bytes(content)
     before = conn.execute(CHECKSUM).fetchone()
     try:
-        report = imports.import_json(tmp_path / "random.json", GRANT())
-    except imports.InvalidData:
+        report = json_files.import_json(tmp_path / "random.json", GRANT())
+    except json_files.InvalidData:
         assert conn.execute(CHECKSUM).fetchone() == before
     else:
         assert conn.execute("SELECT count(*) FROM imports").fetchone()[0] == before[3] + 1

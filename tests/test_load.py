@@ -10,11 +10,11 @@ import asyncio
 import datetime as dt
 import os
 
-from db import demo
+from db.ingest import demo
 
-from browser import ARTIFACTS, running_app
-from sessions import refresh_during_writes, view_page
-from test_chart_rollups import assert_exact
+from support.browser import ARTIFACTS, running_app
+from support.rollups import assert_exact
+from support.sessions import refresh_during_writes, view_page
 
 END = dt.date(2026, 6, 30)
 DAYS = 60

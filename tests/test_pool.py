@@ -56,12 +56,12 @@ def test_a_given_connection_is_used_as_it_is(conn):
 
 
 def test_prepared_statements_off_reaches_every_pooled_connection(use_database, monkeypatch):
-    from db import stress
+    from db.stress import runner
 
     monkeypatch.setenv("MTM_PREPARED_STATEMENTS", "off")
     with db_pool.connection() as conn:
         assert conn.prepare_threshold is None
-    result = stress.run(300, 4).postgres  # the plain execute() path
+    result = runner.run(300, 4).postgres  # the plain execute() path
     assert (result.successes, result.failures) == (300, 0)
     with db_pool.connection() as conn:
         assert conn.execute("SELECT count(*) FROM pg_prepared_statements").fetchone()[0] == 0

@@ -13,16 +13,17 @@ import psycopg
 import pytest
 import streamlit as st
 
-from db import config, demo, migrations, redact
+from db import config, migrations, redact
 from db import pool as db_pool
 from db.errors import DatabaseError, DatabaseUnavailable, QueryTimeout
+from db.ingest import demo
 from queries import core
 from queries.filters import parse_query_params
 from ui.text import WJ, plain
 
-import semantics
-from conftest import ROOT
-from own_server import OwnServer
+from support import semantics
+from support.databases import ROOT
+from support.own_server import OwnServer
 
 END = dt.date(2026, 6, 30)
 
@@ -216,13 +217,13 @@ def test_a_child_of_a_scratch_run_refuses_any_other_database(database_url, monke
 
 
 def test_the_stress_test_can_be_hidden_and_then_refuses(app, use_database, monkeypatch):
-    from db import stress
+    from db.stress import runner
 
     monkeypatch.setenv("MTM_STRESS_TEST", "off")
     at = app.run()
     assert not at.exception and not [b for b in at.button if b.key == "stress_run"]
-    with pytest.raises(stress.StressTestBusy, match="turned off"):
-        stress.start_in_background(10, 2, False, 0)
+    with pytest.raises(runner.StressTestBusy, match="turned off"):
+        runner.start_in_background(10, 2, False, 0)
 
 
 def test_log_records_are_scrubbed_whatever_logger_they_take(monkeypatch, caplog):

@@ -6,7 +6,7 @@ import re
 import sys
 from importlib.metadata import packages_distributions
 
-from conftest import ROOT
+from support.databases import ROOT
 
 APP_PACKAGES = ["pages", "db", "queries", "ui"]
 

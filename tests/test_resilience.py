@@ -4,10 +4,10 @@
 import pytest
 import streamlit as st
 
-from db import demo
+from db.ingest import demo
 
-from conftest import app_test
-from own_server import OwnServer
+from support.apptest import app_test
+from support.own_server import OwnServer
 
 END = demo.dt.date(2026, 6, 30)
 

@@ -14,8 +14,8 @@ from db import config, redact
 from db import pool as db_pool
 from db.errors import DatabaseError
 
-from conftest import app_test
-from test_cli import free_port, run_cli
+from support.apptest import app_test
+from support.cli import free_port, run_cli
 
 PASSWORDS = ["Summer#24", "a?b@c%d/e:f'g h", "#?@%/:' and spaces ", "p%41ss w:rd'@/x"]
 

@@ -6,7 +6,7 @@ from datetime import date
 
 from psycopg.types.json import Jsonb
 
-from db.demo import generate_tracks
+from db.ingest.demo import generate_tracks
 from db.pool import get_pool
 
 SAVE_TRACK = """

@@ -14,13 +14,14 @@ import pytest
 import requests
 import streamlit as st
 
-from db import access, spotify, spotify_api
+from db import access
 from db.access import WriteRefused
-from db.spotify_api import Policy, SpotifyError, SpotifyReconnect
+from db.ingest.spotify import api, sync
+from db.ingest.spotify.api import Policy, SpotifyError, SpotifyReconnect
 from queries import core, dashboard
 
-from fake_spotify import TOKEN_MARK, FakeSpotify, track
-from test_cli import run_cli
+from support.cli import run_cli
+from support.fake_spotify import TOKEN_MARK, FakeSpotify, track
 
 DAY = dt.date(2026, 11, 21)
 REDIRECT = "http://127.0.0.1:8501/data"
@@ -61,13 +62,13 @@ def authorize(url: str) -> dict[str, str]:
 
 @pytest.fixture
 def connected(configured):
-    back = authorize(spotify.begin_connect(OPEN))
-    spotify.complete_connect(back["state"], back.get("code"), back.get("error"), policy=FAST)
+    back = authorize(sync.begin_connect(OPEN))
+    sync.complete_connect(back["state"], back.get("code"), back.get("error"), policy=FAST)
     return configured
 
 
-def sync(**kwargs) -> spotify.SyncReport:
-    return spotify.sync_spotify(OPEN, policy=kwargs.pop("policy", FAST), day=DAY, **kwargs)
+def run_sync(**kwargs) -> sync.SyncReport:
+    return sync.sync_spotify(OPEN, policy=kwargs.pop("policy", FAST), day=DAY, **kwargs)
 
 
 def day_list(conn, time_range) -> list[tuple[str, int]]:
@@ -87,7 +88,7 @@ def test_connecting_stores_the_account_and_only_a_refresh_token(connected, conn)
     assert authorized["scope"] == "user-top-read"
     assert authorized["code_challenge_method"] == "S256"
     assert authorized["redirect_uri"] == REDIRECT
-    account = spotify.account()
+    account = sync.account()
     assert (account.user_id, account.name, account.scope) == \
         ("listener-1", "Ada Listener", "user-top-read")
     _, refresh = connected.issued()
@@ -96,38 +97,38 @@ def test_connecting_stores_the_account_and_only_a_refresh_token(connected, conn)
 
 
 def test_a_wrong_state_changes_nothing(configured, conn):
-    back = authorize(spotify.begin_connect(OPEN))
+    back = authorize(sync.begin_connect(OPEN))
     with pytest.raises(SpotifyError, match="does not match a connection started here"):
-        spotify.complete_connect("forged-" + back["state"], back["code"], policy=FAST)
+        sync.complete_connect("forged-" + back["state"], back["code"], policy=FAST)
     with pytest.raises(SpotifyError, match="does not match"):
-        spotify.complete_connect(None, back["code"], policy=FAST)
+        sync.complete_connect(None, back["code"], policy=FAST)
     assert configured.hits("/accounts/api/token") == []  # the code was never even tried
-    assert spotify.account() is None
-    spotify.complete_connect(back["state"], back["code"], policy=FAST)  # the real one works...
-    assert spotify.account().name == "Ada Listener"
+    assert sync.account() is None
+    sync.complete_connect(back["state"], back["code"], policy=FAST)  # the real one works...
+    assert sync.account().name == "Ada Listener"
     with pytest.raises(SpotifyError, match="does not match"):  # ...once
-        spotify.complete_connect(back["state"], back["code"], policy=FAST)
+        sync.complete_connect(back["state"], back["code"], policy=FAST)
 
 
 def test_a_late_or_declined_answer_changes_nothing(configured, conn):
-    back = authorize(spotify.begin_connect(OPEN))
+    back = authorize(sync.begin_connect(OPEN))
     conn.execute("UPDATE spotify_pending SET created_at = now() - interval '16 minutes'")
     with pytest.raises(SpotifyError, match="in the last 15 minutes"):
-        spotify.complete_connect(back["state"], back["code"], policy=FAST)
+        sync.complete_connect(back["state"], back["code"], policy=FAST)
     configured.deny = True
-    back = authorize(spotify.begin_connect(OPEN))
+    back = authorize(sync.begin_connect(OPEN))
     assert back["error"] == "access_denied"
     with pytest.raises(SpotifyError, match="you did not allow"):
-        spotify.complete_connect(back["state"], None, back["error"], policy=FAST)
-    assert spotify.account() is None
+        sync.complete_connect(back["state"], None, back["error"], policy=FAST)
+    assert sync.account() is None
 
 
 def test_a_code_that_spotify_refuses_is_one_line(configured):
-    back = authorize(spotify.begin_connect(OPEN))
+    back = authorize(sync.begin_connect(OPEN))
     with pytest.raises(SpotifyReconnect, match="invalid_grant") as refused:
-        spotify.complete_connect(back["state"], back["code"] + "x", policy=FAST)
+        sync.complete_connect(back["state"], back["code"] + "x", policy=FAST)
     assert "\n" not in str(refused.value)
-    assert spotify.account() is None
+    assert sync.account() is None
 
 
 @pytest.mark.parametrize("uri, fine", [
@@ -138,24 +139,24 @@ def test_a_code_that_spotify_refuses_is_one_line(configured):
     ("http://127.0.0.1:8501/data#there", False)])
 def test_redirect_uris_spotify_accepts(uri, fine):
     if fine:
-        spotify_api.check_redirect_uri(uri)
+        api.check_redirect_uri(uri)
     else:
-        with pytest.raises(spotify_api.SpotifyNotConfigured, match="SPOTIFY_REDIRECT_URI"):
-            spotify_api.check_redirect_uri(uri)
+        with pytest.raises(api.SpotifyNotConfigured, match="SPOTIFY_REDIRECT_URI"):
+            api.check_redirect_uri(uri)
 
 
 def test_without_a_client_id_nothing_starts(use_database, monkeypatch):
     monkeypatch.delenv("SPOTIFY_CLIENT_ID", raising=False)
-    with pytest.raises(spotify_api.SpotifyNotConfigured, match="SPOTIFY_CLIENT_ID"):
-        spotify.begin_connect(OPEN)
-    with pytest.raises(spotify_api.SpotifyNotConfigured):
-        sync()
+    with pytest.raises(api.SpotifyNotConfigured, match="SPOTIFY_CLIENT_ID"):
+        sync.begin_connect(OPEN)
+    with pytest.raises(api.SpotifyNotConfigured):
+        run_sync()
 
 
 # -- syncing ------------------------------------------------------------------------------------
 
 def test_a_sync_records_three_time_ranges_with_paging(connected, conn):
-    report = sync()
+    report = run_sync()
     assert report.ranks == {"short_term": 50, "medium_term": 99, "long_term": 37}
     for time_range, tracks in connected.lists.items():
         assert day_list(conn, time_range) == [(t["id"], n) for n, t in enumerate(tracks, 1)]
@@ -171,13 +172,13 @@ def test_a_sync_records_three_time_ranges_with_paging(connected, conn):
                         (sample["id"],)).fetchone()[0] == sample
     assert conn.execute("SELECT kind, source, snapshots_inserted FROM imports").fetchall() == \
         [("spotify", "Spotify top tracks", 186)]
-    assert spotify.account().last_sync_at is not None
+    assert sync.account().last_sync_at is not None
 
 
 def test_a_second_sync_the_same_day_changes_nothing(connected, conn):
-    sync()
+    run_sync()
     before = conn.execute(HISTORY).fetchone()
-    again = sync()
+    again = run_sync()
     after = conn.execute(HISTORY).fetchone()
     assert after[:2] == before[:2]  # every row, and every row version, as it was
     assert after[3] == before[3]  # the data version did not move: caches stay valid
@@ -188,10 +189,10 @@ def test_a_second_sync_the_same_day_changes_nothing(connected, conn):
 
 
 def test_a_list_that_changed_the_same_day_replaces_the_days_list(connected, conn):
-    sync()
+    run_sync()
     short = connected.lists["short_term"]
     connected.lists["short_term"] = [short[3], track(900), *short[:3], *short[4:40]]
-    report = sync()
+    report = run_sync()
     assert day_list(conn, "short_term") == \
         [(t["id"], n) for n, t in enumerate(connected.lists["short_term"], 1)]
     assert report.removed == 10 and report.tracks.inserted == 1
@@ -199,7 +200,7 @@ def test_a_list_that_changed_the_same_day_replaces_the_days_list(connected, conn
 
 def test_an_account_without_top_tracks_records_empty_lists(connected, conn):
     connected.lists = {r: [] for r in connected.lists}
-    report = sync()
+    report = run_sync()
     assert report.ranks == {"short_term": 0, "medium_term": 0, "long_term": 0}
     assert conn.execute("SELECT count(*) FROM snapshots").fetchone()[0] == 0
 
@@ -213,7 +214,7 @@ def test_payloads_without_album_release_date_or_explicit_are_kept_as_unknown(con
     del unflagged["explicit"]
     connected.lists = {"short_term": [bare, undated, unflagged, track(4)], "medium_term": [],
                        "long_term": []}
-    report = sync()
+    report = run_sync()
     assert (report.tracks.inserted, report.no_release_date, report.no_explicit_flag) == (4, 2, 1)
     assert [r for _, r in day_list(conn, "short_term")] == [1, 2, 3, 4]
     st.cache_data.clear()
@@ -229,7 +230,7 @@ def test_payloads_without_album_release_date_or_explicit_are_kept_as_unknown(con
 
 def test_a_401_renews_access_once_then_succeeds(connected, conn):
     connected.fail("/v1/me/top/tracks", 401)
-    sync()
+    run_sync()
     assert len(connected.hits("/accounts/api/token")) == 1 + 2  # connect, start, after the 401
     assert len(day_list(conn, "medium_term")) == 99
     _, refresh = connected.issued()
@@ -241,16 +242,16 @@ def test_a_401_after_renewing_asks_to_reconnect_and_writes_nothing(connected, co
     connected.fail("/v1/me/top/tracks", 401, times=2)
     with pytest.raises(SpotifyReconnect, match=r"reconnect your account \(on the Data page: "
                                                 r"Disconnect, then Connect Spotify\)"):
-        sync()
+        run_sync()
     connected.revoke_all()
     with pytest.raises(SpotifyReconnect, match="invalid_grant.*reconnect"):
-        sync()
+        run_sync()
     assert conn.execute(HISTORY).fetchone() == before
 
 
 def test_a_429_waits_as_retry_after_says(connected, conn):
     connected.fail("/v1/me/top/tracks", 429, headers={"Retry-After": "1"})
-    sync()
+    run_sync()
     first, second = connected.hits("/v1/me/top/tracks")[:2]
     assert second[0] - first[0] >= 1.0  # measured by the server, between the two requests
     assert len(day_list(conn, "short_term")) == 50
@@ -260,11 +261,11 @@ def test_a_429_asking_for_too_long_gives_up_at_once(connected, conn):
     before = conn.execute(HISTORY).fetchone()
     connected.fail("/v1/me/top/tracks", 429, headers={"Retry-After": "3600"})
     with pytest.raises(SpotifyError, match=r"wait 1\.0 h .*30 s at most: try again later"):
-        sync()
+        run_sync()
     assert len(connected.hits("/v1/me/top/tracks")) == 1
     connected.fail("/v1/me/top/tracks", 429, times=4, headers={"Retry-After": "0"})
     with pytest.raises(SpotifyError, match="kept limiting .* after 3 waits: try again later"):
-        sync()
+        run_sync()
     assert len(connected.hits("/v1/me/top/tracks")) == 1 + 4
     assert conn.execute(HISTORY).fetchone() == before
 
@@ -273,7 +274,7 @@ def test_500s_then_success(connected, conn):
     slept: list[float] = []
     connected.fail("/v1/me/top/tracks", 500, times=3)
     connected.fail("/accounts/api/token", 503, times=1)
-    sync(policy=Policy(backoff_s=0.01, timeout=(2.0, 2.0), sleep=slept.append))
+    run_sync(policy=Policy(backoff_s=0.01, timeout=(2.0, 2.0), sleep=slept.append))
     assert slept == [0.01, 0.01, 0.02, 0.04]  # token 503; then 500, 500, 500: backoff doubles
     assert len(connected.hits("/v1/me/top/tracks")) == 3 + 4
     assert len(day_list(conn, "long_term")) == 37
@@ -281,7 +282,7 @@ def test_500s_then_success(connected, conn):
 
 def test_timeouts_are_retried(connected, conn):
     connected.hang("/v1/me/top/tracks", 1.5)  # the policy's read timeout is 0.5 s
-    sync()
+    run_sync()
     first_page = [p for _, _, _, p in connected.hits("/v1/me/top/tracks")
                   if p["time_range"] == "short_term"]
     assert len(first_page) == 2  # the one that timed out, and the retry
@@ -289,43 +290,43 @@ def test_timeouts_are_retried(connected, conn):
 
 
 def test_a_run_that_fails_in_the_middle_leaves_the_history_unchanged(connected, conn):
-    sync()
+    run_sync()
     connected.lists = {r: ts[::-1] for r, ts in connected.lists.items()}  # a new day's lists
     before = conn.execute(HISTORY).fetchone()
     long_term = {"time_range": "long_term"}  # short and medium term answer; long term fails
     connected.fail("/v1/me/top/tracks", 500, times=4, only=long_term)  # retries run out
     with pytest.raises(SpotifyError, match="answered 500 .* 4 times in a row"):
-        sync()
+        run_sync()
     connected.fail("/v1/me/top/tracks", 404, only=long_term)  # not worth a retry
     with pytest.raises(SpotifyError, match="answered 404 NOT FOUND .*long term.*scripted 404"):
-        sync()
+        run_sync()
     connected.fail("/v1/me/top/tracks", 200, body={"items": [{"name": "no id"}]},
                    only=long_term)  # a payload that cannot be stored
     with pytest.raises(SpotifyError, match=r"long term, from rank 1\): items\[0\]: 'id'"):
-        sync()
+        run_sync()
     connected.lists["long_term"] = [track(5, name="nul \u0000 byte")]  # refused at the end
     with pytest.raises(SpotifyError, match="refused by the database.*nothing was written"):
-        sync()
+        run_sync()
     assert conn.execute(HISTORY).fetchone() == before
     # the first sync 4 pages; then 3 good pages before each failure at long term (4 tries of a 500)
     assert len(connected.hits("/v1/me/top/tracks")) == 4 + (3 + 4) + (3 + 1) + (3 + 1) + (3 + 1)
     connected.lists["long_term"] = [track(5)]
     _, refresh = connected.issued()
     assert stored_token(conn) in refresh  # tokens Spotify rotated meanwhile were kept
-    assert sync().ranks == {"short_term": 50, "medium_term": 99, "long_term": 1}
+    assert run_sync().ranks == {"short_term": 50, "medium_term": 99, "long_term": 1}
 
 
 def test_connecting_keeps_the_refresh_token_spotify_replaced_at_once(configured, conn):
-    back = authorize(spotify.begin_connect(OPEN))
+    back = authorize(sync.begin_connect(OPEN))
     configured.fail("/v1/me", 401)  # renewed right after the exchange: a new refresh token
-    spotify.complete_connect(back["state"], back["code"], policy=FAST)
+    sync.complete_connect(back["state"], back["code"], policy=FAST)
     _, refresh = configured.issued()
     assert stored_token(conn) in refresh and len(refresh) == 1
-    assert sync().ranks["long_term"] == 37
+    assert run_sync().ranks["long_term"] == 37
 
 
 def test_a_reconnection_during_a_sync_wins(connected, conn, database_url):
-    sync()
+    run_sync()
     before = conn.execute(HISTORY).fetchone()
     connected.lists = {r: ts[::-1] for r, ts in connected.lists.items()}
 
@@ -338,8 +339,8 @@ def test_a_reconnection_during_a_sync_wins(connected, conn, database_url):
             connected.fail("/v1/me/top/tracks", 401)  # and the sync must renew its access
 
     connected.on_request = reconnect
-    with pytest.raises(spotify.SyncBusy, match="nothing was written"):
-        sync()
+    with pytest.raises(sync.SyncBusy, match="nothing was written"):
+        run_sync()
     assert stored_token(conn) == "newer"  # not overwritten by the token the old run was given
     assert conn.execute(HISTORY).fetchone() == before
 
@@ -347,47 +348,47 @@ def test_a_reconnection_during_a_sync_wins(connected, conn, database_url):
 # -- who may write ------------------------------------------------------------------------------
 
 def test_read_only_refuses_connecting_syncing_and_disconnecting(connected, conn, monkeypatch):
-    url = spotify.begin_connect(OPEN)
+    url = sync.begin_connect(OPEN)
     back = authorize(url)
     monkeypatch.setenv("MTM_READ_ONLY", "on")
     before = conn.execute(HISTORY).fetchone()
-    for action in (lambda: spotify.begin_connect(access.Grant("passphrase")),
-                   lambda: spotify.complete_connect(back["state"], back["code"], policy=FAST),
-                   lambda: sync(), lambda: spotify.disconnect(access.Grant("passphrase"))):
+    for action in (lambda: sync.begin_connect(access.Grant("passphrase")),
+                   lambda: sync.complete_connect(back["state"], back["code"], policy=FAST),
+                   lambda: run_sync(), lambda: sync.disconnect(access.Grant("passphrase"))):
         with pytest.raises(WriteRefused, match="read-only"):
             action()
     assert conn.execute(HISTORY).fetchone() == before
-    assert spotify.account() is not None
+    assert sync.account() is not None
 
 
 def test_the_passphrase_gates_connecting_syncing_and_disconnecting(connected, monkeypatch):
     monkeypatch.setenv("MTM_ADMIN_PASSWORD", "open sesame")
-    for action in (lambda: spotify.begin_connect(OPEN), lambda: sync(),
-                   lambda: spotify.disconnect(OPEN), lambda: spotify.disconnect(None)):
+    for action in (lambda: sync.begin_connect(OPEN), lambda: run_sync(),
+                   lambda: sync.disconnect(OPEN), lambda: sync.disconnect(None)):
         with pytest.raises(WriteRefused, match="admin passphrase"):
             action()
     granted = access.unlock("open sesame")
-    assert spotify.sync_spotify(granted, policy=FAST, day=DAY).ranks["long_term"] == 37
+    assert sync.sync_spotify(granted, policy=FAST, day=DAY).ranks["long_term"] == 37
 
 
 def test_disconnect_forgets_the_token(connected, conn):
-    spotify.begin_connect(OPEN)  # one not finished, too
-    assert spotify.disconnect(OPEN) is True
+    sync.begin_connect(OPEN)  # one not finished, too
+    assert sync.disconnect(OPEN) is True
     assert conn.execute("SELECT (SELECT count(*) FROM spotify_account),"
                         " (SELECT count(*) FROM spotify_pending)").fetchone() == (0, 0)
-    with pytest.raises(spotify.NotConnected, match="connect one on the Data page"):
-        sync()
-    assert spotify.disconnect(OPEN) is False
+    with pytest.raises(sync.NotConnected, match="connect one on the Data page"):
+        run_sync()
+    assert sync.disconnect(OPEN) is False
 
 
 def test_one_sync_at_a_time(connected, conn):
     conn.execute("UPDATE spotify_account SET sync_holder = 'another run',"
                  " sync_expires_at = now() + interval '1 minute'")
-    with pytest.raises(spotify.SyncBusy, match="already running"):
-        sync()
+    with pytest.raises(sync.SyncBusy, match="already running"):
+        run_sync()
     assert connected.hits("/accounts/api/token")[1:] == []  # it did not even renew access
     conn.execute("UPDATE spotify_account SET sync_expires_at = now() - interval '1 second'")
-    sync()  # a run whose process died frees the lease when it runs out
+    run_sync()  # a run whose process died frees the lease when it runs out
     assert conn.execute("SELECT sync_holder FROM spotify_account").fetchone() == (None,)
 
 
@@ -399,13 +400,13 @@ def test_no_token_in_logs_exceptions_or_reports(configured, conn, caplog, monkey
     # this process) would leave them: a token must never be put into one in the first place.
     monkeypatch.setattr(logging, "_logRecordFactory", logging.LogRecord)
     seen: list[str] = []
-    back = authorize(spotify.begin_connect(OPEN))
-    account = spotify.complete_connect(back["state"], back["code"], policy=FAST)
+    back = authorize(sync.begin_connect(OPEN))
+    account = sync.complete_connect(back["state"], back["code"], policy=FAST)
     seen += [repr(account), str(account)]
     configured.fail("/v1/me/top/tracks", 401)
     configured.fail("/v1/me/top/tracks", 429, headers={"Retry-After": "0"})
     configured.fail("/v1/me/top/tracks", 500)
-    report = sync()
+    report = run_sync()
     seen += [report.line(), repr(report)]
     for fault in (lambda: configured.fail("/v1/me/top/tracks", 401, times=2),
                   lambda: configured.fail("/v1/me/top/tracks", 403),
@@ -414,7 +415,7 @@ def test_no_token_in_logs_exceptions_or_reports(configured, conn, caplog, monkey
                   configured.revoke_all):
         fault()
         with pytest.raises(SpotifyError) as failed:
-            sync()
+            run_sync()
         seen += [str(failed.value), *map(str, failed.value.args),  # args: before scrubbing
                  repr(failed.value.__context__)]
     assert TOKEN_MARK in stored_token(conn)  # the fake's tokens are the recognisable ones
@@ -486,7 +487,7 @@ def test_the_page_refuses_a_forged_answer(configured, app):
     data_page(app, code="code1", state="forged")
     text = page_text(app)
     assert "Spotify was not connected: this answer from Spotify does not match" in text
-    assert spotify.account() is None and not {"code", "state"} & set(app.query_params)
+    assert sync.account() is None and not {"code", "state"} & set(app.query_params)
 
 
 @pytest.mark.parametrize("setting", [("MTM_READ_ONLY", "on"), ("MTM_ADMIN_PASSWORD", "sesame")])

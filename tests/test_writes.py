@@ -4,8 +4,8 @@ from datetime import date
 import pytest
 
 from db.bulk import COPY_THRESHOLD
-from db.demo import generate_tracks
 from db.errors import InvalidData
+from db.ingest.demo import generate_tracks
 from db.snapshots import save_snapshot, save_snapshots
 from db.tracks import save_track, save_tracks, track_detail
 

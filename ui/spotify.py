@@ -3,7 +3,7 @@
 Spotify sends the browser back to this page with ``code`` and ``state`` in the address, in a new
 session: finish_connecting() redeems them before the page asks for a passphrase (the state proves
 a granted session began the connection) and takes them out of the address at once. No token is
-ever in the session, on the page or in a message: db.spotify keeps the refresh token in the
+ever in the session, on the page or in a message: db.ingest.spotify.sync keeps the refresh token in the
 database and hands the UI an Account without it.
 """
 
@@ -14,9 +14,9 @@ import time
 import psycopg
 import streamlit as st
 
-from db import spotify, spotify_api
 from db.access import Grant
 from db.errors import DatabaseError, first_line
+from db.ingest.spotify import api, sync
 from ui.guard import guarded
 from ui.text import plain
 
@@ -35,7 +35,7 @@ def finish_connecting() -> None:
     for name in CALLBACK_PARAMS:  # not left in the address bar, the history or a bookmark
         params.pop(name, None)
     try:
-        account = spotify.complete_connect(state, code, error)
+        account = sync.complete_connect(state, code, error)
     except (DatabaseError, psycopg.Error) as exc:
         _say("error", f"Spotify was not connected: {first_line(exc)}")
     else:
@@ -61,7 +61,7 @@ def visitor_status() -> None:
     st.subheader("Spotify")
     _show_message()
     with guarded("the Spotify connection"):
-        account = spotify.account()
+        account = sync.account()
         st.caption("No Spotify account is connected." if account is None else
                    f"A Spotify account is connected; last synced {_when(account.last_sync_at)}.")
 
@@ -70,33 +70,33 @@ def panel(grant: Grant) -> None:
     st.subheader("Spotify")
     _show_message()
     try:
-        config = spotify_api.settings()
-    except spotify_api.SpotifyNotConfigured as exc:
+        config = api.settings()
+    except api.SpotifyNotConfigured as exc:
         st.info(f"{plain(exc)}. The README's *Sync from Spotify* section says how to "
                 "create the app and what to register.", icon="🔌")
         return
     with guarded("the Spotify connection"):
-        account = spotify.account()
+        account = sync.account()
         if account is None:
             _connect(grant, config)
         else:
             _connected(grant, account)
 
 
-def _connect(grant: Grant, config: spotify_api.Settings) -> None:
+def _connect(grant: Grant, config: api.Settings) -> None:
     st.caption("Connect your Spotify account and every sync records your top tracks (short, "
                "medium and long term, up to 99 each) as that day's lists.")
     url, made = st.session_state.get(CONNECT_KEY, (None, 0.0))
     if url is None or time.monotonic() - made > CONNECT_URL_S:
-        url = spotify.begin_connect(grant)
+        url = sync.begin_connect(grant)
         st.session_state[CONNECT_KEY] = (url, time.monotonic())
     st.link_button("Connect Spotify", url, type="primary", icon="🔗")
     st.caption(plain(f"Spotify asks you to let this app read your top tracks (scope "
-                     f"{spotify_api.SCOPE}, nothing else), then sends you back to "
+                     f"{api.SCOPE}, nothing else), then sends you back to "
                      f"{config.redirect_uri}"))
 
 
-def _connected(grant: Grant, account: spotify.Account) -> None:
+def _connected(grant: Grant, account: sync.Account) -> None:
     st.text(f"Connected as {account.name} since {_when(account.connected_at)}.\n"
             f"Last sync: {_when(account.last_sync_at)}.")
     buttons = st.container(horizontal=True)
@@ -111,7 +111,7 @@ def _connected(grant: Grant, account: spotify.Account) -> None:
             bar.progress(min(done / total, 1.0), text=f"{stage} ({done} of {total})")
 
         try:
-            report = spotify.sync_spotify(grant, progress=progress)
+            report = sync.sync_spotify(grant, progress=progress)
         except (DatabaseError, psycopg.Error) as exc:
             _say("error", f"The sync wrote nothing: {first_line(exc)}")
         else:
@@ -119,13 +119,13 @@ def _connected(grant: Grant, account: spotify.Account) -> None:
         st.rerun()  # the status above, and the list of syncs below, now include this one
     if leave:
         try:
-            spotify.disconnect(grant)
+            sync.disconnect(grant)
         except (DatabaseError, psycopg.Error) as exc:
             _say("error", f"Not disconnected: {first_line(exc)}")
         else:
             st.session_state.pop(CONNECT_KEY, None)
             _say("success", "Disconnected: the refresh token is deleted. To revoke the app's "
-                            "access on Spotify's side too, remove it at spotify.com/account/apps.")
+                            "access on Spotify's side too, remove it at sync.com/account/apps.")
         st.rerun()
 
 

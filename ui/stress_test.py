@@ -7,8 +7,9 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
-from db import bench, config, stress
-from db.stress import StressTestBusy
+from db import config
+from db.stress import runner, workload
+from db.stress.runner import StressTestBusy
 from ui.charts import SPOTIFY_GREEN
 from ui.text import plain
 
@@ -26,19 +27,19 @@ def panel() -> None:
         st.caption("Overlapping writers upsert one snapshot row through a connection pool of "
                    "their own, as the earlier app's test_concurrent.py did. Your history is not "
                    "touched, and viewers keep their connections.")
-        writes = st.number_input("Writes", min_value=1, max_value=bench.MAX_WRITES, value=500,
+        writes = st.number_input("Writes", min_value=1, max_value=workload.MAX_WRITES, value=500,
                                  step=100, key="stress_writes")
-        workers = st.number_input("Workers", min_value=1, max_value=bench.MAX_WORKERS,
+        workers = st.number_input("Workers", min_value=1, max_value=workload.MAX_WORKERS,
                                   value=10, key="stress_workers",
                                   help="Threads sharing the stress test's pool, one connection "
-                                       f"each (at most {bench.MAX_WORKERS}).")
+                                       f"each (at most {workload.MAX_WORKERS}).")
         compare = st.checkbox("Also run it on SQLite", value=True, key="stress_sqlite")
-        current = stress.background_run()
+        current = runner.background_run()
         running = current is not None and current.running
         if st.button("Run stress test", type="primary", width="stretch", key="stress_run",
                      disabled=running):
             try:
-                current = stress.start_in_background(int(writes), int(workers), compare,
+                current = runner.start_in_background(int(writes), int(workers), compare,
                                                      config.stress_test_cooldown())
             except StressTestBusy as exc:
                 reason = str(exc)
@@ -59,7 +60,7 @@ def panel() -> None:
 def _watch() -> None:
     """While a run lasts: its progress, redrawn every POLL_S without rerunning the page; then one
     whole rerun to draw the result. The run goes on whatever this session does meanwhile."""
-    current = stress.background_run()
+    current = runner.background_run()
     if current is None or not current.running:
         st.rerun()
     if current.id != st.session_state.get(RUN_KEY):
@@ -70,14 +71,14 @@ def _watch() -> None:
     st.progress(share, text=f"{current.stage}: {current.done:,} / {current.total:,}")
 
 
-def _collect(current: stress.BackgroundRun | None) -> None:
+def _collect(current: runner.BackgroundRun | None) -> None:
     """Keep this session's finished run (another session may start the next)."""
     if current is not None and current.id == st.session_state.get(RUN_KEY):
         st.session_state[RESULT_KEY] = current
         del st.session_state[RUN_KEY]
 
 
-def _show(finished: stress.BackgroundRun) -> None:
+def _show(finished: runner.BackgroundRun) -> None:
     if finished.error or finished.result is None:
         st.error(plain(finished.error or "the stress test ended without a result"), icon="⚠️")
         return
@@ -119,13 +120,13 @@ def _show(finished: stress.BackgroundRun) -> None:
                f"{result.pool.get('requests_num', 0):,} borrows waited for a connection.")
 
 
-def _short(result: bench.BenchmarkResult) -> str:
+def _short(result: workload.BenchmarkResult) -> str:
     if result.engine == "PostgreSQL":
         return "PostgreSQL"
     return "SQLite 0s" if result.engine.endswith(" 0 s)") else "SQLite 5s"
 
 
-def _line(result: bench.BenchmarkResult) -> str:
+def _line(result: workload.BenchmarkResult) -> str:
     return (f"{result.successes:,} of {result.writes:,} landed, {result.failures:,} failed · "
             f"{result.writes_per_s:,.0f} writes/s · latency p50 {result.p50_ms:.1f} · "
             f"p95 {result.p95_ms:.1f} · p99 {result.p99_ms:.1f} · max {result.max_ms:.1f} ms")

@@ -1,6 +1,6 @@
 """The stress test, one run at a time per database, whoever starts it and whatever happens meanwhile.
 
-A run is the PostgreSQL workload and, when asked, the same workload on SQLite twice (db/bench.py).
+A run is the PostgreSQL workload and, when asked, the same workload on SQLite twice (db/stress/workload.py).
 Single flight:
 
 - Across processes and machines: a lease on the one row of mtm_bench.run_lease, taken before any
@@ -35,11 +35,12 @@ from pathlib import Path
 
 import psycopg
 
-from db import bench, config, redact
+from db import config, redact
 from db.errors import DatabaseError, first_line
 from db.pool import connection_kwargs
+from db.stress import workload
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]  # where `python -m db` is found
 
 LEASE_S = 60
 HEARTBEAT_S = 5
@@ -165,11 +166,11 @@ def _why_not(conn: psycopg.Connection, cooldown_s: float) -> str:
 
 @dataclass
 class StressTestResult:
-    postgres: bench.BenchmarkResult
-    sqlite: list[bench.BenchmarkResult] = field(default_factory=list)
+    postgres: workload.BenchmarkResult
+    sqlite: list[workload.BenchmarkResult] = field(default_factory=list)
 
     @property
-    def parts(self) -> list[bench.BenchmarkResult]:
+    def parts(self) -> list[workload.BenchmarkResult]:
         return [self.postgres, *self.sqlite]
 
 
@@ -177,17 +178,17 @@ def run(writes: int = 500, workers: int = 10, sqlite: bool = False, *, cooldown_
         progress: StageProgress | None = None, lease: Lease | None = None) -> StressTestResult:
     """One run, start to end, under the lease (taken here unless given): StressTestBusy at once
     when another run holds it. Returns after every writer of every part has ended."""
-    bench.check_bounds(writes, workers)
+    workload.check_bounds(writes, workers)
     lease = lease or Lease.acquire(cooldown_s)
     try:
-        def stage(name: str) -> bench.Progress | None:
+        def stage(name: str) -> workload.Progress | None:
             return (lambda done, total: progress(name, done, total)) if progress else None
 
-        result = StressTestResult(bench.postgres_part(writes, workers, stage("PostgreSQL"),
+        result = StressTestResult(workload.postgres_part(writes, workers, stage("PostgreSQL"),
                                                       lease.lost))
         if sqlite:
             for timeout in (5.0, 0.0):
-                result.sqlite.append(bench.sqlite_part(
+                result.sqlite.append(workload.sqlite_part(
                     writes, workers, timeout, stage(f"SQLite, {timeout:g} s busy timeout"),
                     lease.lost))
     finally:
@@ -260,8 +261,8 @@ class BackgroundRun:
 
 def _parse(output: str) -> StressTestResult:
     data = json.loads(output)
-    sqlite = [bench.BenchmarkResult(**part) for part in data.pop("sqlite", [])]
-    return StressTestResult(bench.BenchmarkResult(**data), sqlite)
+    sqlite = [workload.BenchmarkResult(**part) for part in data.pop("sqlite", [])]
+    return StressTestResult(workload.BenchmarkResult(**data), sqlite)
 
 
 _background: BackgroundRun | None = None
@@ -277,7 +278,7 @@ def start_in_background(writes: int, workers: int, sqlite: bool, cooldown_s: flo
     global _background
     if not config.stress_test_enabled():
         raise StressTestBusy("the stress test is turned off on this app (MTM_STRESS_TEST)")
-    bench.check_bounds(writes, workers)
+    workload.check_bounds(writes, workers)
     with _background_lock:
         if _background is not None and _background.running:
             raise StressTestBusy("a stress test is already running in this app; try again when "

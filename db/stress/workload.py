@@ -3,7 +3,7 @@
 N upserts of one snapshot row (same track, today's date, short_term, rank varying), each its
 own transaction, from W worker threads sharing one connection pool of W connections: a pool of
 the run's own, so that the app's viewers keep theirs. Rows live in the mtm_bench schema, which no
-dashboard query reads. Runs are single-flight per database: see db/stress.py, which every run
+dashboard query reads. Runs are single-flight per database: see db/stress/runner.py, which every run
 goes through.
 """
 
@@ -178,7 +178,7 @@ def run_workload(write_one: Callable[[int], None], writes: int, workers: int,
 def postgres_part(writes: int, workers: int, progress: Progress | None = None,
                   stop: threading.Event | None = None) -> BenchmarkResult:
     """The workload against PostgreSQL, through a pool of ``workers`` connections of its own.
-    Call it through db.stress, which makes sure that no other run's writers are at work."""
+    Call it through db.stress.runner, which makes sure that no other run's writers are at work."""
     check_bounds(writes, workers)
     target = config.resolve()
     prepared = config.prepared_statements(target.url)

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import psycopg.conninfo
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("MTM_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
@@ -215,3 +215,23 @@ def plotly_values(values) -> list:
 
         return np.frombuffer(base64.b64decode(values["bdata"]), dtype=values["dtype"]).tolist()
     return list(values)
+
+
+def app_env(**settings):
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "MTM_DATA_DIR")}
+    env.update(settings)
+    return env
+
+
+def open_data_page(chrome, url):
+    page = chrome.new_page(viewport={"width": 1400, "height": 1100})
+    page.goto(url + "/data")
+    page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']")
+    page.get_by_role("heading", name="Data").wait_for()
+    return page
+
+
+def settle(page):
+    page.wait_for_timeout(300)
+    page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']",
+                           timeout=60_000)

@@ -19,7 +19,7 @@ import psycopg
 
 from db import access, bulk
 from db.errors import InvalidData, first_line
-from db.imports import (
+from db.ingest.json_files import (
     MAX_PROBLEMS_LISTED,
     Counts,
     ImportRejected,

@@ -29,11 +29,10 @@ from dataclasses import dataclass, field, replace
 import psycopg
 from psycopg.rows import dict_row
 
-from db import access, imports, redact
+from db import access, redact
 from db.errors import ConfigurationError, DatabaseError, first_line
-from db.pool import connection
-from db.snapshots import TIME_RANGES
-from db.spotify_api import (
+from db.ingest import json_files
+from db.ingest.spotify.api import (
     LAST_OFFSET,
     PAGE_LIMIT,
     SCOPE,
@@ -44,6 +43,8 @@ from db.spotify_api import (
     pkce_pair,
     settings,
 )
+from db.pool import connection
+from db.snapshots import TIME_RANGES
 from db.tracks import serialised
 
 log = logging.getLogger(__name__)
@@ -175,7 +176,7 @@ def disconnect(grant: access.Grant | None, conn: psycopg.Connection | None = Non
 
 
 @dataclass
-class SyncReport(imports.ImportReport):
+class SyncReport(json_files.ImportReport):
     day: dt.date | None = None
     ranks: dict[str, int] = field(default_factory=dict)  # time range -> ranks fetched
     no_release_date: int = 0
@@ -291,7 +292,7 @@ def _page(client: SpotifyClient, time_range: str, offset: int, day: dt.date,
     if not items:
         return [], False
     # Ranks count from the offset asked for, whatever the answer says its offset is.
-    parsed = imports.parse_payload({**answer, "offset": offset}, day, time_range)
+    parsed = json_files.parse_payload({**answer, "offset": offset}, day, time_range)
     if parsed.problems:
         more = f" (and {len(parsed.problems) - 1:,} more problems)" \
             if len(parsed.problems) > 1 else ""
@@ -327,7 +328,7 @@ def _save(holder: str, report: SyncReport, tracks: dict[str, tuple], ranks: list
                 " AND NOT (track_id = ANY(%s))", (report.day, time_range, keep)).rowcount
         rows = ((*row[:-1], serialised(row[-1])) for row in tracks.values())
         try:
-            imports.write(c, report, rows, ranks)
+            json_files.write(c, report, rows, ranks)
         except psycopg.DataError as exc:  # e.g. a \u0000 that jsonb cannot hold
             raise SpotifyError(f"Spotify's top tracks were refused by the database "
                                f"({first_line(exc)[:200]}): nothing was written") from None

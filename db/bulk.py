@@ -1,7 +1,6 @@
-"""Batch upserts: pipelined statements for small batches, COPY into a staging table for large.
-
-COPY plus one INSERT ... SELECT ... ON CONFLICT is about twice as fast as 20,000 pipelined
-INSERTs (scripts/bench_writes.py), and the same ON CONFLICT clause decides what changes.
+"""The one write path: rows are COPYed into a temporary copy of their table (streamed, never
+held whole), checked there when needed, then merged by one INSERT ... SELECT ... ON CONFLICT that
+also says what it inserted, updated and left unchanged. Every writer goes through it.
 """
 
 from __future__ import annotations
@@ -10,39 +9,6 @@ from collections.abc import Iterable, Sequence
 
 import psycopg
 from psycopg import sql
-
-COPY_THRESHOLD = 1000
-
-
-def upsert_rows(conn: psycopg.Connection, table: str, columns: Sequence[str], rows: list[tuple],
-                on_conflict: str, casts: dict[str, str] | None = None) -> None:
-    """INSERT ``rows`` into ``table`` with ``on_conflict``; must run inside a transaction.
-
-    ``casts`` maps a column to the type its text parameter is cast to (e.g. raw_json: jsonb).
-    ``rows`` must not repeat a conflict key (ON CONFLICT cannot touch one row twice).
-    """
-    casts = casts or {}
-    target = sql.Identifier(table)
-    names = sql.SQL(", ").join(map(sql.Identifier, columns))
-    tail = sql.SQL(on_conflict)
-    if len(rows) < COPY_THRESHOLD:
-        values = sql.SQL(", ").join(
-            sql.SQL("%s::" + casts[c]) if c in casts else sql.SQL("%s") for c in columns)
-        statement = sql.SQL("INSERT INTO {} ({}) VALUES ({}) {}").format(target, names, values, tail)
-        with conn.cursor() as cur:
-            cur.executemany(statement, rows)
-        return
-    staging = sql.Identifier(f"{table}_staging")
-    conn.execute(sql.SQL("CREATE TEMP TABLE {} ON COMMIT DROP AS SELECT {} FROM {} WITH NO DATA")
-                 .format(staging, names, target))
-    with conn.cursor() as cur:
-        with cur.copy(sql.SQL("COPY {} ({}) FROM STDIN").format(staging, names)) as copy:
-            for row in rows:
-                copy.write_row(row)
-        cur.execute(sql.SQL("INSERT INTO {} ({}) SELECT {} FROM {} {}")
-                    .format(target, names, names, staging, tail))
-    conn.execute(sql.SQL("DROP TABLE {}").format(staging))
-
 
 
 def _staging(table: str) -> sql.Identifier:
@@ -81,17 +47,21 @@ def merge_staged(conn: psycopg.Connection, table: str, columns: Sequence[str],
             key=sql.SQL(", ").join(map(sql.Identifier, key)))).fetchone()
     conn.execute(sql.SQL("INSERT INTO {} ({}) SELECT {} FROM {} {}")
                  .format(target, names, names, staging, sql.SQL(on_conflict)))
+    conn.execute(sql.SQL("DROP TABLE {}").format(staging))  # the next stage() may reuse the name
     return counts
 
 
 def staged_orphans(conn: psycopg.Connection, table: str, column: str, parent: str,
-                   limit: int = 20) -> tuple[int, list[tuple]]:
-    """Staged rows of ``table`` whose ``column`` names no row of ``parent``: how many, and the
-    first ``limit`` of them (before merge_staged() would fail on the foreign key)."""
-    where = sql.SQL("NOT EXISTS (SELECT 1 FROM {} p WHERE p.{} = s.{})").format(
-        sql.Identifier(parent), sql.Identifier(column), sql.Identifier(column))
+                   limit: int = 20, excluding: Sequence[str] = ()) -> tuple[int, list[tuple]]:
+    """Staged rows of ``table`` whose ``column`` names no row of ``parent`` (nor one of
+    ``excluding``): how many, and the first ``limit`` of them in order (before merge_staged()
+    would fail on the foreign key)."""
+    where = sql.SQL("NOT EXISTS (SELECT 1 FROM {} p WHERE p.{} = s.{}) AND s.{} <> ALL(%s)").format(
+        sql.Identifier(parent), sql.Identifier(column), sql.Identifier(column),
+        sql.Identifier(column))
+    excluded = list(excluding)
     count = conn.execute(sql.SQL("SELECT count(*) FROM {} s WHERE {}").format(
-        _staging(table), where)).fetchone()[0]
-    first = conn.execute(sql.SQL("SELECT * FROM {} s WHERE {} LIMIT %s").format(
-        _staging(table), where), (limit,)).fetchall() if count else []
+        _staging(table), where), (excluded,)).fetchone()[0]
+    first = conn.execute(sql.SQL("SELECT * FROM {} s WHERE {} ORDER BY 1, 2, 3 LIMIT %s").format(
+        _staging(table), where), (excluded, limit)).fetchall() if count else []
     return count, first

@@ -8,7 +8,7 @@ from typing import Any
 
 import psycopg
 
-from db.bulk import upsert_rows
+from db import bulk
 from db.errors import InvalidData, first_line
 from db.pool import connection
 
@@ -75,7 +75,9 @@ def save_snapshots(rows: Iterable[Sequence | Mapping], conn: psycopg.Connection 
         return 0
     with connection(conn) as c, c.transaction():
         try:
-            upsert_rows(c, "snapshots", SNAPSHOT_COLUMNS, list(checked.values()), ON_CONFLICT_SNAPSHOT)
+            bulk.stage(c, "snapshots", SNAPSHOT_COLUMNS, checked.values())
+            bulk.merge_staged(c, "snapshots", SNAPSHOT_COLUMNS, SNAPSHOT_COLUMNS[:3],
+                              ON_CONFLICT_SNAPSHOT)
         except psycopg.errors.ForeignKeyViolation as exc:
             raise InvalidData(
                 f"snapshots refer to a track that is not stored: {_fk_detail(exc)}"
@@ -88,8 +90,3 @@ def save_snapshots(rows: Iterable[Sequence | Mapping], conn: psycopg.Connection 
 def _fk_detail(exc: psycopg.Error) -> str:
     detail = exc.diag.message_detail or first_line(exc)
     return detail.strip()
-
-
-def save_snapshot(track_id: str, snapshot_date: dt.date | str, time_range: str, rank: int,
-                  conn: psycopg.Connection | None = None) -> None:
-    save_snapshots([(track_id, snapshot_date, time_range, rank)], conn)

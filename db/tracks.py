@@ -1,4 +1,4 @@
-"""Writing and reading tracks: the display columns plus the whole Spotify track object."""
+"""Tracks: the display columns plus the whole Spotify track object, checked and written."""
 
 from __future__ import annotations
 
@@ -7,9 +7,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 import psycopg
-from psycopg.rows import dict_row
 
-from db.bulk import upsert_rows
+from db import bulk
 from db.errors import InvalidData, first_line
 from db.pool import connection
 
@@ -34,26 +33,6 @@ WHERE (tracks.name, tracks.artist_name, tracks.album_name, tracks.duration_ms,
       (EXCLUDED.name, EXCLUDED.artist_name, EXCLUDED.album_name, EXCLUDED.duration_ms,
        EXCLUDED.spotify_url, EXCLUDED.raw_json)
 """
-
-TRACK_DETAIL = """
-SELECT
-    track_id,
-    name,
-    artist_name,
-    album_name,
-    duration_ms,
-    spotify_url,
-    raw_json -> 'album' ->> 'release_date' AS release_date,
-    raw_json -> 'album' ->> 'release_date_precision' AS release_date_precision,
-    raw_json -> 'external_ids' ->> 'isrc' AS isrc,
-    album_release_year AS release_year,
-    is_explicit AS explicit,
-    created_at,
-    updated_at
-FROM tracks
-WHERE track_id = %s
-"""
-
 
 def track_row(track: Any, position: int = 1, serialise: bool = True) -> tuple:
     """The values of one tracks row for a Spotify track object; InvalidData names what is wrong.
@@ -125,19 +104,8 @@ def save_tracks(tracks: Iterable[Mapping], conn: psycopg.Connection | None = Non
         return 0
     with connection(conn) as c, c.transaction():
         try:
-            upsert_rows(c, "tracks", TRACK_COLUMNS, list(rows.values()), ON_CONFLICT_TRACK,
-                        casts={"raw_json": "jsonb"})
+            bulk.stage(c, "tracks", TRACK_COLUMNS, rows.values())
+            bulk.merge_staged(c, "tracks", TRACK_COLUMNS, ("track_id",), ON_CONFLICT_TRACK)
         except psycopg.DataError as exc:  # e.g. a \u0000 that jsonb cannot hold
             raise InvalidData(f"tracks rejected by the database: {first_line(exc)}") from None
     return len(rows)
-
-
-def save_track(track: Mapping, conn: psycopg.Connection | None = None) -> None:
-    save_tracks([track], conn)
-
-
-def track_detail(track_id: str, conn: psycopg.Connection | None = None) -> dict | None:
-    """One track's columns with its release date and ISRC read from raw_json; None if absent."""
-    with connection(conn) as c, c.cursor(row_factory=dict_row) as cur:
-        return cur.execute(TRACK_DETAIL, (track_id,)).fetchone()
-

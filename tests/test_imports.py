@@ -257,20 +257,34 @@ def test_sqlite_problems_are_reported_by_key_and_nothing_is_written(stored, use_
     good = tracks(5, seed=6)
     path = write_old_sqlite(
         tmp_path / "old.db", good,
-        [(good[0]["id"], "2026-06-01", "short_term", 1), ("ghost", "2026-06-01", "short_term", 2)],
+        [(good[0]["id"], "2026-06-01", "short_term", 1), ("ghost", "2026-06-01", "short_term", 2),
+         ("broken", "2026-06-01", "short_term", 3)],  # a bad track's rank is not an orphan too
         raw_rows=[("broken", "Broken", None, None, None, None, "{not json"),
                   ("listy", "Listy", None, None, None, None, "[1, 2]")])
     with pytest.raises(json_files.ImportRejected) as caught:
         legacy_sqlite.import_sqlite(path, GRANT())
-    problems = caught.value.problems
-    assert "track 'broken': raw_json is not valid JSON" in problems[0]
-    assert "track 'listy': raw_json is not a JSON object" in problems[1]
+    assert caught.value.problems == [
+        "track 'broken': raw_json is not valid JSON (Expecting property name enclosed in double "
+        "quotes)",
+        "track 'listy': raw_json is not a JSON object",
+        "snapshot ('ghost', '2026-06-01', 'short_term'): names a track the file does not have"]
     assert stored()
-    with sqlite3.connect(path) as old:
-        old.execute("DELETE FROM tracks WHERE track_id IN ('broken', 'listy')")
     line = the_error(run_cli("import-sqlite", str(path), database_url=use_database))
-    assert "old.db: snapshot (ghost, 2026-06-01, short_term) names a track the file does not " \
-           "have" in line
+    assert line == ("python -m db: error: old.db: track 'broken': raw_json is not valid JSON "
+                    "(Expecting property name enclosed in double quotes); also track 'listy', "
+                    "snapshot ('ghost', '2026-06-01', 'short_term')")
+    assert stored()
+
+
+def test_a_file_with_many_bad_rows_names_ten_and_counts_the_rest(stored, use_database, tmp_path):
+    good = tracks(2, seed=6)
+    ghosts = [(f"ghost{i:02}", "2026-06-01", "short_term", i) for i in range(1, 25)]
+    path = write_old_sqlite(tmp_path / "old.db", good, ghosts,
+                            raw_rows=[("broken", "Broken", None, None, None, None, "{")])
+    line = the_error(run_cli("import-sqlite", str(path), database_url=use_database))
+    named = ", ".join(f"snapshot ('ghost{i:02}', '2026-06-01', 'short_term')" for i in range(1, 10))
+    assert line.endswith(f"raw_json is not valid JSON (Expecting property name enclosed in double "
+                         f"quotes); also {named} and 15 more"), line
     assert stored()
 
 

@@ -31,6 +31,7 @@ from db.snapshots import ON_CONFLICT_SNAPSHOT, SNAPSHOT_COLUMNS, TIME_RANGES
 from db.tracks import ON_CONFLICT_TRACK, TRACK_COLUMNS, serialised, track_row
 
 MAX_PROBLEMS_LISTED = 20
+KEYS_NAMED = 10  # a refused file's line names this many bad rows by key
 EARLIEST_SNAPSHOT = dt.date(2000, 1, 1)
 Progress = Callable[[str, int, int], None]
 
@@ -77,15 +78,25 @@ class ImportReport:
 
 
 class ImportRejected(InvalidData):
-    """A file with problems: nothing of it was written. ``problems`` lists them all (up to
-    MAX_PROBLEMS_LISTED); the message is the first, with how many more there are."""
+    """A file with problems: nothing of it was written. ``problems`` lists them (up to
+    MAX_PROBLEMS_LISTED); the message is problems_line()."""
 
     def __init__(self, source: str, problems: list[str], total: int | None = None) -> None:
         self.source = source
         self.problems = problems[:MAX_PROBLEMS_LISTED]
         self.total = total if total is not None else len(problems)
-        more = f" (and {self.total - 1:,} more problems)" if self.total > 1 else ""
-        super().__init__(f"{source}: {problems[0]}{more}")
+        super().__init__(f"{source}: {problems_line(problems, self.total)}")
+
+
+def problems_line(problems: list[str], total: int) -> str:
+    """The first problem in full, then the keys of the next ones (ten named in all), then how
+    many more: "track 'a': raw_json is not valid JSON; also snapshot (...), track 'c' and 4 more"."""
+    named = [p.split(": ", 1)[0] for p in problems[1:KEYS_NAMED]]
+    line = problems[0] + (f"; also {', '.join(named)}" if named else "")
+    rest = total - 1 - len(named)
+    if rest > 0:
+        line += f" and {rest:,} more" if named else f" (and {rest:,} more problems)"
+    return line
 
 
 def check_size(path: Path, source: str) -> None:
@@ -269,8 +280,8 @@ def write(c: psycopg.Connection, report: ImportReport, tracks: Iterable[tuple],
     missing, first = bulk.staged_orphans(c, "snapshots", "track_id", "tracks")
     if missing:
         raise ImportRejected(report.source, [
-            f"snapshot ({track}, {day}, {time_range}) names a track that is neither in the "
-            "file nor stored" for track, day, time_range, _ in first], missing)
+            f"snapshot {(track, day.isoformat(), time_range)!r}: names a track that is neither "
+            "in the file nor stored" for track, day, time_range, _ in first], missing)
     report.snapshots = Counts(*bulk.merge_staged(
         c, "snapshots", SNAPSHOT_COLUMNS, ("track_id", "snapshot_date", "time_range"),
         ON_CONFLICT_SNAPSHOT))

@@ -84,19 +84,20 @@ def import_sqlite(path: Path | str, grant: access.Grant | None, *, dry_run: bool
                 db, "tracks", "SELECT track_id, name, artist_name, album_name, duration_ms, "
                 "spotify_url, raw_json FROM tracks ORDER BY track_id", _track, report, problems,
                 progress, totals["tracks"]))
-            _refuse_if(source, problems)
+            # Every bad row is found before refusing, so that the line names them all by key.
             report.tracks = Counts(*bulk.merge_staged(c, "tracks", TRACK_COLUMNS, ("track_id",),
                                                       ON_CONFLICT_TRACK))
             bulk.stage(c, "snapshots", SNAPSHOT_COLUMNS, _checked_rows(
                 db, "snapshots", "SELECT track_id, snapshot_date, time_range, rank FROM "
                 "snapshots ORDER BY track_id, snapshot_date, time_range", _snapshot, report,
                 problems, progress, totals["snapshots"]))
+            missing, first = bulk.staged_orphans(c, "snapshots", "track_id", "tracks",
+                                                 excluding=sorted(problems.bad_tracks))
+            for t, d, r, _ in first:
+                problems.add(f"snapshot {(t, d.isoformat(), r)!r}: names a track the file "
+                             "does not have")
+            problems.count += missing - len(first)
             _refuse_if(source, problems)
-            missing, first = bulk.staged_orphans(c, "snapshots", "track_id", "tracks")
-            if missing:
-                raise ImportRejected(source, [
-                    f"snapshot ({t}, {d}, {r}) names a track the file does not have"
-                    for t, d, r, _ in first], missing)
             report.snapshots = Counts(*bulk.merge_staged(
                 c, "snapshots", SNAPSHOT_COLUMNS, ("track_id", "snapshot_date", "time_range"),
                 ON_CONFLICT_SNAPSHOT))
@@ -116,6 +117,7 @@ class _Problems:
     def __init__(self) -> None:
         self.listed: list[str] = []
         self.count = 0
+        self.bad_tracks: set[str] = set()  # their snapshots are not reported again as orphans
 
     def add(self, problem: str) -> None:
         self.count += 1
@@ -140,6 +142,8 @@ def _checked_rows(db: sqlite3.Connection, table: str, query: str,
             value, problem = check(row)
             if problem:
                 problems.add(problem)
+                if table == "tracks" and isinstance(row[0], str):
+                    problems.bad_tracks.add(row[0])
             else:
                 yield value
         if progress:

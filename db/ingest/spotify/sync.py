@@ -294,9 +294,8 @@ def _page(client: SpotifyClient, time_range: str, offset: int, day: dt.date,
     # Ranks count from the offset asked for, whatever the answer says its offset is.
     parsed = json_files.parse_payload({**answer, "offset": offset}, day, time_range)
     if parsed.problems:
-        more = f" (and {len(parsed.problems) - 1:,} more problems)" \
-            if len(parsed.problems) > 1 else ""
-        raise SpotifyError(f"{where}: {parsed.problems[0]}{more}; nothing was written")
+        raise SpotifyError(f"{where}: {json_files.problems_line(parsed.problems, len(parsed.problems))}"
+                           "; nothing was written")
     tracks.update(parsed.tracks)
     total = answer.get("total")
     more = len(items) >= PAGE_LIMIT and (

@@ -72,7 +72,7 @@ class Settings:
 def settings() -> Settings:
     """The Spotify app's settings from the environment (Streamlit copies root-level secrets
     there): SPOTIFY_CLIENT_ID, SPOTIFY_REDIRECT_URI. No client secret: PKCE needs none.
-    MTM_SPOTIFY_ACCOUNTS_URL and MTM_SPOTIFY_API_URL point elsewhere (the tests' local fake)."""
+    MTM_SPOTIFY_ACCOUNTS_URL and MTM_SPOTIFY_API_URL exist for tests and local fakes."""
     client_id = os.environ.get("SPOTIFY_CLIENT_ID", "").strip()
     if not client_id:
         raise SpotifyNotConfigured(
@@ -80,10 +80,31 @@ def settings() -> Settings:
             "Developer Dashboard) in the environment or the app's secrets")
     redirect = os.environ.get("SPOTIFY_REDIRECT_URI", "").strip() or DEFAULT_REDIRECT_URI
     check_redirect_uri(redirect)
-    return Settings(client_id, redirect,
-                    os.environ.get("MTM_SPOTIFY_ACCOUNTS_URL", "").strip().rstrip("/")
-                    or ACCOUNTS_URL,
-                    os.environ.get("MTM_SPOTIFY_API_URL", "").strip().rstrip("/") or API_URL)
+    return Settings(client_id, redirect, service_url("MTM_SPOTIFY_ACCOUNTS_URL", ACCOUNTS_URL),
+                    service_url("MTM_SPOTIFY_API_URL", API_URL))
+
+
+def service_url(name: str, default: str) -> str:
+    """A replacement for one of Spotify's services. The refresh token goes there, so only
+    https:// or a loopback IP (a local fake) is accepted."""
+    url = os.environ.get(name, "").strip().rstrip("/")
+    if not url:
+        return default
+    parts = urlsplit(url)
+    if parts.scheme == "https" and parts.hostname:
+        return url
+    if parts.scheme == "http" and parts.hostname and _is_loopback_ip(parts.hostname):
+        return url
+    raise SpotifyNotConfigured(
+        f"{name} must be an https:// address or http:// to a loopback IP such as 127.0.0.1 "
+        "(it exists for tests and local fakes; leave it unset to use Spotify)")
+
+
+def _is_loopback_ip(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def check_redirect_uri(uri: str) -> None:
@@ -97,12 +118,8 @@ def check_redirect_uri(uri: str) -> None:
         raise SpotifyNotConfigured(f"SPOTIFY_REDIRECT_URI {uri!r} must not have a #fragment")
     if parts.scheme == "https" and parts.hostname:
         return
-    if parts.scheme == "http" and parts.hostname:
-        try:
-            if ipaddress.ip_address(parts.hostname).is_loopback:
-                return
-        except ValueError:
-            pass
+    if parts.scheme == "http" and parts.hostname and _is_loopback_ip(parts.hostname):
+        return
     raise SpotifyNotConfigured(
         f"SPOTIFY_REDIRECT_URI {uri!r} must be an https:// address, or http:// to a loopback IP "
         "such as http://127.0.0.1:8501/data (Spotify accepts nothing else)")

@@ -16,6 +16,7 @@ from db import access, config, migrations, redact, status
 from db.errors import DatabaseError, first_line
 from db.ingest import demo, json_files, legacy_sqlite
 from db.ingest.spotify import sync
+from db.snapshots import TIME_RANGES
 from db.stress import runner
 
 PROG = "python -m db"
@@ -57,7 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     json_import.add_argument("--snapshot-date", metavar="YYYY-MM-DD",
                              help="with --time-range: a top-tracks response's order becomes "
                                   "that day's ranks")
-    json_import.add_argument("--time-range", choices=["short_term", "medium_term", "long_term"])
+    json_import.add_argument("--time-range", choices=list(TIME_RANGES))
     json_import.add_argument("--dry-run", action="store_true",
                              help="check and count, write nothing")
     sqlite_import = commands.add_parser(

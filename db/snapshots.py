@@ -12,7 +12,16 @@ from db import bulk
 from db.errors import InvalidData, first_line
 from db.pool import connection
 
-TIME_RANGES = ("short_term", "medium_term", "long_term")
+# Spotify's three time ranges, in the order every page shows them, with what each covers.
+TIME_RANGES = {
+    "short_term": "Short term (about 4 weeks)",
+    "medium_term": "Medium term (about 6 months)",
+    "long_term": "Long term (about a year)",
+}
+# The dates a list may carry or a link may name. Spotify's history starts in 2008: anything far
+# outside is a typo or a probe, not a day anyone charted.
+EARLIEST_DATE = dt.date(2000, 1, 1)
+LATEST_DATE = dt.date(2099, 12, 31)
 
 SNAPSHOT_COLUMNS = ("track_id", "snapshot_date", "time_range", "rank")
 

@@ -3,8 +3,8 @@ movers, and the release-decade and explicit mix of each side."""
 
 import streamlit as st
 
+from db.snapshots import TIME_RANGES
 from queries import compare
-from queries.filters import TIME_RANGES
 from ui import charts, entry, tables
 from ui.guard import guarded
 

@@ -13,6 +13,7 @@ import streamlit as st
 from db import access
 from db.errors import DatabaseError
 from db.ingest import json_files, legacy_sqlite
+from db.snapshots import EARLIEST_DATE, TIME_RANGES
 from queries import data
 from ui import entry
 from ui import spotify as spotify_section
@@ -87,8 +88,8 @@ day = time_range = None
 if ranks:
     left, right = st.columns(2)
     day = left.date_input("Snapshot date", value=dt.date.today(), max_value=dt.date.today(),
-                          min_value=json_files.EARLIEST_SNAPSHOT, key="rank_day")
-    time_range = right.selectbox("Time range", ["short_term", "medium_term", "long_term"],
+                          min_value=EARLIEST_DATE, key="rank_day")
+    time_range = right.selectbox("Time range", list(TIME_RANGES),
                                  key="rank_range")
 
 

@@ -3,9 +3,10 @@ where a track was not on the list."""
 
 import streamlit as st
 
+from db.snapshots import TIME_RANGES
 from queries import history, time_machine
-from queries.filters import ALL_TIME_RANGES, TIME_RANGES
-from queries.links import ALL, MAX_TRACKS, History, parse_history
+from queries.filters import ALL_TIME_RANGES
+from queries.links import ALL, DEFAULT_RANGE, MAX_TRACKS, History, parse_history
 from ui import charts, entry, page_state, tables
 from ui.guard import guarded
 
@@ -44,8 +45,8 @@ if starting:
     picked = [t for t in current.tracks if t in names]
     if not picked:  # nothing named: the top of the latest short-term list
         with guarded("the latest list"):
-            dates = time_machine.list_dates(None, "short_term")
-            top = time_machine.top_list(dates["list_date"], None, "short_term")
+            dates = time_machine.list_dates(None, DEFAULT_RANGE)
+            top = time_machine.top_list(dates["list_date"], None, DEFAULT_RANGE)
             picked = top["track_id"].head(3).tolist()
     state["hist_tracks"] = picked
     state["hist_range"] = current.time_range

@@ -3,8 +3,8 @@ the most consistent artists up to that date."""
 
 import streamlit as st
 
+from db.snapshots import TIME_RANGES
 from queries import time_machine
-from queries.filters import TIME_RANGES
 from queries.links import History
 from ui import entry, tables
 from ui.guard import guarded

@@ -14,7 +14,7 @@ Where the answers come from (all derived from raw_json and snapshots by PostgreS
   (db/migrations/0004_track_rollups_and_data_version.sql).
 
 With a filter, one query returns the tracks that charted in it (never more than the charts
-held: 50 a day per time range, whatever the size of the library) and pandas derives the
+held: at most 99 a day per time range, whatever the size of the library) and pandas derives the
 metrics and charts from that frame. Without one, every row of tracks counts, and small
 aggregates over tracks answer.
 """
@@ -26,8 +26,9 @@ import datetime as dt
 import pandas as pd
 from psycopg import sql
 
+from db.snapshots import TIME_RANGES
 from queries.core import cached, frame
-from queries.shared import TIME_RANGES, UNKNOWN
+from queries.shared import UNKNOWN
 
 TOP = 20
 

@@ -17,21 +17,14 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-TIME_RANGES = {
-    "short_term": "Short term (about 4 weeks)",
-    "medium_term": "Medium term (about 6 months)",
-    "long_term": "Long term (about a year)",
-}
+from db.snapshots import EARLIEST_DATE, LATEST_DATE, TIME_RANGES
+
 ALL_TIME_RANGES = "All time ranges"
 
 # Presets count back from the latest snapshot, so that an old export still shows its last month.
 PRESETS = {"All time": None, "Last 4 weeks": 28, "Last 6 months": 182, "Last 12 months": 365}
 CUSTOM = "Custom range"
 
-# The dates a link may name. Spotify's history starts in 2008; anything far outside is a typo or
-# a probe (year 9999 overflowed the date arithmetic once), not a period anyone charted.
-EARLIEST = dt.date(2000, 1, 1)
-LATEST = dt.date(2099, 12, 31)
 # A link value longer than this is not one we wrote: say so without repeating it.
 MAX_VALUE_LENGTH = 32
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -104,8 +97,8 @@ def link_date(value: str | None, name: str, hints: list[str]) -> dt.date | None:
     except ValueError:
         hints.append(f"The link's {label}date {quoted(value)} is not a date like 2026-01-31.")
         return None
-    if not EARLIEST <= day <= LATEST:
-        hints.append(f"The link's {label}date {day} is outside {EARLIEST} to {LATEST}.")
+    if not EARLIEST_DATE <= day <= LATEST_DATE:
+        hints.append(f"The link's {label}date {day} is outside {EARLIEST_DATE} to {LATEST_DATE}.")
         return None
     return day
 

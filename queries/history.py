@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from db.snapshots import TIME_RANGES
 from queries.core import cached, frame
-from queries.shared import TIME_RANGES
 
 RANKS_SQL = """
 WITH ranks AS (

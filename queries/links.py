@@ -19,7 +19,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from queries.filters import MAX_VALUE_LENGTH, TIME_RANGES, link_date, quoted
+from db.snapshots import TIME_RANGES
+from queries.filters import MAX_VALUE_LENGTH, link_date, quoted
 
 DEFAULT_RANGE = "short_term"
 ALL = "all"

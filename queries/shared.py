@@ -10,7 +10,6 @@ from db import meta
 from queries.core import cached, frame
 
 UNKNOWN = "Unknown"
-TIME_RANGES = ("short_term", "medium_term", "long_term")
 
 BOUNDS_SQL = "SELECT min(snapshot_date), max(snapshot_date) FROM snapshot_dates"
 

@@ -16,6 +16,7 @@ import pandas as pd
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
+from db.snapshots import TIME_RANGES
 from queries.core import cached, frame
 
 SEARCH_LIMIT = 50
@@ -68,7 +69,7 @@ SELECT time_range, min(rank) AS best_rank, count(*) AS days,
 FROM snapshots
 WHERE track_id = %(track_id)s
 GROUP BY time_range
-ORDER BY array_position(ARRAY['short_term', 'medium_term', 'long_term'], time_range)
+ORDER BY array_position(%(time_ranges)s::text[], time_range)
 """
 
 # The explorer's questions: each a fixed SQL condition on raw_json with one bound parameter.
@@ -148,7 +149,7 @@ def track_detail(track_id: str) -> dict | None:
 @cached
 def chart_summary(track_id: str) -> pd.DataFrame:
     """Per time range the track was on lists of: best rank, days, first and last day."""
-    return frame(CHART_SUMMARY_SQL, {"track_id": track_id})
+    return frame(CHART_SUMMARY_SQL, {"track_id": track_id, "time_ranges": list(TIME_RANGES)})
 
 
 def explore_statement(keys: tuple[str, ...]) -> tuple[sql.Composed, dict]:

@@ -11,14 +11,12 @@ import datetime as dt
 
 import streamlit as st
 
+from db.snapshots import EARLIEST_DATE, LATEST_DATE, TIME_RANGES
 from queries import shared
 from queries.filters import (
     ALL_TIME_RANGES,
     CUSTOM,
-    EARLIEST,
-    LATEST,
     PRESETS,
-    TIME_RANGES,
     Filters,
     parse_query_params,
     preset_for,
@@ -123,7 +121,7 @@ def moment() -> Moment:
         state["tm_window"] = next(k for k, v in WINDOWS.items() if v == current.window)
     st.header("Time machine")
     page_state.show_hints(hints)
-    st.date_input("The top list on", key="tm_date", min_value=EARLIEST, max_value=LATEST,
+    st.date_input("The top list on", key="tm_date", min_value=EARLIEST_DATE, max_value=LATEST_DATE,
                   format="YYYY-MM-DD", disabled=first is None,
                   on_change=page_state.forget_hints, args=(TIME_MACHINE,),
                   help="The latest snapshot dated on or before this day.")
@@ -175,7 +173,7 @@ def comparison() -> Comparison:
     page_state.show_hints(hints)
     forget = {"on_change": page_state.forget_hints, "args": (COMPARE,)}
     st.radio("Compare", [TWO_DATES, TWO_PERIODS], key="cmp_mode", horizontal=True, **forget)
-    common = {"min_value": EARLIEST, "max_value": LATEST, "format": "YYYY-MM-DD",
+    common = {"min_value": EARLIEST_DATE, "max_value": LATEST_DATE, "format": "YYYY-MM-DD",
               "disabled": first is None} | forget
     if state["cmp_mode"] == TWO_DATES:
         st.date_input("A: the top list on", key="cmp_a", **common)

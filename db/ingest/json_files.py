@@ -27,12 +27,11 @@ import psycopg
 from db import access, bulk
 from db.errors import InvalidData, first_line
 from db.pool import connection
-from db.snapshots import ON_CONFLICT_SNAPSHOT, SNAPSHOT_COLUMNS, TIME_RANGES
+from db.snapshots import EARLIEST_DATE, ON_CONFLICT_SNAPSHOT, SNAPSHOT_COLUMNS, TIME_RANGES
 from db.tracks import ON_CONFLICT_TRACK, TRACK_COLUMNS, serialised, track_row
 
 MAX_PROBLEMS_LISTED = 20
 KEYS_NAMED = 10  # a refused file's line names this many bad rows by key
-EARLIEST_SNAPSHOT = dt.date(2000, 1, 1)
 Progress = Callable[[str, int, int], None]
 
 
@@ -238,8 +237,8 @@ def check_snapshot_options(snapshot_date: str | dt.date | None, time_range: str 
             day = None
         if day is None:
             raise InvalidData(f"snapshot date {snapshot_date!r} is not a date like 2026-01-31")
-    if not EARLIEST_SNAPSHOT <= day <= dt.date.today() + dt.timedelta(days=1):
-        raise InvalidData(f"snapshot date {day} is not between {EARLIEST_SNAPSHOT} and today")
+    if not EARLIEST_DATE <= day <= dt.date.today() + dt.timedelta(days=1):
+        raise InvalidData(f"snapshot date {day} is not between {EARLIEST_DATE} and today")
     return day
 
 

@@ -5,7 +5,7 @@ soon after it is back the next view works.
 
 Starts an embedded PostgreSQL of its own (never the configured database) with demo data and
 `streamlit run` on it, then, each round: a page view while up; `pg_ctl stop -m fast`; page
-views while down (each a new Streamlit session over the app's websocket, tests/sessions.py)
+views while down (each a new Streamlit session over the app's websocket, tests/support/sessions.py)
 for ``--down`` seconds; `pg_ctl start`; page views every 0.1 s until one works. A view's time
 is from asking for the page to the server finishing its run. Targets: a view while down ≤ 3 s,
 showing one error box; the first working view ≤ 5 s after the server is back.

@@ -5,7 +5,7 @@ an import plus the sidebar's stress test.
                                      [--seconds 20] [--pool-max 10]
 
 Seeds demo data into a scratch database beside the resolved one (dropped afterwards), starts
-`streamlit run` on it, and drives real sessions over the app's websocket (tests/sessions.py):
+`streamlit run` on it, and drives real sessions over the app's websocket (tests/support/sessions.py):
 each viewer refreshes with a random date window and time range, which misses Streamlit's cache
 and so asks PostgreSQL every time. A page's latency is from asking for the page to the server
 finishing its run (queries plus building the elements; the browser's drawing is not included).

@@ -1,5 +1,6 @@
-"""A Spotify sync's cost on a big database: the local fake of Spotify (tests/fake_spotify.py, on
-127.0.0.1: the network is not measured), a connected account, then syncs timed step by step.
+"""A Spotify sync's cost on a big database: the local fake of Spotify
+(tests/support/fake_spotify.py, on 127.0.0.1: the network is not measured), a connected
+account, then syncs timed step by step.
 
     python scripts/bench_spotify_sync.py [--tracks 1000000] [--days 730] [--repeat 3]
     python scripts/bench_spotify_sync.py --database NAME   # an existing database on the same

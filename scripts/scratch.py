@@ -27,7 +27,7 @@ def scratch_database() -> Iterator[str]:
     Never the user's database, wherever that is configured: this process uses the scratch one
     through config.overridden (which beats secrets and the environment) and checks that its pool
     really is connected to it; child processes get DATABASE_URL and MTM_EXPECT_DATABASE, with
-    which the app refuses to start on any other database (tests/browser.py's running_app also
+    which the app refuses to start on any other database (tests/support/browser.py's running_app also
     gives them a HOME and a working directory without secrets files)."""
     target = config.resolve()
     name = f"mtm_bench_{uuid.uuid4().hex[:10]}"

@@ -72,7 +72,7 @@ def panel(grant: Grant) -> None:
     try:
         config = api.settings()
     except api.SpotifyNotConfigured as exc:
-        st.info(f"{plain(exc)}. The README's *Sync from Spotify* section says how to "
+        st.info(f"{plain(exc)}. docs/spotify.md in the repository says how to "
                 "create the app and what to register.", icon="🔌")
         return
     with guarded("the Spotify connection"):
@@ -103,7 +103,7 @@ def _connected(grant: Grant, account: sync.Account) -> None:
     sync_now = buttons.button("Sync now", type="primary", key="spotify_sync")
     leave = buttons.button("Disconnect", key="spotify_disconnect")
     st.caption("A sync records today's lists; run it every day from cron or GitHub Actions "
-               "with `python -m db sync-spotify` (the README shows how).")
+               "with `python -m db sync-spotify` (docs/spotify.md shows how).")
     if sync_now:
         bar = st.progress(0.0, text="Asking Spotify…")
 

@@ -3,11 +3,8 @@
 import streamlit as st
 
 from queries import dashboard
-from ui import charts, entry
+from ui import charts, entry, tables
 from ui.guard import guarded
-
-ROW_PX = 35  # st.dataframe's row height
-MISSING = "—"
 
 entry.within_the_app()
 filters = st.session_state["filters"]
@@ -62,15 +59,8 @@ with guarded("the top tracks"):
     if top.empty:
         st.caption("No snapshots in this period, so no chart positions to show.")
     else:
-        # A track without an artist or album (a local file, a sparse import) shows a dash,
-        # not the grid's grey "None".
-        shown = top.fillna({"artist": MISSING, "album": MISSING})
-        st.dataframe(
-            shown, hide_index=True, width="stretch",
-            height=ROW_PX * (len(top) + 1) + 3,  # every row at once: there are at most 20
-            column_config={
-                "track": "Track", "artist": "Artist", "album": "Album",
-                "best_rank": st.column_config.NumberColumn("Best rank", format="#%d"),
-                "days_charted": st.column_config.NumberColumn("Days charted"),
-            },
-        )
+        tables.show(tables.readable(top), "top_tracks", {
+            "track": "Track", "artist": "Artist", "album": "Album",
+            "best_rank": st.column_config.NumberColumn("Best rank", format="#%d"),
+            "days_charted": st.column_config.NumberColumn("Days charted"),
+        })

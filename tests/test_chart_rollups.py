@@ -4,6 +4,7 @@ data_version moves on with every write that changes rows, and only then."""
 
 import datetime as dt
 import threading
+import time
 
 import psycopg
 import pytest
@@ -164,6 +165,8 @@ def test_a_writer_holding_the_lock_meets_a_track_another_is_writing_without_dead
     second writer is upserting at the same moment: both land, one after the other."""
     tracks, _ = loaded
     first = psycopg.connect(database_url)  # not autocommit: its transaction stays open
+    second_pid: list[int] = []
+    connected = threading.Event()
     second_errors = []
     try:
         first.execute("SELECT 1")  # begin, so that save_snapshots' block is a savepoint
@@ -172,18 +175,24 @@ def test_a_writer_holding_the_lock_meets_a_track_another_is_writing_without_dead
         def second_writer():
             try:
                 with psycopg.connect(database_url) as own:
+                    second_pid.append(own.info.backend_pid)
+                    connected.set()
                     save_tracks([dict(tracks[1], name="From the second writer")], own)
             except Exception as exc:  # collected for the assertion below
                 second_errors.append(exc)
+            finally:
+                connected.set()
 
         thread = threading.Thread(target=second_writer)
         thread.start()
-        waiting = ("SELECT count(*) FROM pg_stat_activity "
-                   "WHERE wait_event_type = 'Lock' AND datname = current_database()")
-        for _ in range(100):  # until the second writer waits
-            if conn.execute(waiting).fetchone()[0]:
-                break
-            threading.Event().wait(0.05)
+        assert connected.wait(60) and second_pid, second_errors
+        # The moment under test: the second writer waits for a lock the first one holds.
+        blocked = "SELECT %s = ANY(pg_blocking_pids(%s))"
+        deadline = time.monotonic() + 60  # a bound for a stuck test, not a speed goal
+        while not conn.execute(blocked, (first.info.backend_pid, second_pid[0])).fetchone()[0]:
+            assert thread.is_alive() and time.monotonic() < deadline, \
+                ("the second writer was never blocked by the first", second_errors)
+            time.sleep(0.01)
         save_tracks([dict(tracks[1], name="From the first writer")], first)
         first.commit()
     finally:

@@ -31,7 +31,7 @@ def test_pool_survives_the_server_dropping_its_connections(use_database):
         assert killed
         # pg_terminate_backend only signals: as after a restart, wait until the backends are gone
         # (their goodbye sent, their sockets closed) before the app borrows a connection.
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 60  # a bound for a stuck test, not a speed goal
         while admin.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = ANY(%s)",
                             (killed,)).fetchone()[0]:
             assert time.monotonic() < deadline, "terminated backends did not exit"
@@ -67,29 +67,36 @@ def test_prepared_statements_off_reaches_every_pooled_connection(use_database, m
         assert conn.execute("SELECT count(*) FROM pg_prepared_statements").fetchone()[0] == 0
 
 
-def test_a_read_is_repeated_once_when_the_server_drops_its_connection(use_database):
+def test_a_read_is_repeated_once_when_the_server_drops_its_connection(use_database, monkeypatch):
     """A restart can land between the check before lending and the query, or during it: the
     dashboard's reads go through db.pool.read, which tries once more on a fresh connection."""
     from queries import core
 
-    query = "SELECT pg_sleep(0.3), 7 AS answer -- read-retry probe"
+    monkeypatch.setenv("MTM_LOCK_TIMEOUT_MS", "0")  # the read waits on the test's lock below
+    monkeypatch.setenv("MTM_STATEMENT_TIMEOUT_MS", "0")
+    lock = 4_242_001
+    query = f"SELECT 7 AS answer FROM pg_advisory_xact_lock_shared({lock}) -- read-retry probe"
     killed: list[int] = []
 
-    def terminate_the_first_run() -> None:
-        with psycopg.connect(use_database, autocommit=True) as admin:
-            deadline = time.monotonic() + 10
-            while not killed and time.monotonic() < deadline:
-                killed.extend(pid for (pid, _) in admin.execute(
-                    "SELECT pid, pg_terminate_backend(pid) FROM pg_stat_activity"
-                    " WHERE query = %s AND pid <> pg_backend_pid()", (query,)))
-                time.sleep(0.01)
+    def terminate_the_first_run(holder: psycopg.Connection) -> None:
+        """Once the read waits for the lock the holder has, end its backend, then let go."""
+        deadline = time.monotonic() + 60  # a bound for a stuck test, not a speed goal
+        while not killed and time.monotonic() < deadline:
+            killed.extend(pid for (pid, _) in holder.execute(
+                "SELECT pid, pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE query = %s AND %s = ANY(pg_blocking_pids(pid))",
+                (query, holder.info.backend_pid)))
+            time.sleep(0.01)
+        holder.execute("SELECT pg_advisory_unlock(%s)", (lock,))
 
-    killer = threading.Thread(target=terminate_the_first_run)
-    killer.start()
-    try:
-        answer = core.frame(query)
-    finally:
-        killer.join()
+    with psycopg.connect(use_database, autocommit=True) as holder:
+        holder.execute("SELECT pg_advisory_lock(%s)", (lock,))
+        killer = threading.Thread(target=terminate_the_first_run, args=(holder,))
+        killer.start()
+        try:
+            answer = core.frame(query)
+        finally:
+            killer.join()
     assert len(killed) == 1, "the first run was not terminated"
     assert answer["answer"].tolist() == [7]
 

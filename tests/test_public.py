@@ -4,19 +4,26 @@ migration stuck behind another, and scripts that must never write into the user'
 from __future__ import annotations
 
 import datetime as dt
+import os
+import shutil
+import subprocess
 import sys
+import tempfile
 import threading
 import time
 import tomllib
+from pathlib import Path
 
 import psycopg
 import pytest
 import streamlit as st
 
-from db import config, migrations, redact
+from db import access, config, migrations, redact
 from db import pool as db_pool
 from db.errors import DatabaseError, DatabaseUnavailable, QueryTimeout
 from db.ingest import demo
+from db.ingest.spotify import api as spotify_api
+from db.ingest.spotify.api import SpotifyNotConfigured
 from queries import core
 from queries.filters import parse_query_params
 from ui.text import WJ, plain
@@ -81,12 +88,16 @@ def test_visitors_never_get_tracebacks():
 
 
 @pytest.fixture
-def own_server(tmp_path, monkeypatch):
-    """An embedded server of this test's own: own_server("stop"), own_server("start")."""
-    server = OwnServer(tmp_path)
+def own_server(monkeypatch):
+    """An embedded server of this test's own: own_server("stop"), own_server("start"). Its data
+    is not under pytest's temporary root, which any other pytest starting on this machine resets
+    to 0700, out of reach of the server's user (tests/conftest.py's server_url)."""
+    folder = Path(tempfile.mkdtemp(prefix="mtm-own-server-"))
+    server = OwnServer(folder)
     monkeypatch.setenv("DATABASE_URL", server.url)
     yield server.pg_ctl
     server.cleanup()
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 def test_database_stopped_mid_session_one_box_then_back_by_itself(own_server, app):
@@ -144,12 +155,19 @@ def test_while_down_callers_are_told_at_once_and_one_asks_again(own_server, monk
 
 def test_a_read_stuck_behind_a_lock_gives_its_connection_back(use_database, monkeypatch):
     monkeypatch.setenv("MTM_LOCK_TIMEOUT_MS", "200")
+    monkeypatch.setenv("MTM_POOL_MIN", "1")
+    monkeypatch.setenv("MTM_POOL_MAX", "1")  # a connection kept by the failed read: no other
     with psycopg.connect(use_database) as blocker:
         blocker.execute("LOCK TABLE data_version IN ACCESS EXCLUSIVE MODE")
         with pytest.raises(QueryTimeout, match="waited too long for a lock"):
             core.sync_version()
+        stats = db_pool.pool_stats()
+        assert (stats["pool_size"], stats["pool_available"]) == (1, 1), stats  # back in the pool
         blocker.rollback()
-    assert core.sync_version() >= 0
+        blocker.execute("UPDATE data_version SET version = version + 41")
+        blocker.commit()
+        stored = blocker.execute("SELECT version FROM data_version").fetchone()[0]
+    assert core.sync_version() == stored  # the pool's one connection answers, and reads it
 
 
 def test_a_read_that_runs_too_long_is_stopped(use_database, monkeypatch):
@@ -276,3 +294,25 @@ def test_threads_of_many_sessions_share_one_outage(own_server):
     for thread in threads:
         thread.join()
     assert len(errors) == 10 and all(isinstance(e, DatabaseUnavailable) for e in errors)
+
+
+def test_the_test_process_starts_without_any_setting():
+    """Where every test starts (tests/conftest.py's clean_process); run on its own below with a
+    developer's settings in the environment."""
+    assert [n for n in os.environ if n == "DATABASE_URL" or n.startswith(("MTM_", "SPOTIFY_"))] \
+        == []
+    assert access.writes_open()  # not read-only, no passphrase
+    with pytest.raises(SpotifyNotConfigured):
+        spotify_api.settings()
+
+
+def test_a_developers_settings_never_reach_a_test(tmp_path):
+    developers = {"MTM_READ_ONLY": "on", "MTM_ADMIN_PASSWORD": "theirs",
+                  "SPOTIFY_CLIENT_ID": "their-client-id",
+                  "DATABASE_URL": "postgresql://nobody@127.0.0.1:1/theirs"}
+    probe = f"{Path(__file__).name}::test_the_test_process_starts_without_any_setting"
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"tests/{probe}",
+         f"--basetemp={tmp_path / 'inner'}"],  # not pytest's shared root: it would chmod it
+        cwd=ROOT, env={**os.environ, **developers}, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0 and "1 passed" in result.stdout, result.stdout[-3000:]

@@ -166,8 +166,26 @@ def test_dashboard_route_queries_and_decade_query(conn):
     assert ours == decades
 
 
-def test_concurrent_writes_through_the_shared_pool(use_database):
-    """test_concurrent.py's workload: 500 overlapping upserts of one row from 10 threads."""
+# Every write the snapshots table receives, numbered in commit order (writers of one row take
+# turns on its lock, held from the upsert, where this trigger fires, to the commit).
+WRITES_SEEN = """
+CREATE SEQUENCE write_order;
+CREATE TABLE writes_seen (n bigint PRIMARY KEY, rank integer NOT NULL);
+CREATE FUNCTION write_seen() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO public.writes_seen VALUES (nextval('public.write_order'), NEW.rank);
+    RETURN NULL;
+END $$;
+CREATE TRIGGER write_seen AFTER INSERT OR UPDATE ON snapshots
+    FOR EACH ROW EXECUTE FUNCTION write_seen();
+"""
+
+
+def test_concurrent_writes_through_the_shared_pool(use_database, conn):
+    """test_concurrent.py's workload: 500 overlapping upserts of one row from 10 threads (on a
+    fixed day: the seeds' date.today() is another day for writes after midnight)."""
+    conn.execute(WRITES_SEEN)
+    day = date(2026, 5, 4)
     pool = get_pool()
 
     def ensure_track():
@@ -176,7 +194,7 @@ def test_concurrent_writes_through_the_shared_pool(use_database):
 
     def write_snapshot(rank):
         with pool.connection() as conn, conn.cursor() as cursor:
-            cursor.execute(WRITE_SNAPSHOT, ('track_1', date.today(), 'short_term', rank))
+            cursor.execute(WRITE_SNAPSHOT, ('track_1', day, 'short_term', rank))
         return True
 
     ensure_track()
@@ -184,6 +202,8 @@ def test_concurrent_writes_through_the_shared_pool(use_database):
         futures = [executor.submit(write_snapshot, rank) for rank in range(1, 501)]
         successes = sum(1 for f in as_completed(futures) if f.result())
     assert successes == 500
-    with pool.connection() as conn:
-        rows = conn.execute("SELECT track_id, time_range, rank FROM snapshots").fetchall()
-    assert len(rows) == 1 and rows[0][:2] == ("track_1", "short_term")
+    # Every write landed once, and the row holds the one that committed last.
+    seen = [rank for (rank,) in conn.execute("SELECT rank FROM writes_seen ORDER BY n")]
+    assert sorted(seen) == list(range(1, 501))
+    assert conn.execute("SELECT track_id, snapshot_date, time_range, rank FROM snapshots"
+                        ).fetchall() == [("track_1", day, "short_term", seen[-1])]

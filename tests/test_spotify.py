@@ -1,5 +1,5 @@
 """Spotify sync (issue #12), against a local fake of Spotify's accounts service and Web API (a
-real HTTP server on 127.0.0.1, tests/fake_spotify.py) and a real PostgreSQL: the connect flow,
+real HTTP server on 127.0.0.1, tests/support/fake_spotify.py) and a real PostgreSQL: the connect flow,
 the sync of three time ranges with paging, idempotence, the HTTP policy (401, 429, 5xx,
 timeouts), all-or-nothing writes, Unknown-aware payloads, who may write, and no token anywhere."""
 
@@ -25,7 +25,9 @@ from support.fake_spotify import TOKEN_MARK, FakeSpotify, track
 
 DAY = dt.date(2026, 11, 21)
 REDIRECT = "http://127.0.0.1:8501/data"
-FAST = Policy(backoff_s=0.01, timeout=(2.0, 0.5))
+# Short backoff; generous timeouts (the fake answers at once unless a test holds a request: a
+# slow answer on a busy machine must not fail a test about something else).
+FAST = Policy(backoff_s=0.01, timeout=(30.0, 60.0))
 OPEN = access.Grant("open")
 HISTORY = """
 SELECT (SELECT md5(coalesce(string_agg(t::text || t.xmin::text, ',' ORDER BY track_id), ''))
@@ -53,7 +55,7 @@ def configured(fake, use_database, monkeypatch):
 
 def authorize(url: str) -> dict[str, str]:
     """What a browser does with the Connect link: Spotify's redirect back, as parameters."""
-    answer = requests.get(url, allow_redirects=False, timeout=5)
+    answer = requests.get(url, allow_redirects=False, timeout=60)
     assert answer.status_code == 302, answer.text
     location = answer.headers["Location"]
     assert location.startswith(REDIRECT + "?")
@@ -274,15 +276,29 @@ def test_500s_then_success(connected, conn):
     slept: list[float] = []
     connected.fail("/v1/me/top/tracks", 500, times=3)
     connected.fail("/accounts/api/token", 503, times=1)
-    run_sync(policy=Policy(backoff_s=0.01, timeout=(2.0, 2.0), sleep=slept.append))
+    run_sync(policy=Policy(backoff_s=0.01, timeout=FAST.timeout, sleep=slept.append))
     assert slept == [0.01, 0.01, 0.02, 0.04]  # token 503; then 500, 500, 500: backoff doubles
     assert len(connected.hits("/v1/me/top/tracks")) == 3 + 4
     assert len(day_list(conn, "long_term")) == 37
 
 
-def test_timeouts_are_retried(connected, conn):
-    connected.hang("/v1/me/top/tracks", 1.5)  # the policy's read timeout is 0.5 s
-    run_sync()
+def test_timeouts_are_retried(connected, conn, monkeypatch):
+    held = connected.hang("/v1/me/top/tracks")  # the first page asked for: never answered
+    send = requests.Session.request
+    shortened: list[str] = []
+
+    def request(session, method, url, **kwargs):
+        if urlsplit(url).path == "/v1/me/top/tracks" and not shortened:
+            shortened.append(url)  # the request the fake holds: the one timeout under test
+            kwargs["timeout"] = (FAST.timeout[0], 0.2)
+        return send(session, method, url, **kwargs)
+
+    monkeypatch.setattr(requests.Session, "request", request)
+    try:
+        run_sync()
+    finally:
+        held.set()
+    assert len(shortened) == 1
     first_page = [p for _, _, _, p in connected.hits("/v1/me/top/tracks")
                   if p["time_range"] == "short_term"]
     assert len(first_page) == 2  # the one that timed out, and the retry

@@ -104,6 +104,13 @@ class BenchmarkResult:
         return data
 
 
+def bench_day() -> dt.date:
+    """The day a run's rows are dated: the date on this machine's clock, never the server's
+    current_date (its time zone may be another day). Whatever must name the row a run writes (a
+    test that holds it locked, say) asks here."""
+    return dt.date.today()
+
+
 def check_bounds(writes: int, workers: int) -> None:
     if not 1 <= writes <= MAX_WRITES:
         raise InvalidData(f"writes must be between 1 and {MAX_WRITES:,}, not {writes}")
@@ -176,9 +183,11 @@ def run_workload(write_one: Callable[[int], None], writes: int, workers: int,
 
 
 def postgres_part(writes: int, workers: int, progress: Progress | None = None,
-                  stop: threading.Event | None = None) -> BenchmarkResult:
-    """The workload against PostgreSQL, through a pool of ``workers`` connections of its own.
-    Call it through db.stress.runner, which makes sure that no other run's writers are at work."""
+                  stop: threading.Event | None = None, day: dt.date | None = None
+                  ) -> BenchmarkResult:
+    """The workload against PostgreSQL, through a pool of ``workers`` connections of its own,
+    writing the row of ``day`` (default: bench_day()). Call it through db.stress.runner, which
+    makes sure that no other run's writers are at work."""
     check_bounds(writes, workers)
     target = config.resolve()
     prepared = config.prepared_statements(target.url)
@@ -194,16 +203,16 @@ def postgres_part(writes: int, workers: int, progress: Progress | None = None,
         raise DatabaseUnavailable(f"the stress test could not open {workers} connections "
                                   f"within {GETCONN_TIMEOUT_S} s") from None
     with pool:
-        today = dt.date.today()
+        today = day or bench_day()
         with pool.connection() as conn:
             conn.execute("DELETE FROM mtm_bench.snapshots WHERE track_id = %s", (TRACK_ID,))
-        day = today.isoformat().encode()
+        day_text = today.isoformat().encode()
 
         def write_one(rank: int) -> None:
             # Autocommit connections: one statement, one transaction.
             with pool.connection() as conn:
                 if prepared:
-                    execute_prepared(conn, (TRACK_ID.encode(), day, TIME_RANGE.encode(),
+                    execute_prepared(conn, (TRACK_ID.encode(), day_text, TIME_RANGE.encode(),
                                             str(rank).encode()))
                 else:  # behind a transaction pooler
                     conn.execute(UPSERT, (TRACK_ID, today, TIME_RANGE, rank))
@@ -255,7 +264,7 @@ def sqlite_part(writes: int = 500, workers: int = 10, busy_timeout_s: float = 5.
             setup.executescript(SQLITE_SCHEMA)
         local = threading.local()
         opened: list[sqlite3.Connection] = []
-        today = dt.date.today().isoformat()
+        today = bench_day().isoformat()
 
         def write_one(rank: int) -> None:
             conn = getattr(local, "conn", None)

@@ -7,7 +7,9 @@ code and the state; /api/token exchanges a code only with the verifier that matc
 challenge, and turns a refresh token into a new access token and a new refresh token (the old
 one stops working, as PKCE refresh tokens may); /v1/me and /v1/me/top/tracks (limit <= 50, at
 most 99 ranks, total and next) need a live access token. Scripted faults answer the next
-matching requests first. Tokens start with SENTINEL, so a test can look for any of them.
+matching requests first; a request the test wants unanswered is held until the test lets it go
+(hang), never for a guessed number of seconds. Tokens start with SENTINEL, so a test can look for
+any of them.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from werkzeug import Request, Response
 TOKEN_MARK = "SENTINEL"
 CLIENT_ID = "fake-client-id"
 MAX_RANKS = 99
+HOLD_LIMIT_S = 120  # a held request the test forgot to let go of is answered after this
 
 
 def track(number: int, **changes) -> dict:
@@ -64,7 +67,8 @@ class FakeSpotify:
         self.deny = False
         self.on_request = None  # called with (path, parameters) before a request is answered
         self.requests: list[tuple[float, str, str, dict]] = []  # when, method, path, parameters
-        self._faults: list[tuple[str, dict, Response | float]] = []
+        self._faults: list[tuple[str, dict, Response | threading.Event]] = []
+        self._holds: list[threading.Event] = []
         self._codes: dict[str, tuple[str, str]] = {}
         self._access: set[str] = set()
         self._refresh: set[str] = set()
@@ -79,6 +83,8 @@ class FakeSpotify:
                 "MTM_SPOTIFY_API_URL": self.base}
 
     def stop(self) -> None:
+        for release in self._holds:  # no request is left waiting on a test that has ended
+            release.set()
         self.server.clear()
         self.server.stop()
 
@@ -89,13 +95,19 @@ class FakeSpotify:
         given) with ``status``."""
         text = body if isinstance(body, str) else json.dumps(
             body or {"error": {"status": status, "message": f"scripted {status}"}})
-        for _ in range(times):
-            self._faults.append((path, only or {}, Response(text, status, headers or {},
-                                                            content_type="application/json")))
+        with self._lock:
+            for _ in range(times):
+                self._faults.append((path, only or {}, Response(
+                    text, status, headers or {}, content_type="application/json")))
 
-    def hang(self, path: str, seconds: float, times: int = 1) -> None:
-        """Answer the next ``times`` requests to ``path`` only after ``seconds`` (a timeout)."""
-        self._faults.extend([(path, {}, seconds)] * times)
+    def hang(self, path: str, times: int = 1) -> threading.Event:
+        """Hold the next ``times`` requests to ``path`` unanswered until the returned event is
+        set (by the test, once its client has given up on them; stop() sets it too)."""
+        release = threading.Event()
+        with self._lock:
+            self._holds.append(release)
+            self._faults.extend([(path, {}, release)] * times)
+        return release
 
     def revoke_all(self) -> None:
         """The owner removed the app from their account: no token works any more."""
@@ -120,13 +132,18 @@ class FakeSpotify:
         self.requests.append((time.monotonic(), request.method, request.path, params))
         if self.on_request:
             self.on_request(request.path, params)
-        for n, (path, only, fault) in enumerate(self._faults):
-            if request.path == path and all(request.args.get(k) == v for k, v in only.items()):
-                del self._faults[n]
-                if isinstance(fault, Response):
-                    return fault
-                time.sleep(fault)
-                break
+        fault = None
+        with self._lock:
+            for n, (path, only, scripted) in enumerate(self._faults):
+                if request.path == path and all(request.args.get(k) == v
+                                                for k, v in only.items()):
+                    fault = scripted
+                    del self._faults[n]
+                    break
+        if isinstance(fault, Response):
+            return fault
+        if isinstance(fault, threading.Event):
+            fault.wait(HOLD_LIMIT_S)
         routes = {"/accounts/authorize": self._authorize, "/accounts/api/token": self._token,
                   "/v1/me": self._me, "/v1/me/top/tracks": self._top}
         handler = routes.get(request.path)

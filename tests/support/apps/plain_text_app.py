@@ -4,13 +4,14 @@ for tests/test_browser_plain_text.py."""
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 import streamlit as st  # noqa: E402
-from hostile_text import HOSTILE  # noqa: E402
 
 from ui.text import plain  # noqa: E402
+
+from support.hostile_text import HOSTILE  # noqa: E402
 
 DRAW = {
     "warning": st.warning, "error": st.error, "info": st.info, "caption": st.caption,

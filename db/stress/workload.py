@@ -50,13 +50,9 @@ _prepared_on: weakref.WeakSet = weakref.WeakSet()
 
 
 def execute_prepared(conn: psycopg.Connection, params: tuple[bytes, ...]) -> None:
-    """Run UPSERT as a server-side prepared statement through libpq directly.
-
-    psycopg's execute() (adaptation, cursor, result handling) costs about 120 us of Python CPU
-    per write; libpq's PQexecPrepared about 40 us, as much as pgbench's client. On a machine
-    where the client and ten server backends share two cores, that CPU is what limits the
-    rate (scripts/bench_pgbench.py). The statement is prepared once per pooled connection.
-    """
+    """Run UPSERT as a statement prepared once per pooled connection, through libpq directly:
+    where the client shares two cores with the server, the client's CPU per write limits the
+    rate, and psycopg's execute() costs about three times libpq's (docs/performance.md)."""
     pgconn = conn.pgconn
     if conn not in _prepared_on:
         _check(pgconn.prepare(_PREPARED_NAME, (UPSERT % ("$1", "$2", "$3", "$4")).encode()))

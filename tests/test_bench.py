@@ -16,6 +16,7 @@ from db.ingest import demo
 from db.stress import runner, workload
 from queries import dashboard
 
+from support import writes_seen as writes_seen_support
 from support.apptest import app_test
 from support.cli import one_line_error, run_cli
 
@@ -40,21 +41,6 @@ def history(use_database):
         yield conn, conn.execute(HISTORY).fetchone()
 
 
-# A trigger of the test's own on the benchmark's table: every write it receives, numbered in the
-# order they committed (writers of the one row take turns on its lock, which each holds from its
-# upsert, where the trigger fires, to its commit).
-WRITES_SEEN = """
-CREATE SEQUENCE bench_write_order;
-CREATE TABLE bench_writes_seen (n bigint PRIMARY KEY, rank integer NOT NULL);
-CREATE FUNCTION bench_write_seen() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    INSERT INTO public.bench_writes_seen VALUES (nextval('public.bench_write_order'), NEW.rank);
-    RETURN NULL;
-END $$;
-CREATE TRIGGER bench_write_seen AFTER INSERT OR UPDATE ON mtm_bench.snapshots
-    FOR EACH ROW EXECUTE FUNCTION bench_write_seen();
-"""
-
 
 @pytest.fixture
 def writes_seen(use_database, monkeypatch) -> Callable[[], list[int]]:
@@ -62,12 +48,11 @@ def writes_seen(use_database, monkeypatch) -> Callable[[], list[int]]:
     this process date their row DAY."""
     monkeypatch.setattr(workload, "bench_day", lambda: DAY)
     with psycopg.connect(use_database, autocommit=True) as setup:
-        setup.execute(WRITES_SEEN)
+        writes_seen_support.install(setup, "mtm_bench.snapshots")
 
     def since_last_call() -> list[int]:
         with psycopg.connect(use_database, autocommit=True) as c:
-            return [rank for _, rank in sorted(c.execute(
-                "DELETE FROM bench_writes_seen RETURNING n, rank").fetchall())]
+            return writes_seen_support.ranks(c, forget=True)
     return since_last_call
 
 

@@ -14,6 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from db.ingest import demo
 from db.stress import workload
 
+from support import writes_seen
 from support.browser import ARTIFACTS, running_app
 from support.rollups import assert_exact
 from support.sessions import refresh_during_writes, view_page
@@ -22,19 +23,6 @@ END = dt.date(2026, 6, 30)
 DAYS = 60
 BENCH_WRITES = 1500
 
-# Every write the stress test's table receives, numbered in commit order (its writers take turns
-# on the one row's lock, held from the upsert, where this trigger fires, to the commit).
-WRITES_SEEN = """
-CREATE SEQUENCE bench_write_order;
-CREATE TABLE bench_writes_seen (n bigint PRIMARY KEY, rank integer NOT NULL);
-CREATE FUNCTION bench_write_seen() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    INSERT INTO public.bench_writes_seen VALUES (nextval('public.bench_write_order'), NEW.rank);
-    RETURN NULL;
-END $$;
-CREATE TRIGGER bench_write_seen AFTER INSERT OR UPDATE ON mtm_bench.snapshots
-    FOR EACH ROW EXECUTE FUNCTION bench_write_seen();
-"""
 
 FINGERPRINT = """
 SELECT (SELECT md5(string_agg(t::text, ',' ORDER BY track_id)) FROM tracks t
@@ -60,7 +48,7 @@ def test_twenty_sessions_refresh_during_an_import_and_a_stress_test(database_url
     seeded_ids = [r[0] for r in conn.execute("SELECT track_id FROM tracks")]
     snapshots_before = conn.execute("SELECT count(*) FROM snapshots").fetchone()[0]
     before = conn.execute(FINGERPRINT, {"ids": seeded_ids, "end": END}).fetchone()
-    conn.execute(WRITES_SEEN)
+    writes_seen.install(conn, "mtm_bench.snapshots")
 
     env = {**os.environ, "DATABASE_URL": database_url}
     new_days = f"start={END}&end={END + dt.timedelta(days=20)}"
@@ -95,7 +83,7 @@ def test_twenty_sessions_refresh_during_an_import_and_a_stress_test(database_url
         view.alerts[0][0], view.alerts[0][1].rsplit(" ", 1)[0]), view.alerts
     assert view.metrics["Failures"] == "0"
     # Every write reached the table once, and its row holds the one that committed last.
-    seen = [rank for (rank,) in conn.execute("SELECT rank FROM bench_writes_seen ORDER BY n")]
+    seen = writes_seen.ranks(conn)
     assert sorted(seen) == list(range(1, BENCH_WRITES + 1))
     assert conn.execute("SELECT track_id, time_range, rank FROM mtm_bench.snapshots").fetchall() \
         == [(workload.TRACK_ID, workload.TIME_RANGE, seen[-1])]

@@ -9,6 +9,8 @@ from psycopg.types.json import Jsonb
 from db.ingest.demo import generate_tracks
 from db.pool import get_pool
 
+from support import writes_seen
+
 SAVE_TRACK = """
                 INSERT INTO tracks (
                     track_id, name, artist_name, album_name,
@@ -166,25 +168,11 @@ def test_dashboard_route_queries_and_decade_query(conn):
     assert ours == decades
 
 
-# Every write the snapshots table receives, numbered in commit order (writers of one row take
-# turns on its lock, held from the upsert, where this trigger fires, to the commit).
-WRITES_SEEN = """
-CREATE SEQUENCE write_order;
-CREATE TABLE writes_seen (n bigint PRIMARY KEY, rank integer NOT NULL);
-CREATE FUNCTION write_seen() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    INSERT INTO public.writes_seen VALUES (nextval('public.write_order'), NEW.rank);
-    RETURN NULL;
-END $$;
-CREATE TRIGGER write_seen AFTER INSERT OR UPDATE ON snapshots
-    FOR EACH ROW EXECUTE FUNCTION write_seen();
-"""
-
 
 def test_concurrent_writes_through_the_shared_pool(use_database, conn):
     """test_concurrent.py's workload: 500 overlapping upserts of one row from 10 threads (on a
     fixed day: the seeds' date.today() is another day for writes after midnight)."""
-    conn.execute(WRITES_SEEN)
+    writes_seen.install(conn, "snapshots")
     day = date(2026, 5, 4)
     pool = get_pool()
 
@@ -203,7 +191,7 @@ def test_concurrent_writes_through_the_shared_pool(use_database, conn):
         successes = sum(1 for f in as_completed(futures) if f.result())
     assert successes == 500
     # Every write landed once, and the row holds the one that committed last.
-    seen = [rank for (rank,) in conn.execute("SELECT rank FROM writes_seen ORDER BY n")]
+    seen = writes_seen.ranks(conn)
     assert sorted(seen) == list(range(1, 501))
     assert conn.execute("SELECT track_id, snapshot_date, time_range, rank FROM snapshots"
                         ).fetchall() == [("track_1", day, "short_term", seen[-1])]

@@ -185,9 +185,8 @@ def facet_counts(tracks: pd.DataFrame) -> pd.DataFrame:
             .rename("tracks").reset_index())
 
 
-# The page's answers are cached as well as the frames they are derived from: deriving them again
-# with pandas on every view took ~9 of the ~10 ms a warm dashboard view spent in queries/ at 1M
-# tracks (a cache hit costs ~0.2 ms), and a warm view no longer unpickles the charted tracks.
+# The page's answers are cached as well as the frames they come from: a warm view then neither
+# derives them again with pandas nor unpickles the charted tracks (docs/performance.md).
 @cached
 def release_decades(start, end, time_range) -> pd.DataFrame:
     """decade ("1980s", ..., "Unknown" last) and tracks, decades in order."""

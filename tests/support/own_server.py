@@ -30,6 +30,8 @@ class OwnServer:
                bin_path=self._server.bin_path, user=self._server.system_user)
 
     def cleanup(self) -> None:
-        if not (self._server.pgdata / "postmaster.pid").exists():
-            self.pg_ctl("start")  # pgserver's cleanup stops a running server, then deletes it
+        """Stop the server, then delete its data. pgserver's own cleanup stops only the process
+        it started: after a restart it would delete the data of a server still writing to it."""
+        if (self._server.pgdata / "postmaster.pid").exists():
+            self.pg_ctl("stop")
         self._server.cleanup()

@@ -29,9 +29,6 @@ from support.browser import app_env
 from support.databases import create_database, drop_database, url_for
 from support.time_machine_data import SNAPSHOTS, TRACKS, track
 
-if not os.path.exists(browser.CHROMIUM) and not os.environ.get("CI"):
-    pytest.skip("Debian's chromium is not installed", allow_module_level=True)
-
 D = dt.date
 IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 # Streamlit's "Download as CSV" in a table's toolbar asks for the File System Access API's save

@@ -14,7 +14,7 @@ import psycopg
 
 from db import access, config, migrations, redact, status
 from db.errors import DatabaseError, first_line
-from db.ingest import demo, json_files, legacy_sqlite
+from db.ingest import demo, json_files, legacy_sqlite, streaming_history
 from db.ingest.spotify import sync
 from db.snapshots import TIME_RANGES
 from db.stress import runner
@@ -66,6 +66,12 @@ def build_parser() -> argparse.ArgumentParser:
     sqlite_import.add_argument("path", metavar="PATH", help="the earlier app's .db file")
     sqlite_import.add_argument("--dry-run", action="store_true",
                                help="check and count, write nothing")
+    history = commands.add_parser(
+        "import-history", help="import Spotify's data export (extended streaming history): "
+                               "plays, and the daily top lists derived from them")
+    history.add_argument("paths", nargs="+", metavar="PATH",
+                         help="the zip as downloaded, its unpacked folder, or its JSON files")
+    history.add_argument("--dry-run", action="store_true", help="check and count, write nothing")
     commands.add_parser(
         "sync-spotify", help="record today's top tracks of the connected Spotify account "
                              "(connect it on the app's Data page first)")
@@ -104,6 +110,11 @@ def run(args: argparse.Namespace) -> None:
         _import_json(args)
     elif args.command == "import-sqlite":
         _import_sqlite(args)
+    elif args.command == "import-history":
+        migrations.migrate()
+        report = streaming_history.import_history(args.paths, access.operator(),
+                                                  dry_run=args.dry_run, progress=_progress)
+        print(report.line())
     elif args.command == "sync-spotify":
         migrations.migrate()
         report = sync.sync_spotify(access.operator(), progress=_step)

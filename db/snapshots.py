@@ -25,10 +25,11 @@ LATEST_DATE = dt.date(2099, 12, 31)
 
 SNAPSHOT_COLUMNS = ("track_id", "snapshot_date", "time_range", "rank")
 
+# A rank from Spotify replaces a derived one even when they agree (the row stops being derived).
 ON_CONFLICT_SNAPSHOT = """
 ON CONFLICT (track_id, snapshot_date, time_range)
-DO UPDATE SET rank = EXCLUDED.rank
-WHERE snapshots.rank IS DISTINCT FROM EXCLUDED.rank
+DO UPDATE SET rank = EXCLUDED.rank, derived = EXCLUDED.derived
+WHERE (snapshots.rank, snapshots.derived) IS DISTINCT FROM (EXCLUDED.rank, EXCLUDED.derived)
 """
 
 SnapshotRow = tuple[str, dt.date, str, int]

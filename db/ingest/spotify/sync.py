@@ -19,18 +19,16 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
-import os
 import secrets
 import uuid
-import zoneinfo
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 import psycopg
 from psycopg.rows import dict_row
 
-from db import access, redact
-from db.errors import ConfigurationError, DatabaseError, first_line
+from db import access, local_time, redact
+from db.errors import DatabaseError, first_line
 from db.ingest import json_files
 from db.ingest.spotify.api import (
     LAST_OFFSET,
@@ -84,18 +82,6 @@ def account(conn: psycopg.Connection | None = None) -> Account | None:
         row = cur.execute("SELECT user_id, display_name, scope, connected_at, last_sync_at"
                           " FROM spotify_account").fetchone()
     return Account(**row) if row else None
-
-
-def today() -> dt.date:
-    """The day a sync records: in MTM_TIMEZONE (an IANA name) if set, else this machine's."""
-    name = os.environ.get("MTM_TIMEZONE", "").strip()
-    if not name:
-        return dt.date.today()
-    try:
-        return dt.datetime.now(zoneinfo.ZoneInfo(name)).date()
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        raise ConfigurationError(f"MTM_TIMEZONE {name!r} is not a time zone name such as "
-                                 "Europe/Berlin") from None
 
 
 def _state_hash(state: str) -> str:
@@ -197,7 +183,7 @@ def sync_spotify(grant: access.Grant | None, *, progress: Progress | None = None
     """Fetch the three top-track lists and record them as ``day``'s (default: today())."""
     access.check(grant)
     config = settings()
-    day = day or today()
+    day = day or local_time.today()
     step = progress or (lambda stage, done, total: None)
     policy = policy or Policy()
     # Renewed before every page; a page is at most three requests (ask, renew access, ask).

@@ -1,0 +1,195 @@
+"""Daily top lists derived from plays, for the days Spotify's own lists do not cover.
+
+The rule (stated in the README):
+- a *stream* is a play of at least 30,000 ms, not in incognito mode;
+- its *day* is the local date of its end time in MTM_TIMEZONE (db.local_time);
+- the list of day D for a time range of W days ranks the tracks streamed on days D-W+1 .. D by
+  number of streams, then total ms_played of those streams, then the latest stream, then track
+  id; ranks 1-99;
+- there is a list for every day from the first stream's day to the last stream's day whose window
+  holds a stream; a day and range with Spotify's own list keeps it.
+
+Lists are written as snapshots with derived = true, inside the caller's transaction. Only the days
+whose windows hold changed plays are derived again (all of them when the time zone changed).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import heapq
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import psycopg
+
+from db import bulk, local_time
+from db.ingest.json_files import Counts
+from db.meta import get_meta, set_meta
+
+STREAM_MS = 30_000
+WINDOW_DAYS = {"short_term": 28, "medium_term": 182, "long_term": 365}
+MAX_RANK = 99
+META_KEY = "derived_lists"
+COLUMNS = ("track_id", "snapshot_date", "time_range", "rank", "derived")
+DAY = dt.timedelta(days=1)
+
+# Derivation's own updates keep the derived flag (see the trigger in migration 0009).
+ON_CONFLICT_DERIVED = """
+ON CONFLICT (track_id, snapshot_date, time_range)
+DO UPDATE SET rank = EXCLUDED.rank
+WHERE snapshots.derived AND snapshots.rank <> EXCLUDED.rank
+"""
+
+# Streams per local day and track: how many, their milliseconds, and the latest one (in
+# microseconds since the epoch, so that it can be negated for ordering).
+DAILY_SQL = """
+SELECT day, track_id, count(*), sum(ms_played),
+       (extract(epoch FROM max(played_at)) * 1000000)::bigint
+FROM (SELECT (played_at AT TIME ZONE %(tz)s)::date AS day, track_id, ms_played, played_at
+      FROM plays
+      WHERE ms_played >= %(ms)s AND incognito IS NOT TRUE
+        AND played_at >= %(from_utc)s AND played_at < %(to_utc)s) AS streams
+WHERE day BETWEEN %(first)s AND %(last)s
+GROUP BY day, track_id
+ORDER BY day
+"""
+
+BOUNDS_SQL = """
+SELECT min(played_at AT TIME ZONE %(tz)s)::date, max(played_at AT TIME ZONE %(tz)s)::date
+FROM plays WHERE ms_played >= %(ms)s AND incognito IS NOT TRUE
+"""
+
+
+@dataclass
+class Derived:
+    counts: Counts = field(default_factory=Counts)  # rows of derived lists
+    removed: int = 0
+    days: int = 0  # (day, range) lists written
+    first_day: dt.date | None = None
+    last_day: dt.date | None = None
+
+    def line(self) -> str:
+        if not self.days and not self.removed:
+            return "unchanged"
+        span = f" for {self.first_day} to {self.last_day}" if self.first_day else ""
+        return f"{self.days:,} lists{span} ({self.counts}, {self.removed:,} removed)"
+
+
+def derive(c: psycopg.Connection, changed: tuple[dt.datetime, dt.datetime] | None,
+           progress: Callable[[str, int, int], None] | None = None) -> Derived:
+    """Derive again the lists whose windows hold plays ended between ``changed`` (UTC times),
+    or every list when the time zone is not the one they were derived in."""
+    tz = local_time.zone_name()
+    result = Derived()
+    everything = (get_meta(META_KEY, c) or {}).get("timezone") != tz
+    if changed is None and not everything:
+        return result
+    first, last = c.execute(BOUNDS_SQL, {"tz": tz, "ms": STREAM_MS}).fetchone()
+    c.execute("SET LOCAL mtm.deriving = 'on'")
+    if first is None:  # no streams: no lists
+        result.removed = c.execute("DELETE FROM snapshots WHERE derived").rowcount
+        set_meta(META_KEY, {"timezone": tz}, c)
+        return result
+    if everything:
+        result.removed += c.execute(
+            "DELETE FROM snapshots WHERE derived AND snapshot_date NOT BETWEEN %s AND %s",
+            (first, last)).rowcount
+        low, high = first, last
+    else:
+        low, high = (_local_day(t, tz, c) for t in changed)
+        low = max(low, first)
+    bounds = {r: (low, min(high + (w - 1) * DAY, last)) for r, w in WINDOW_DAYS.items()}
+    longest = max(WINDOW_DAYS.values())
+    daily = _daily(c, tz, low - (longest - 1) * DAY, max(b[1] for b in bounds.values()))
+    spotify = set(c.execute(
+        "SELECT snapshot_date, time_range FROM snapshots WHERE NOT derived"
+        " AND snapshot_date BETWEEN %s AND %s GROUP BY 1, 2", (low, last)).fetchall())
+
+    def lists():
+        for number, (time_range, window) in enumerate(WINDOW_DAYS.items()):
+            if progress:
+                progress("deriving top lists", number, len(WINDOW_DAYS))
+            start, end = bounds[time_range]
+            for day, top in _sweep(daily, window, start, end):
+                if (day, time_range) in spotify:
+                    continue
+                result.days += 1
+                for rank, track_id in enumerate(top, start=1):
+                    yield track_id, day, time_range, rank, True
+
+    bulk.stage(c, "snapshots", COLUMNS, lists())
+    for time_range, (start, end) in bounds.items():
+        result.removed += c.execute("""
+            DELETE FROM snapshots s
+            WHERE s.derived AND s.time_range = %s AND s.snapshot_date BETWEEN %s AND %s
+              AND NOT EXISTS (SELECT 1 FROM snapshots_incoming i
+                              WHERE i.track_id = s.track_id AND i.snapshot_date = s.snapshot_date
+                                AND i.time_range = s.time_range)""",
+            (time_range, start, end)).rowcount
+    result.counts = Counts(*bulk.merge_staged(c, "snapshots", COLUMNS, COLUMNS[:3],
+                                              ON_CONFLICT_DERIVED))
+    result.first_day, result.last_day = low, max(b[1] for b in bounds.values())
+    set_meta(META_KEY, {"timezone": tz}, c)
+    if progress:
+        progress("deriving top lists", len(WINDOW_DAYS), len(WINDOW_DAYS))
+    return result
+
+
+def _local_day(moment: dt.datetime, tz: str, c: psycopg.Connection) -> dt.date:
+    return c.execute("SELECT (%s::timestamptz AT TIME ZONE %s)::date", (moment, tz)).fetchone()[0]
+
+
+def _daily(c: psycopg.Connection, tz: str, first: dt.date, last: dt.date
+           ) -> dict[dt.date, list[tuple]]:
+    """Streams per day in [first, last]: {day: [(track_id, streams, ms, latest_us)]}."""
+    # A local day lies within a day of the UTC day of the same date, in every zone.
+    by_day: dict[dt.date, list[tuple]] = defaultdict(list)
+    with c.cursor() as cur:
+        cur.execute(DAILY_SQL, {
+            "tz": tz, "ms": STREAM_MS, "first": first, "last": last,
+            "from_utc": dt.datetime.combine(first - 2 * DAY, dt.time(), dt.timezone.utc),
+            "to_utc": dt.datetime.combine(last + 2 * DAY, dt.time(), dt.timezone.utc)})
+        for day, track_id, streams, ms, latest in cur:
+            by_day[day].append((track_id, streams, ms, latest))
+    return by_day
+
+
+def _sweep(daily: dict[dt.date, list[tuple]], window: int, start: dt.date, end: dt.date):
+    """(day, [track_id by rank]) for each day in [start, end] whose window holds a stream: the
+    window's totals are kept as days enter and leave it, not summed again each day."""
+    totals: dict[str, list] = {}  # track_id -> [streams, ms, latest]
+    keys: dict[str, tuple] = {}  # track_id -> its ordering key (smallest first)
+
+    def add(day: dt.date, sign: int) -> None:
+        for track_id, streams, ms, latest in daily.get(day, ()):
+            total = totals.get(track_id)
+            if total is None:
+                total = totals[track_id] = [0, 0, latest]
+            total[0] += sign * streams
+            total[1] += sign * ms
+            if sign > 0 and latest > total[2]:
+                total[2] = latest
+            if total[0] == 0:  # its latest stream left with it
+                del totals[track_id], keys[track_id]
+            else:
+                keys[track_id] = (-total[0], -total[1], -total[2], track_id)
+
+    day = start - (window - 1) * DAY
+    while day < start:
+        add(day, 1)
+        day += DAY
+    top: list[str] = []
+    changed = True
+    while day <= end:
+        leaving = day - window * DAY
+        if day in daily or leaving in daily:
+            add(day, 1)
+            add(leaving, -1)
+            changed = True
+        if keys:
+            if changed:
+                top = [key[3] for key in heapq.nsmallest(MAX_RANK, keys.values())]
+                changed = False
+            yield day, top
+        day += DAY

@@ -1,0 +1,353 @@
+"""Spotify's data export in: every play of a listener's life, then the daily top lists derived
+from them (db.derived_lists), in one transaction.
+
+Sources: the zip as downloaded, an unpacked folder, or the JSON files; history files are found by
+name (db.ingest.history_rows.file_kind), never by folder. Nothing is ever written to disk from a
+zip, and what is unpacked is counted against MTM_IMPORT_MAX_MB as it is read, so a zip bomb stops
+early. Every row is checked before anything is written: one malformed row refuses the import
+with a line naming its file and index. The same play is stored once however many files or
+exports repeat it, so a newer export adds only the plays that are new.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import zipfile
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import IO
+
+import psycopg
+from psycopg.types.json import Jsonb
+
+from db import access, bulk, derived_lists
+from db.errors import InvalidData, first_line
+from db.ingest import history_rows as rows
+from db.ingest.json_files import ImportRejected, max_file_bytes
+from db.pool import connection
+
+Progress = Callable[[str, int, int], None]
+CHUNK = 1 << 20
+
+
+@dataclass
+class HistoryReport:
+    source: str
+    dry_run: bool = False
+    files: int = 0
+    rows_read: int = 0
+    plays_new: int = 0
+    plays_stored: int = 0  # already in the database (an earlier import or export)
+    repeated: int = 0  # the same play more than once in this import
+    skipped: Counter = field(default_factory=Counter)  # by reason (history_rows.SKIP_*)
+    tracks_new: int = 0
+    first_play: dt.datetime | None = None
+    last_play: dt.datetime | None = None
+    lists: derived_lists.Derived | None = None
+
+    def line(self) -> str:
+        verb = "would add" if self.dry_run else "added"
+        span = (f" from {self.first_play:%Y-%m-%d} to {self.last_play:%Y-%m-%d}"
+                if self.first_play else "")
+        skipped = ", ".join(f"{n:,} {reason}" for reason, n in sorted(self.skipped.items()))
+        text = (f"{self.source}: read {self.rows_read:,} rows in {self.files} files{span}; "
+                f"{verb} {self.plays_new:,} new plays ({self.plays_stored:,} already stored, "
+                f"{self.repeated:,} repeated) and {self.tracks_new:,} new tracks; skipped "
+                f"{skipped or 'nothing'}")
+        if self.lists is not None:
+            text += f"; derived lists: {self.lists.line()}"
+        return text
+
+
+def _refuse(source: str, problem: str) -> ImportRejected:
+    return ImportRejected(source, [problem])
+
+
+class _Budget:
+    """Bytes unpacked so far, against MTM_IMPORT_MAX_MB."""
+
+    def __init__(self, source: str) -> None:
+        self.source, self.left, self.limit = source, max_file_bytes(), max_file_bytes()
+
+    def read(self, stream: IO[bytes], name: str) -> bytes:
+        parts = []
+        while chunk := stream.read(CHUNK):
+            self.left -= len(chunk)
+            if self.left < 0:
+                raise _refuse(self.source, f"{name}: the history unpacks to more than "
+                                           f"{self.limit / 2**20:,.0f} MB (MTM_IMPORT_MAX_MB)")
+            parts.append(chunk)
+        return b"".join(parts)
+
+
+def _history_files(paths: list[Path | Upload], source: str) -> Iterator[tuple[str, str, Callable]]:
+    """(name shown, kind, read(budget) -> bytes) for every history file in ``paths``."""
+    found = False
+    for path in paths:
+        if isinstance(path, Upload):
+            if not zipfile.is_zipfile(io.BytesIO(path.data)):
+                raise _refuse(source, f"{path.name}: not a zip file")
+            for entry in _zip_entries(io.BytesIO(path.data), path.name, source):
+                found = True
+                yield entry
+            continue
+        if not path.exists():
+            raise _refuse(source, f"{path.name}: no such file or folder")
+        if path.is_dir():
+            for each in sorted(p for p in path.rglob("*") if p.is_file()):
+                if kind := rows.file_kind(each.name):
+                    found = True
+                    yield str(each.relative_to(path)), kind, _file_reader(each)
+        elif zipfile.is_zipfile(path):
+            for entry in _zip_entries(path, path.name, source):
+                found = True
+                yield entry
+        elif path.suffix.lower() == ".zip":
+            raise _refuse(source, f"{path.name}: not a zip file")
+        elif kind := rows.file_kind(path.name):
+            found = True
+            yield path.name, kind, _file_reader(path)
+        else:
+            raise _refuse(source, f"{path.name}: not a zip, a folder or a streaming-history "
+                                  "file (Streaming_History_Audio_*.json, endsong_*.json, "
+                                  "StreamingHistory_music_*.json)")
+    if not found:
+        raise _refuse(source, "no streaming-history files found (Streaming_History_Audio_*.json,"
+                              " endsong_*.json or StreamingHistory_music_*.json)")
+
+
+def _file_reader(path: Path) -> Callable:
+    def read(budget: _Budget) -> bytes:
+        with open(path, "rb") as stream:
+            return budget.read(stream, path.name)
+    return read
+
+
+def _zip_entries(path: Path | IO[bytes], shown: str, source: str
+                 ) -> list[tuple[str, str, Callable]]:
+    try:
+        archive = zipfile.ZipFile(path)
+        infos = archive.infolist()
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise _refuse(source, f"{shown}: not a readable zip file ({exc})") from None
+    for info in infos:
+        name = info.filename.replace("\\", "/")
+        if name.startswith("/") or PurePosixPath(name).is_absolute() or ".." in name.split("/") \
+                or (len(name) > 1 and name[1] == ":"):
+            raise _refuse(source, f"{shown}: entry {info.filename[:80]!r} has an unsafe "
+                                  "path (absolute or with ..)")
+    entries = []
+    for info in infos:
+        if info.is_dir() or not (kind := rows.file_kind(info.filename)):
+            continue
+
+        def read(budget: _Budget, info: zipfile.ZipInfo = info) -> bytes:
+            try:
+                with archive.open(info) as stream:
+                    return budget.read(stream, info.filename)
+            except (zipfile.BadZipFile, NotImplementedError, RuntimeError, OSError,
+                    EOFError) as exc:
+                raise _refuse(source, f"{info.filename}: cannot be unpacked ({exc})") from None
+        entries.append((info.filename, kind, read))
+    return entries
+
+
+def _parse_file(name: str, data: bytes, source: str) -> list:
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise _refuse(source, f"{name}: not UTF-8 text (byte {exc.start:,})") from None
+    try:
+        parsed = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise _refuse(source, f"{name}: not valid JSON at line {exc.lineno}, column "
+                              f"{exc.colno}: {exc.msg}") from None
+    except RecursionError:
+        raise _refuse(source, f"{name}: not valid JSON: nested too deeply") from None
+    if not isinstance(parsed, list):
+        raise _refuse(source, f"{name}: expected a JSON array of plays")
+    return parsed
+
+
+@dataclass
+class _Read:
+    plays: dict = field(default_factory=dict)  # key -> Play
+    account: list = field(default_factory=list)  # AccountPlay
+    tracks: dict = field(default_factory=dict)  # track_id -> (name, artist, album)
+
+
+def read_history(paths: list[Path | str | Upload], report: HistoryReport,
+                 progress: Progress | None = None) -> _Read:
+    """Every play in the sources, checked; ImportRejected at the first malformed row."""
+    source = report.source
+    budget = _Budget(source)
+    files = list(_history_files(
+        [p if isinstance(p, Upload) else Path(p) for p in paths], source))
+    now = dt.datetime.now(dt.timezone.utc)
+    read = _Read()
+    for number, (name, kind, load) in enumerate(files, start=1):
+        if progress:
+            progress("reading files", number - 1, len(files))
+        data = _parse_file(name, load(budget), source)
+        report.files += 1
+        report.rows_read += len(data)
+        if kind == rows.VIDEO:
+            report.skipped[rows.SKIP_VIDEO] += len(data)
+            continue
+        parse = rows.extended_row if kind == rows.EXTENDED else rows.account_row
+        for index, item in enumerate(data):
+            try:
+                play = parse(item, now)
+            except rows.RowProblem as exc:
+                raise _refuse(source, f"{name} row {index}: {exc}") from None
+            if isinstance(play, str):
+                report.skipped[play] += 1
+            elif isinstance(play, rows.AccountPlay):
+                read.account.append(play)
+            elif play.key in read.plays:
+                report.repeated += 1
+            else:
+                read.plays[play.key] = play
+                track_id = play.row[1]
+                if track_id not in read.tracks or read.tracks[track_id][0] is None:
+                    read.tracks[track_id] = (play.track_name, play.artist_name, play.album_name)
+        del data
+    if progress:
+        progress("reading files", len(files), len(files))
+    return read
+
+
+def import_history(paths: list[Path | str | Upload], grant: access.Grant | None, *, dry_run: bool = False,
+                   source: str | None = None, progress: Progress | None = None,
+                   conn: psycopg.Connection | None = None) -> HistoryReport:
+    """Import an export (one transaction, refused whole or stored whole) and derive again the
+    daily lists whose windows changed. A dry run counts against the database and rolls back
+    without deriving."""
+    access.check(grant)
+    if not paths:
+        raise InvalidData("give the export: the zip, its folder, or its JSON files")
+    report = HistoryReport(source or ", ".join(Path(p).name if not isinstance(p, Upload)
+                                               else p.name for p in paths)[:200],
+                           dry_run=dry_run)
+    read = read_history(paths, report, progress)
+    with connection(conn) as c:
+        try:
+            with c.transaction(force_rollback=dry_run):
+                _write(c, read, report, progress)
+                if not dry_run:
+                    _record(c, report)
+        except psycopg.DataError as exc:
+            raise _refuse(report.source, f"rejected by the database: {first_line(exc)}") from None
+    return report
+
+
+TRACK_COLUMNS = ("track_id", "name", "artist_name", "album_name", "spotify_url")
+
+
+def _write(c: psycopg.Connection, read: _Read, report: HistoryReport,
+           progress: Progress | None) -> None:
+    if progress:
+        progress("storing plays", 0, 3)
+    # A track Spotify already described (a sync, an import, enrichment) keeps its object: the
+    # export's names only fill in tracks the database does not have.
+    bulk.stage(c, "tracks", TRACK_COLUMNS, (
+        (track_id, name or "", artist, album, f"https://open.spotify.com/track/{track_id}")
+        for track_id, (name, artist, album) in read.tracks.items()))
+    report.tracks_new = c.execute(
+        "INSERT INTO tracks (track_id, name, artist_name, album_name, spotify_url)"
+        " SELECT track_id, name, artist_name, album_name, spotify_url FROM tracks_incoming"
+        " ON CONFLICT (track_id) DO NOTHING").rowcount
+    c.execute("DROP TABLE tracks_incoming")
+    bulk.stage(c, "plays", rows.PLAY_COLUMNS, (p.row for p in read.plays.values()))
+    if read.account:
+        _match_account_plays(c, read.account, report)
+    if progress:
+        progress("storing plays", 1, 3)
+    # The account-data export gives times to the minute: an exact play from the extended export
+    # replaces the same play stored from it, and is not added beside it.
+    replaced = c.execute("""
+        DELETE FROM plays p USING plays_incoming s
+        WHERE NOT p.exact_time AND s.exact_time AND p.track_id = s.track_id
+          AND p.ms_played = s.ms_played
+          AND p.played_at = date_trunc('minute', s.played_at)
+        RETURNING p.played_at""").fetchall()
+    new = c.execute("""
+        WITH added AS (
+            INSERT INTO plays SELECT * FROM plays_incoming s
+            WHERE s.exact_time OR NOT EXISTS (
+                SELECT 1 FROM plays p WHERE p.track_id = s.track_id
+                  AND p.ms_played = s.ms_played AND p.exact_time
+                  AND date_trunc('minute', p.played_at) = s.played_at)
+            ON CONFLICT DO NOTHING
+            RETURNING played_at, ms_played, incognito)
+        SELECT count(*), min(played_at) FILTER (WHERE ms_played >= %(ms)s AND incognito IS NOT TRUE),
+               max(played_at) FILTER (WHERE ms_played >= %(ms)s AND incognito IS NOT TRUE)
+        FROM added""", {"ms": derived_lists.STREAM_MS}).fetchone()
+    staged, first, last = c.execute(
+        "SELECT count(*), min(played_at), max(played_at) FROM plays_incoming").fetchone()
+    c.execute("DROP TABLE plays_incoming")
+    report.plays_new, report.plays_stored = new[0], staged - new[0]
+    report.first_play, report.last_play = first, last
+    if progress:
+        progress("storing plays", 2, 3)
+    if report.dry_run:
+        return
+    changed = [t for t in (new[1], new[2], *(r[0] for r in replaced)) if t is not None]
+    report.lists = derived_lists.derive(
+        c, (min(changed), max(changed)) if changed else None, progress=progress)
+
+
+def _match_account_plays(c: psycopg.Connection, account: list, report: HistoryReport) -> None:
+    """Stage the account-data rows that name exactly one known track (by track and artist
+    name, as Spotify spells them) as plays whose time is to the minute; count the others."""
+    c.execute("CREATE TEMP TABLE account_incoming (ended_at timestamptz, artist_name text,"
+              " track_name text, ms_played integer) ON COMMIT DROP")
+    with c.cursor() as cur, cur.copy("COPY account_incoming FROM STDIN") as copy:
+        for a in account:
+            copy.write_row((a.ended_at, a.artist_name, a.track_name, a.ms_played))
+    matched = c.execute("""
+        WITH candidates AS (
+            SELECT a.ended_at, a.ms_played, a.artist_name, a.track_name,
+                   min(t.track_id) AS track_id, count(t.track_id) AS n
+            FROM account_incoming a
+            LEFT JOIN tracks t ON t.name = a.track_name AND t.artist_name = a.artist_name
+            GROUP BY a.ctid, a.ended_at, a.ms_played, a.artist_name, a.track_name),
+        added AS (
+            INSERT INTO plays_incoming (played_at, track_id, ms_played, exact_time)
+            SELECT DISTINCT ended_at, track_id, ms_played, false FROM candidates WHERE n = 1
+            ON CONFLICT DO NOTHING
+            RETURNING 1)
+        SELECT count(*) FILTER (WHERE n = 1), count(*) FILTER (WHERE n <> 1),
+               (SELECT count(*) FROM added) FROM candidates""").fetchone()
+    report.skipped[rows.SKIP_UNMATCHED] += matched[1]
+    report.repeated += matched[0] - matched[2]
+    c.execute("DROP TABLE account_incoming")
+
+
+def _record(c: psycopg.Connection, report: HistoryReport) -> None:
+    lists = report.lists or derived_lists.Derived()
+    c.execute(
+        "INSERT INTO imports (kind, source, tracks_inserted, plays_inserted, plays_unchanged,"
+        " snapshots_inserted, snapshots_updated, snapshots_unchanged, snapshots_removed, skipped)"
+        " VALUES ('streaming_history', %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+        (report.source[:500], report.tracks_new, report.plays_new, report.plays_stored,
+         lists.counts.inserted, lists.counts.updated, lists.counts.unchanged, lists.removed,
+         Jsonb(dict(report.skipped))))
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A zip held in memory (the Data page's upload), passed where a path goes."""
+
+    name: str
+    data: bytes
+
+
+def import_history_upload(data: bytes, name: str, grant: access.Grant | None, **options
+                          ) -> HistoryReport:
+    """An uploaded zip: read from memory, never written to disk."""
+    return import_history([Upload(name, data)], grant, source=name, **options)

@@ -91,17 +91,19 @@ def derive(c: psycopg.Connection, changed: tuple[dt.datetime, dt.datetime] | Non
         result.removed = c.execute("DELETE FROM snapshots WHERE derived").rowcount
         set_meta(META_KEY, {"timezone": tz}, c)
         return result
+    # No list before the first stream's day or after the last's (which can move back, when an
+    # exact play replaces one stored to the minute and is incognito).
+    result.removed += c.execute(
+        "DELETE FROM snapshots WHERE derived AND (snapshot_date < %s OR snapshot_date > %s)",
+        (first, last)).rowcount
     if everything:
-        result.removed += c.execute(
-            "DELETE FROM snapshots WHERE derived AND snapshot_date NOT BETWEEN %s AND %s",
-            (first, last)).rowcount
         low, high = first, last
     else:
         low, high = (_local_day(t, tz, c) for t in changed)
         low = max(low, first)
     bounds = {r: (low, min(high + (w - 1) * DAY, last)) for r, w in WINDOW_DAYS.items()}
     longest = max(WINDOW_DAYS.values())
-    daily = _daily(c, tz, low - (longest - 1) * DAY, max(b[1] for b in bounds.values()))
+    daily = _daily(c, tz, low - longest * DAY, max(b[1] for b in bounds.values()))
     spotify = set(c.execute(
         "SELECT snapshot_date, time_range FROM snapshots WHERE NOT derived"
         " AND snapshot_date BETWEEN %s AND %s GROUP BY 1, 2", (low, last)).fetchall())
@@ -119,6 +121,9 @@ def derive(c: psycopg.Connection, changed: tuple[dt.datetime, dt.datetime] | Non
                     yield track_id, day, time_range, rank, True
 
     bulk.stage(c, "snapshots", COLUMNS, lists())
+    # The delete below asks the staged rows once per stored row: without an index (and with
+    # statistics that have not seen this transaction's rows) that is a nested loop over both.
+    c.execute("CREATE INDEX ON snapshots_incoming (track_id, snapshot_date, time_range)")
     for time_range, (start, end) in bounds.items():
         result.removed += c.execute("""
             DELETE FROM snapshots s
@@ -148,8 +153,8 @@ def _daily(c: psycopg.Connection, tz: str, first: dt.date, last: dt.date
     with c.cursor() as cur:
         cur.execute(DAILY_SQL, {
             "tz": tz, "ms": STREAM_MS, "first": first, "last": last,
-            "from_utc": dt.datetime.combine(first - 2 * DAY, dt.time(), dt.timezone.utc),
-            "to_utc": dt.datetime.combine(last + 2 * DAY, dt.time(), dt.timezone.utc)})
+            "from_utc": dt.datetime.combine(first - 2 * DAY, dt.time(), dt.UTC),
+            "to_utc": dt.datetime.combine(last + 2 * DAY, dt.time(), dt.UTC)})
         for day, track_id, streams, ms, latest in cur:
             by_day[day].append((track_id, streams, ms, latest))
     return by_day
@@ -175,7 +180,7 @@ def _sweep(daily: dict[dt.date, list[tuple]], window: int, start: dt.date, end: 
             else:
                 keys[track_id] = (-total[0], -total[1], -total[2], track_id)
 
-    day = start - (window - 1) * DAY
+    day = start - window * DAY  # from the day that leaves as ``start`` enters: it is subtracted
     while day < start:
         add(day, 1)
         day += DAY

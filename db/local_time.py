@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import zoneinfo
@@ -26,10 +27,8 @@ def zone_name() -> str:
 
 def _machine_zone() -> str:
     candidates = [os.environ.get("TZ", "").lstrip(":")]
-    try:
+    with contextlib.suppress(OSError):
         candidates.append(Path("/etc/timezone").read_text().strip())
-    except OSError:
-        pass
     try:
         link = os.readlink("/etc/localtime")
         candidates.append(link.split("zoneinfo/", 1)[1] if "zoneinfo/" in link else "")

@@ -8,6 +8,8 @@ from db import meta, migrations
 from db.ingest.spotify import sync
 from db.pool import connection
 
+PLAYS_SCHEMA_VERSION = 9  # plays and derived lists
+
 
 def database_status(conn: psycopg.Connection | None = None) -> dict:
     with connection(conn) as c:
@@ -21,6 +23,10 @@ def database_status(conn: psycopg.Connection | None = None) -> dict:
             "first_snapshot": None,
             "last_snapshot": None,
             "snapshot_days": None,
+            "derived_snapshots": None,
+            "plays": None,
+            "first_play": None,
+            "last_play": None,
             "demo": None,
             "spotify": None,
         }
@@ -31,6 +37,12 @@ def database_status(conn: psycopg.Connection | None = None) -> dict:
             "SELECT count(*), min(snapshot_date), max(snapshot_date), count(DISTINCT snapshot_date)"
             " FROM snapshots"
         ).fetchone()
+        if version >= PLAYS_SCHEMA_VERSION:
+            derived = c.execute("SELECT count(*) FROM snapshots WHERE derived").fetchone()[0]
+            plays, first_play, last_play = c.execute(
+                "SELECT count(*), min(played_at), max(played_at) FROM plays").fetchone()
+            status.update(derived_snapshots=derived, plays=plays, first_play=first_play,
+                          last_play=last_play)
         status.update(tracks=tracks, snapshots=snapshots, first_snapshot=first,
                       last_snapshot=last, snapshot_days=days,
                       demo=meta.get_meta(meta.DEMO_KEY, c),

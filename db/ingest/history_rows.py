@@ -28,7 +28,7 @@ _NAMES = (
 TRACK_URI = re.compile(r"spotify:track:([0-9A-Za-z]{22})")
 MAX_INT4 = 2**31 - 1
 # Times a play may carry: Spotify began in 2008; a day ahead of now allows for clock skew.
-EARLIEST = dt.datetime(2006, 1, 1, tzinfo=dt.timezone.utc)
+EARLIEST = dt.datetime(2006, 1, 1, tzinfo=dt.UTC)
 
 SKIP_PODCAST = "podcast episodes"
 SKIP_AUDIOBOOK = "audiobooks"
@@ -116,7 +116,7 @@ def account_row(row: Any, now: dt.datetime | None = None) -> AccountPlay | str:
         raise RowProblem(f"endTime must be a time such as \"2023-04-01 18:22\", not "
                          f"{_shown(end)}")
     try:
-        ended_at = dt.datetime.strptime(end, "%Y-%m-%d %H:%M").replace(tzinfo=dt.timezone.utc)
+        ended_at = dt.datetime.strptime(end, "%Y-%m-%d %H:%M").replace(tzinfo=dt.UTC)
     except ValueError:
         raise RowProblem(f"endTime must be a time such as \"2023-04-01 18:22\", not "
                          f"{_shown(end)}") from None
@@ -134,16 +134,18 @@ def _time(value: Any, name: str, now: dt.datetime | None) -> dt.datetime:
                          f"{_shown(value)}")
     try:
         parsed = dt.datetime.fromisoformat(value)
-    except ValueError:
+        if parsed.tzinfo is not None:
+            parsed = parsed.astimezone(dt.UTC)
+    except (ValueError, OverflowError):  # OverflowError: year 1 or 9999 moved by its offset
         parsed = None
     if parsed is None or parsed.tzinfo is None or len(value) > 40:
         raise RowProblem(f"{name} must be a UTC time such as \"2023-04-01T18:22:05Z\", not "
                          f"{_shown(value)}")
-    return _in_range(parsed.astimezone(dt.timezone.utc), name, now)
+    return _in_range(parsed, name, now)
 
 
 def _in_range(value: dt.datetime, name: str, now: dt.datetime | None) -> dt.datetime:
-    latest = (now or dt.datetime.now(dt.timezone.utc)) + dt.timedelta(days=1)
+    latest = (now or dt.datetime.now(dt.UTC)) + dt.timedelta(days=1)
     if not EARLIEST <= value <= latest:
         raise RowProblem(f"{name} {value:%Y-%m-%d %H:%M} is not between {EARLIEST:%Y} and now")
     return value
@@ -182,10 +184,10 @@ def _offline_at(value: Any) -> dt.datetime | None:
         return None
     seconds = value / 1000 if value >= 1e11 else value
     try:
-        moment = dt.datetime.fromtimestamp(seconds, dt.timezone.utc)
+        moment = dt.datetime.fromtimestamp(seconds, dt.UTC)
     except (OverflowError, OSError, ValueError):
         return None
-    return moment if EARLIEST <= moment <= dt.datetime(2100, 1, 1, tzinfo=dt.timezone.utc) else None
+    return moment if EARLIEST <= moment <= dt.datetime(2100, 1, 1, tzinfo=dt.UTC) else None
 
 
 def _json_type(value: Any) -> str:

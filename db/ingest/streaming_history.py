@@ -1,37 +1,32 @@
 """Spotify's data export in: every play of a listener's life, then the daily top lists derived
 from them (db.derived_lists), in one transaction.
 
-Sources: the zip as downloaded, an unpacked folder, or the JSON files; history files are found by
-name (db.ingest.history_rows.file_kind), never by folder. Nothing is ever written to disk from a
-zip, and what is unpacked is counted against MTM_IMPORT_MAX_MB as it is read, so a zip bomb stops
-early. Every row is checked before anything is written: one malformed row refuses the import
-with a line naming its file and index. The same play is stored once however many files or
-exports repeat it, so a newer export adds only the plays that are new.
+Sources (db.ingest.history_files): the zip as downloaded, an unpacked folder, or the JSON files,
+read in memory and within MTM_IMPORT_MAX_MB. Every row is checked (db.ingest.history_rows)
+before anything is written: one malformed row refuses the import with a line naming its file
+and index. The same play is stored once however many files or exports repeat it, so a newer
+export adds only the plays that are new.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import io
-import json
-import zipfile
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
-from typing import IO
+from pathlib import Path
 
 import psycopg
 from psycopg.types.json import Jsonb
 
 from db import access, bulk, derived_lists
 from db.errors import InvalidData, first_line
+from db.ingest import history_files as files
 from db.ingest import history_rows as rows
-from db.ingest.json_files import ImportRejected, max_file_bytes
 from db.pool import connection
 
 Progress = Callable[[str, int, int], None]
-CHUNK = 1 << 20
+Upload = files.Upload  # an uploaded zip, passed where a path goes
 
 
 @dataclass
@@ -63,116 +58,6 @@ class HistoryReport:
         return text
 
 
-def _refuse(source: str, problem: str) -> ImportRejected:
-    return ImportRejected(source, [problem])
-
-
-class _Budget:
-    """Bytes unpacked so far, against MTM_IMPORT_MAX_MB."""
-
-    def __init__(self, source: str) -> None:
-        self.source, self.left, self.limit = source, max_file_bytes(), max_file_bytes()
-
-    def read(self, stream: IO[bytes], name: str) -> bytes:
-        parts = []
-        while chunk := stream.read(CHUNK):
-            self.left -= len(chunk)
-            if self.left < 0:
-                raise _refuse(self.source, f"{name}: the history unpacks to more than "
-                                           f"{self.limit / 2**20:,.0f} MB (MTM_IMPORT_MAX_MB)")
-            parts.append(chunk)
-        return b"".join(parts)
-
-
-def _history_files(paths: list[Path | Upload], source: str) -> Iterator[tuple[str, str, Callable]]:
-    """(name shown, kind, read(budget) -> bytes) for every history file in ``paths``."""
-    found = False
-    for path in paths:
-        if isinstance(path, Upload):
-            if not zipfile.is_zipfile(io.BytesIO(path.data)):
-                raise _refuse(source, f"{path.name}: not a zip file")
-            for entry in _zip_entries(io.BytesIO(path.data), path.name, source):
-                found = True
-                yield entry
-            continue
-        if not path.exists():
-            raise _refuse(source, f"{path.name}: no such file or folder")
-        if path.is_dir():
-            for each in sorted(p for p in path.rglob("*") if p.is_file()):
-                if kind := rows.file_kind(each.name):
-                    found = True
-                    yield str(each.relative_to(path)), kind, _file_reader(each)
-        elif zipfile.is_zipfile(path):
-            for entry in _zip_entries(path, path.name, source):
-                found = True
-                yield entry
-        elif path.suffix.lower() == ".zip":
-            raise _refuse(source, f"{path.name}: not a zip file")
-        elif kind := rows.file_kind(path.name):
-            found = True
-            yield path.name, kind, _file_reader(path)
-        else:
-            raise _refuse(source, f"{path.name}: not a zip, a folder or a streaming-history "
-                                  "file (Streaming_History_Audio_*.json, endsong_*.json, "
-                                  "StreamingHistory_music_*.json)")
-    if not found:
-        raise _refuse(source, "no streaming-history files found (Streaming_History_Audio_*.json,"
-                              " endsong_*.json or StreamingHistory_music_*.json)")
-
-
-def _file_reader(path: Path) -> Callable:
-    def read(budget: _Budget) -> bytes:
-        with open(path, "rb") as stream:
-            return budget.read(stream, path.name)
-    return read
-
-
-def _zip_entries(path: Path | IO[bytes], shown: str, source: str
-                 ) -> list[tuple[str, str, Callable]]:
-    try:
-        archive = zipfile.ZipFile(path)
-        infos = archive.infolist()
-    except (zipfile.BadZipFile, OSError) as exc:
-        raise _refuse(source, f"{shown}: not a readable zip file ({exc})") from None
-    for info in infos:
-        name = info.filename.replace("\\", "/")
-        if name.startswith("/") or PurePosixPath(name).is_absolute() or ".." in name.split("/") \
-                or (len(name) > 1 and name[1] == ":"):
-            raise _refuse(source, f"{shown}: entry {info.filename[:80]!r} has an unsafe "
-                                  "path (absolute or with ..)")
-    entries = []
-    for info in infos:
-        if info.is_dir() or not (kind := rows.file_kind(info.filename)):
-            continue
-
-        def read(budget: _Budget, info: zipfile.ZipInfo = info) -> bytes:
-            try:
-                with archive.open(info) as stream:
-                    return budget.read(stream, info.filename)
-            except (zipfile.BadZipFile, NotImplementedError, RuntimeError, OSError,
-                    EOFError) as exc:
-                raise _refuse(source, f"{info.filename}: cannot be unpacked ({exc})") from None
-        entries.append((info.filename, kind, read))
-    return entries
-
-
-def _parse_file(name: str, data: bytes, source: str) -> list:
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise _refuse(source, f"{name}: not UTF-8 text (byte {exc.start:,})") from None
-    try:
-        parsed = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise _refuse(source, f"{name}: not valid JSON at line {exc.lineno}, column "
-                              f"{exc.colno}: {exc.msg}") from None
-    except RecursionError:
-        raise _refuse(source, f"{name}: not valid JSON: nested too deeply") from None
-    if not isinstance(parsed, list):
-        raise _refuse(source, f"{name}: expected a JSON array of plays")
-    return parsed
-
-
 @dataclass
 class _Read:
     plays: dict = field(default_factory=dict)  # key -> Play
@@ -180,19 +65,19 @@ class _Read:
     tracks: dict = field(default_factory=dict)  # track_id -> (name, artist, album)
 
 
-def read_history(paths: list[Path | str | Upload], report: HistoryReport,
+def read_history(paths: list[Path | str | files.Upload], report: HistoryReport,
                  progress: Progress | None = None) -> _Read:
     """Every play in the sources, checked; ImportRejected at the first malformed row."""
     source = report.source
-    budget = _Budget(source)
-    files = list(_history_files(
-        [p if isinstance(p, Upload) else Path(p) for p in paths], source))
-    now = dt.datetime.now(dt.timezone.utc)
+    budget = files.Budget(source)
+    found = list(files.history_files(
+        [p if isinstance(p, files.Upload) else Path(p) for p in paths], source))
+    now = dt.datetime.now(dt.UTC)
     read = _Read()
-    for number, (name, kind, load) in enumerate(files, start=1):
+    for number, (name, kind, load) in enumerate(found, start=1):
         if progress:
-            progress("reading files", number - 1, len(files))
-        data = _parse_file(name, load(budget), source)
+            progress("reading files", number - 1, len(found))
+        data = files.parse_file(name, load(budget), source)
         report.files += 1
         report.rows_read += len(data)
         if kind == rows.VIDEO:
@@ -203,7 +88,7 @@ def read_history(paths: list[Path | str | Upload], report: HistoryReport,
             try:
                 play = parse(item, now)
             except rows.RowProblem as exc:
-                raise _refuse(source, f"{name} row {index}: {exc}") from None
+                raise files.refuse(source, f"{name} row {index}: {exc}") from None
             if isinstance(play, str):
                 report.skipped[play] += 1
             elif isinstance(play, rows.AccountPlay):
@@ -217,12 +102,12 @@ def read_history(paths: list[Path | str | Upload], report: HistoryReport,
                     read.tracks[track_id] = (play.track_name, play.artist_name, play.album_name)
         del data
     if progress:
-        progress("reading files", len(files), len(files))
+        progress("reading files", len(found), len(found))
     return read
 
 
-def import_history(paths: list[Path | str | Upload], grant: access.Grant | None, *, dry_run: bool = False,
-                   source: str | None = None, progress: Progress | None = None,
+def import_history(paths: list[Path | str | files.Upload], grant: access.Grant | None, *,
+                   dry_run: bool = False, source: str | None = None, progress: Progress | None = None,
                    conn: psycopg.Connection | None = None) -> HistoryReport:
     """Import an export (one transaction, refused whole or stored whole) and derive again the
     daily lists whose windows changed. A dry run counts against the database and rolls back
@@ -230,7 +115,7 @@ def import_history(paths: list[Path | str | Upload], grant: access.Grant | None,
     access.check(grant)
     if not paths:
         raise InvalidData("give the export: the zip, its folder, or its JSON files")
-    report = HistoryReport(source or ", ".join(Path(p).name if not isinstance(p, Upload)
+    report = HistoryReport(source or ", ".join(Path(p).name if not isinstance(p, files.Upload)
                                                else p.name for p in paths)[:200],
                            dry_run=dry_run)
     read = read_history(paths, report, progress)
@@ -241,7 +126,7 @@ def import_history(paths: list[Path | str | Upload], grant: access.Grant | None,
                 if not dry_run:
                     _record(c, report)
         except psycopg.DataError as exc:
-            raise _refuse(report.source, f"rejected by the database: {first_line(exc)}") from None
+            raise files.refuse(report.source, f"rejected by the database: {first_line(exc)}") from None
     return report
 
 
@@ -267,6 +152,11 @@ def _write(c: psycopg.Connection, read: _Read, report: HistoryReport,
         _match_account_plays(c, read.account, report)
     if progress:
         progress("storing plays", 1, 3)
+    # Days after the last stream stored so far had no list: when new streams come later, the
+    # days between (whose windows now hold streams) are derived too.
+    stored_last = c.execute(
+        "SELECT max(played_at) FROM plays WHERE ms_played >= %s AND incognito IS NOT TRUE",
+        (derived_lists.STREAM_MS,)).fetchone()[0]
     # The account-data export gives times to the minute: an exact play from the extended export
     # replaces the same play stored from it, and is not added beside it.
     replaced = c.execute("""
@@ -297,6 +187,8 @@ def _write(c: psycopg.Connection, read: _Read, report: HistoryReport,
     if report.dry_run:
         return
     changed = [t for t in (new[1], new[2], *(r[0] for r in replaced)) if t is not None]
+    if changed and stored_last is not None and max(changed) > stored_last:
+        changed.append(stored_last)
     report.lists = derived_lists.derive(
         c, (min(changed), max(changed)) if changed else None, progress=progress)
 
@@ -339,15 +231,7 @@ def _record(c: psycopg.Connection, report: HistoryReport) -> None:
          Jsonb(dict(report.skipped))))
 
 
-@dataclass(frozen=True)
-class Upload:
-    """A zip held in memory (the Data page's upload), passed where a path goes."""
-
-    name: str
-    data: bytes
-
-
 def import_history_upload(data: bytes, name: str, grant: access.Grant | None, **options
                           ) -> HistoryReport:
     """An uploaded zip: read from memory, never written to disk."""
-    return import_history([Upload(name, data)], grant, source=name, **options)
+    return import_history([files.Upload(name, data)], grant, source=name, **options)

@@ -73,3 +73,22 @@ ALTER TABLE imports ADD COLUMN plays_inserted integer NOT NULL DEFAULT 0;
 ALTER TABLE imports ADD COLUMN plays_unchanged integer NOT NULL DEFAULT 0;
 -- rows read but not stored as plays, by reason ({"podcast": 12, "no track URI": 3, ...})
 ALTER TABLE imports ADD COLUMN skipped jsonb NOT NULL DEFAULT '{}';
+
+-- Plays are data the pages read: a statement that changed some moves the data version on (and
+-- takes the rollups' lock first, like every writer of tracks and snapshots).
+CREATE FUNCTION plays_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM changed_rows) THEN
+        PERFORM data_changed();
+    END IF;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER rollups_lock BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON plays
+    FOR EACH STATEMENT EXECUTE FUNCTION rollups_lock();
+CREATE TRIGGER plays_changed_insert AFTER INSERT ON plays
+    REFERENCING NEW TABLE AS changed_rows FOR EACH STATEMENT EXECUTE FUNCTION plays_changed();
+CREATE TRIGGER plays_changed_update AFTER UPDATE ON plays
+    REFERENCING NEW TABLE AS changed_rows FOR EACH STATEMENT EXECUTE FUNCTION plays_changed();
+CREATE TRIGGER plays_changed_delete AFTER DELETE ON plays
+    REFERENCING OLD TABLE AS changed_rows FOR EACH STATEMENT EXECUTE FUNCTION plays_changed();

@@ -15,7 +15,7 @@ import psycopg
 from db import access, config, migrations, redact, status
 from db.errors import DatabaseError, first_line
 from db.ingest import demo, json_files, legacy_sqlite, streaming_history
-from db.ingest.spotify import sync
+from db.ingest.spotify import enrich, sync
 from db.snapshots import TIME_RANGES
 from db.stress import runner
 
@@ -75,6 +75,12 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "sync-spotify", help="record today's top tracks of the connected Spotify account "
                              "(connect it on the app's Data page first)")
+    enrich_tracks = commands.add_parser(
+        "enrich-tracks", help="fetch from Spotify the track object of each track known only "
+                              "from the data export (release year, explicit flag), one a request, "
+                              "MTM_ENRICH_PER_SECOND a second (default 5); resumable")
+    enrich_tracks.add_argument("--limit", type=_whole_number, metavar="N",
+                               help="ask for at most N tracks in this run")
     # How the app runs it (db.stress.runner.start_in_background): under the lease the app took, at a
     # lower CPU priority, progress as machine-readable lines, every latency in the JSON.
     bench.add_argument("--app-run", metavar="LEASE_HOLDER", help=argparse.SUPPRESS)
@@ -119,10 +125,32 @@ def run(args: argparse.Namespace) -> None:
         migrations.migrate()
         report = sync.sync_spotify(access.operator(), progress=_step)
         print(report.line())
+    elif args.command == "enrich-tracks":
+        _enrich_tracks(args)
 
 
 def _step(stage: str, done: int, total: int) -> None:
     print(f"  [{done}/{total}] {stage}", file=sys.stderr, flush=True)
+
+
+class _StoppedBySpotify(DatabaseError):
+    """Spotify asked the run to stop for a while: what was fetched is kept; run it again later."""
+
+
+def _enrich_tracks(args: argparse.Namespace) -> None:
+    migrations.migrate()
+    shown: set[tuple[str, int]] = set()
+
+    def progress(stage: str, done: int, total: int) -> None:
+        if (stage, done // 100) not in shown or done == total:  # a line per 100 tracks
+            shown.add((stage, done // 100))
+            _step(stage, done, total)
+
+    report = enrich.enrich_tracks(access.operator(), progress=progress, limit=args.limit)
+    print(report.line())
+    if report.stopped:  # not done: exit 1 so that a script knows to run it again later
+        raise _StoppedBySpotify(f"stopped early: {report.stopped}; then run `{PROG} "
+                                "enrich-tracks` again")
 
 
 class _SomeFilesRefused(DatabaseError):
@@ -226,6 +254,12 @@ def _print_status(info: dict) -> None:
     if info["snapshot_days"]:
         print(f"snapshot dates: {info['first_snapshot']} to {info['last_snapshot']} "
               f"({info['snapshot_days']:,} days)")
+    if info["derived_snapshots"]:
+        print(f"  of which derived from the streaming history: {info['derived_snapshots']:,}")
+    if info["plays"] is not None:
+        span = (f" ({info['first_play']:%Y-%m-%d} to {info['last_play']:%Y-%m-%d})"
+                if info["plays"] else f" (import Spotify's data export: `{PROG} import-history`)")
+        print(f"plays: {info['plays']:,}{span}")
     if info["demo"]:
         print(f"demo data: yes (seed {info['demo'].get('seed')})")
     account = info.get("spotify")

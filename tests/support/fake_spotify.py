@@ -5,11 +5,13 @@ It does what the app relies on, the way Spotify documents it: /authorize checks 
 registered redirect URI, the scope and the S256 challenge, and sends the browser back with a
 code and the state; /api/token exchanges a code only with the verifier that matches its
 challenge, and turns a refresh token into a new access token and a new refresh token (the old
-one stops working, as PKCE refresh tokens may); /v1/me and /v1/me/top/tracks (limit <= 50, at
-most 99 ranks, total and next) need a live access token. Scripted faults answer the next
-matching requests first; a request the test wants unanswered is held until the test lets it go
-(hang), never for a guessed number of seconds. Tokens start with SENTINEL, so a test can look for
-any of them.
+one stops working, as PKCE refresh tokens may); /v1/me, /v1/me/top/tracks (limit <= 50, at
+most 99 ranks, total and next) and /v1/tracks/{id} (the objects the test registered; 404 "non
+existing id" for others, 400 "invalid id" for what is not 22 letters and digits, as Spotify
+answers) need a live access token. Scripted faults answer the next matching requests first (a
+path ending in * matches every path it starts); a request the test wants unanswered is held until
+the test lets it go (hang), never for a guessed number of seconds. Tokens start with SENTINEL, so
+a test can look for any of them.
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ TOKEN_MARK = "SENTINEL"
 CLIENT_ID = "fake-client-id"
 MAX_RANKS = 99
 HOLD_LIMIT_S = 120  # a held request the test forgot to let go of is answered after this
+TRACKS = "/v1/tracks/"
+SPOTIFY_ID = re.compile(r"[0-9A-Za-z]{22}")
 
 
 def track(number: int, **changes) -> dict:
@@ -64,6 +68,7 @@ class FakeSpotify:
             "medium_term": [track(n) for n in range(20, 119)],  # 99: two pages
             "long_term": [track(n) for n in range(100, 137)],  # 37: one page
         }
+        self.catalog: dict[str, dict] = {}  # what /v1/tracks/{id} serves, by id
         self.deny = False
         self.on_request = None  # called with (path, parameters) before a request is answered
         self.requests: list[tuple[float, str, str, dict]] = []  # when, method, path, parameters
@@ -123,6 +128,14 @@ class FakeSpotify:
     def hits(self, path: str) -> list[tuple[float, str, str, dict]]:
         return [r for r in self.requests if r[2] == path]
 
+    def register(self, *tracks: dict) -> None:
+        """Tracks /v1/tracks/{id} will serve."""
+        self.catalog.update((t["id"], t) for t in tracks)
+
+    def tracks_asked(self) -> list[str]:
+        """The ids asked of /v1/tracks/{id}, in order, every try of each."""
+        return [r[2][len(TRACKS):] for r in self.requests if r[2].startswith(TRACKS)]
+
     # -- the services --------------------------------------------------------------------------
     def _handle(self, request: Request) -> Response:
         params = dict(request.args) | dict(request.form)
@@ -135,8 +148,9 @@ class FakeSpotify:
         fault = None
         with self._lock:
             for n, (path, only, scripted) in enumerate(self._faults):
-                if request.path == path and all(request.args.get(k) == v
-                                                for k, v in only.items()):
+                matches = (request.path.startswith(path[:-1]) if path.endswith("*")
+                           else request.path == path)
+                if matches and all(request.args.get(k) == v for k, v in only.items()):
                     fault = scripted
                     del self._faults[n]
                     break
@@ -146,7 +160,7 @@ class FakeSpotify:
             fault.wait(HOLD_LIMIT_S)
         routes = {"/accounts/authorize": self._authorize, "/accounts/api/token": self._token,
                   "/v1/me": self._me, "/v1/me/top/tracks": self._top}
-        handler = routes.get(request.path)
+        handler = self._track if request.path.startswith(TRACKS) else routes.get(request.path)
         if handler is None:
             return _json({"error": {"status": 404, "message": "Service not found"}}, 404)
         return handler(request)
@@ -225,6 +239,17 @@ class FakeSpotify:
         return _json({"href": f"{self.base}{request.full_path}", "items": items, "limit": limit,
                       "offset": offset, "total": len(ranked), "previous": None,
                       "next": f"{self.base}/v1/me/top/tracks?{query}" if more else None})
+
+
+    def _track(self, request: Request) -> Response:
+        if not self._authorised(request):
+            return _json({"error": {"status": 401, "message": "The access token expired"}}, 401)
+        track_id = request.path[len(TRACKS):]
+        if not SPOTIFY_ID.fullmatch(track_id):
+            return _json({"error": {"status": 400, "message": "invalid id"}}, 400)
+        if track_id not in self.catalog:
+            return _json({"error": {"status": 404, "message": "non existing id"}}, 404)
+        return _json(self.catalog[track_id])
 
 
 def _json(body: dict, status: int = 200) -> Response:

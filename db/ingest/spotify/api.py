@@ -1,5 +1,5 @@
 """A small client for what the sync needs of Spotify: the accounts service (Authorization Code
-with PKCE, tokens) and two Web API endpoints (/v1/me, /v1/me/top/tracks).
+with PKCE, tokens) and three Web API endpoints (/v1/me, /v1/me/top/tracks, /v1/tracks/{id}).
 
 Why not spotipy (2.26, read before deciding): its retries are urllib3's, which sleep as long as a
 429's Retry-After says (Spotify sends hours to an app over its limit) where the sync must give up
@@ -10,7 +10,8 @@ in redis. So requests (already Streamlit's dependency) does the HTTP, and this m
 whole policy in one place (send()):
 
 - 401 from the API: refresh the access token once per client, then SpotifyReconnect;
-- 429: wait as Retry-After says when that is within Policy.max_retry_after_s, else give up;
+- 429: wait as Retry-After says when that is within Policy.max_retry_after_s, else give up
+  (SpotifyRateLimited, which says how long Spotify asked for); a quota 429 gives up at once;
 - 5xx, timeouts, refused connections: retry with exponential backoff, Policy.attempts in all;
 - anything else: one line naming what was asked and Spotify's own words (SpotifyError).
 
@@ -31,7 +32,7 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 import requests
 
@@ -59,6 +60,17 @@ class SpotifyNotConfigured(SpotifyError):
 
 class SpotifyReconnect(SpotifyError):
     """Spotify no longer accepts this app's authorization: the owner must connect again."""
+
+
+class SpotifyRateLimited(SpotifyError):
+    """A 429 the client would not wait out. ``retry_after_s``: how long Spotify asked the app to
+    wait (None when it did not say), so a long run can say when to continue; ``quota``: Spotify
+    said the app's quota is spent."""
+
+    def __init__(self, message: str, retry_after_s: float | None, quota: bool = False) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+        self.quota = quota
 
 
 @dataclass(frozen=True)
@@ -249,14 +261,31 @@ class SpotifyClient:
                         f"your top tracks ({time_range.replace('_', ' ')}, ranks {first}-"
                         f"{offset + PAGE_LIMIT})")
 
+    def track(self, track_id: str) -> dict | None:
+        """GET /v1/tracks/{id}, one track (development-mode apps lost Get Several Tracks in
+        February 2026); None when Spotify has no such track."""
+        what = f"track {track_id}"
+        response = self.get(f"/v1/tracks/{quote(track_id, safe='')}", {}, what)
+        # Spotify says "non existing id" for a track it does not have; "Service not found" is
+        # its gateway's answer to a path it does not serve, which says nothing about the track.
+        if response.status_code == 404 and _api_error(response) != "Service not found":
+            return None
+        return _json(_ok(response, what), what)
+
     def api(self, path: str, params: dict, what: str) -> dict:
+        response = self.get(path, params, what)
+        return _json(_ok(response, what), what)
+
+    def get(self, path: str, params: dict, what: str) -> requests.Response:
+        """The Web API's answer to a GET, access renewed once on a 401; other statuses are the
+        caller's to judge."""
         if self._access_token is None:
             self.refresh()
         while True:
             response = self.send("GET", f"{self.config.api_url}{path}", what, params=params,
                                  headers={"Authorization": f"Bearer {self._access_token}"})
             if response.status_code != 401:
-                return _json(_ok(response, what), what)
+                return response
             if self._refreshed:
                 raise SpotifyReconnect(f"Spotify did not accept this app's access to {what}, "
                                        f"even renewed: reconnect your account ({RECONNECT})")
@@ -286,17 +315,24 @@ class SpotifyClient:
                 raise SpotifyError(f"Spotify could not be asked for {what}: "
                                    f"{type(exc).__name__}") from None
             if response is not None and response.status_code == 429:
-                wait = _retry_after(response, policy.backoff_s)
+                asked = _retry_after(response, None)
+                wait = policy.backoff_s if asked is None else asked
                 waits += 1
+                if _over_quota(response):  # waiting seconds does not give a quota back
+                    raise SpotifyRateLimited(
+                        f"Spotify says this app has used up its quota (QUOTA_EXCEEDED) when "
+                        f"asked for {what}" + (f" and asks it to wait {duration(asked)}"
+                                               if asked is not None else "")
+                        + ": try again later", asked, quota=True)
                 if wait > policy.max_retry_after_s:
-                    raise SpotifyError(
+                    raise SpotifyRateLimited(
                         f"Spotify is limiting this app's requests and asks it to wait "
-                        f"{_duration(wait)} before asking for {what}; a sync waits "
-                        f"{_duration(policy.max_retry_after_s)} at most: try again later")
+                        f"{duration(wait)} before asking for {what}; a sync waits "
+                        f"{duration(policy.max_retry_after_s)} at most: try again later", wait)
                 if waits > policy.rate_limit_waits:
-                    raise SpotifyError(
+                    raise SpotifyRateLimited(
                         f"Spotify kept limiting this app's requests for {what} after "
-                        f"{policy.rate_limit_waits} waits: try again later")
+                        f"{policy.rate_limit_waits} waits: try again later", wait)
                 log.info("Spotify answered 429 to %s: waiting %.1f s as it asks", what, wait)
                 policy.sleep(wait)
                 continue
@@ -364,7 +400,11 @@ def _token_error(response: requests.Response) -> str:
     return _api_error(response) or _status(response)
 
 
-def _retry_after(response: requests.Response, default: float) -> float:
+def _over_quota(response: requests.Response) -> bool:
+    return "QUOTA_EXCEEDED" in response.text.upper()
+
+
+def _retry_after(response: requests.Response, default: float | None) -> float | None:
     """Seconds to wait: Retry-After as seconds or an HTTP date; ``default`` when absent."""
     value = response.headers.get("Retry-After", "").strip()
     if not value:
@@ -382,7 +422,8 @@ def _retry_after(response: requests.Response, default: float) -> float:
     return max(0.0, (when - dt.datetime.now(dt.UTC)).total_seconds())
 
 
-def _duration(seconds: float) -> str:
+def duration(seconds: float) -> str:
+    """A wait as a person reads it: 45 s, 12 min, 2.0 h."""
     if seconds >= 3600:
         return f"{seconds / 3600:,.1f} h"
     if seconds >= 120:

@@ -12,6 +12,9 @@ them; every page is fetched and checked before one transaction writes the tracks
 day's list of each time range and records the run in ``imports``. A second run on the same day
 with the same lists changes no row. A run that fails anywhere writes none of it; only a refresh
 token that Spotify replaced during the run is kept (the old one may no longer work).
+
+Every run that talks to Spotify as the account (this sync, db.ingest.spotify.enrich) does so
+through leased_client(): one at a time, each keeping the refresh token Spotify rotated.
 """
 
 from __future__ import annotations
@@ -21,7 +24,8 @@ import hashlib
 import logging
 import secrets
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 
 import psycopg
@@ -35,6 +39,7 @@ from db.ingest.spotify.api import (
     PAGE_LIMIT,
     SCOPE,
     Policy,
+    Settings,
     SpotifyClient,
     SpotifyError,
     authorize_url,
@@ -185,62 +190,92 @@ def sync_spotify(grant: access.Grant | None, *, progress: Progress | None = None
     config = settings()
     day = day or local_time.today()
     step = progress or (lambda stage, done, total: None)
+    report = SyncReport("Spotify top tracks", "spotify", day=day)
+    tracks: dict[str, tuple] = {}
+    ranks: list[tuple] = []
+    with leased_client(config, policy) as run:
+        client = run.client
+        step("renewing access", 0, STEPS)
+        client.refresh()
+        for number, time_range in enumerate(TIME_RANGES):
+            label = time_range.replace("_", " ")
+            run.renew()
+            step(f"{label}: ranks 1-{PAGE_LIMIT}", 1 + 2 * number, STEPS)
+            fetched, more = _page(client, time_range, 0, day, tracks)
+            if more:
+                run.renew()
+                step(f"{label}: ranks {LAST_OFFSET + 1}-99", 2 + 2 * number, STEPS)
+                rest, _ = _page(client, time_range, LAST_OFFSET, day, tracks)
+                fetched += [row for row in rest if row[3] > PAGE_LIMIT]  # 50 is page one's
+            listed = _best_rank_each(fetched)
+            ranks += listed
+            report.ranks[time_range] = len(listed)
+        step("saving", STEPS - 1, STEPS)
+        _save(run.holder, report, tracks, ranks)
+    step("done", STEPS, STEPS)
+    return report
+
+
+@dataclass
+class LeasedClient:
+    """A run's client of the connected account, under the account's lease (one run at a time:
+    Spotify replaces the refresh token as runs use it, so two at once would lock each other out).
+    renew() before every request that may take a while; SyncBusy when another run took over."""
+
+    client: SpotifyClient
+    holder: str
+    lease_s: float
+    conn: psycopg.Connection | None = None
+
+    def renew(self) -> None:
+        with connection(self.conn) as c:
+            renewed = c.execute("UPDATE spotify_account SET sync_expires_at = now() + "
+                                "make_interval(secs => %s) WHERE sync_holder = %s",
+                                (self.lease_s, self.holder)).rowcount
+        if not renewed:
+            raise SyncBusy(TAKEN_OVER)
+
+
+@contextmanager
+def leased_client(config: Settings, policy: Policy | None = None, *,
+                  conn: psycopg.Connection | None = None) -> Iterator[LeasedClient]:
+    """The connected account's client, its lease taken (NotConnected, SyncBusy) and given back
+    at the end, and a refresh token that Spotify replaced during the run kept."""
     policy = policy or Policy()
-    # Renewed before every page; a page is at most three requests (ask, renew access, ask).
+    # Renewed before every request of the run's own; one is at most three (ask, renew, ask).
     lease_s = 3 * policy.worst_case_s() + 60
     holder = str(uuid.uuid4())
-    refresh_token = _claim(holder, lease_s)
+    refresh_token = _claim(holder, lease_s, conn)
     try:
         stored = [refresh_token]
 
         def keep(token: str) -> None:
             """Store the refresh token Spotify replaced ours with, unless the stored one is no
             longer ours (the account was reconnected meanwhile): never overwrite a newer one."""
-            with connection() as c:
+            with connection(conn) as c:
                 kept = c.execute("UPDATE spotify_account SET refresh_token = %s"
                                  " WHERE refresh_token = %s", (token, stored[0])).rowcount
             if kept:
                 stored[0] = token
             else:
-                log.warning("Spotify replaced the refresh token during a sync, but the stored "
+                log.warning("Spotify replaced the refresh token during a run, but the stored "
                             "one had changed meanwhile (reconnected?): kept the stored one")
 
-        report = SyncReport("Spotify top tracks", "spotify", day=day)
-        tracks: dict[str, tuple] = {}
-        ranks: list[tuple] = []
         with SpotifyClient(config, policy, refresh_token=refresh_token,
                            on_new_refresh_token=keep) as client:
-            step("renewing access", 0, STEPS)
-            client.refresh()
-            for number, time_range in enumerate(TIME_RANGES):
-                label = time_range.replace("_", " ")
-                _renew(holder, lease_s)
-                step(f"{label}: ranks 1-{PAGE_LIMIT}", 1 + 2 * number, STEPS)
-                fetched, more = _page(client, time_range, 0, day, tracks)
-                if more:
-                    _renew(holder, lease_s)
-                    step(f"{label}: ranks {LAST_OFFSET + 1}-99", 2 + 2 * number, STEPS)
-                    rest, _ = _page(client, time_range, LAST_OFFSET, day, tracks)
-                    fetched += [row for row in rest if row[3] > PAGE_LIMIT]  # 50 is page one's
-                listed = _best_rank_each(fetched)
-                ranks += listed
-                report.ranks[time_range] = len(listed)
-        step("saving", STEPS - 1, STEPS)
-        _save(holder, report, tracks, ranks)
-        step("done", STEPS, STEPS)
-        return report
+            yield LeasedClient(client, holder, lease_s, conn)
     finally:
-        try:  # give the lease back if _save did not; a failure here must not hide the first
-            with connection() as c:
+        try:  # give the lease back if the run did not; a failure here must not hide the first
+            with connection(conn) as c:
                 c.execute("UPDATE spotify_account SET sync_holder = NULL, sync_expires_at = NULL"
                           " WHERE sync_holder = %s", (holder,))
         except (psycopg.Error, DatabaseError):
             pass  # the lease runs out by itself
 
 
-def _claim(holder: str, lease_s: float) -> str:
-    """Take the sync lease and return the refresh token; NotConnected or SyncBusy."""
-    with connection() as c:
+def _claim(holder: str, lease_s: float, conn: psycopg.Connection | None = None) -> str:
+    """Take the account's lease and return the refresh token; NotConnected or SyncBusy."""
+    with connection(conn) as c:
         row = c.execute(
             "UPDATE spotify_account SET sync_holder = %s,"
             " sync_expires_at = now() + make_interval(secs => %s)"
@@ -251,19 +286,10 @@ def _claim(holder: str, lease_s: float) -> str:
             if c.execute("SELECT 1 FROM spotify_account").fetchone() is None:
                 raise NotConnected("no Spotify account is connected: connect one on the Data "
                                    "page first")
-            raise SyncBusy("a Spotify sync is already running for this database: wait for it "
-                           "to finish")
+            raise SyncBusy("a Spotify sync or track enrichment is already running for this "
+                           "database: wait for it to finish")
     redact.remember(row[0])
     return row[0]
-
-
-def _renew(holder: str, lease_s: float) -> None:
-    with connection() as c:
-        renewed = c.execute("UPDATE spotify_account SET sync_expires_at = now() + "
-                            "make_interval(secs => %s) WHERE sync_holder = %s",
-                            (lease_s, holder)).rowcount
-    if not renewed:
-        raise SyncBusy(TAKEN_OVER)
 
 
 def _page(client: SpotifyClient, time_range: str, offset: int, day: dt.date,

@@ -4,7 +4,7 @@ movers, and the release-decade and explicit mix of each side."""
 import streamlit as st
 
 from db.snapshots import TIME_RANGES
-from queries import compare
+from queries import compare, shared
 from ui import charts, entry, tables
 from ui.guard import guarded
 
@@ -39,6 +39,24 @@ label_b = f"B: {described(chosen.b, about_b)}"
 what = "best rank in each period" if chosen.a.period else "rank on each date's list"
 st.caption(f"{TIME_RANGES[chosen.time_range]}. {label_a} against {label_b}; positions are the "
            f"{what}.")
+
+
+def source_of(name: str, side, about) -> str:
+    """What a side's lists are: Spotify's own, derived from the streaming history, or (a period)
+    how many of them are derived."""
+    lists, derived = about["lists"], about["derived_lists"]
+    if side.period and lists:
+        what = f"{derived:,} of its {lists:,} lists derived from your streaming history"
+    else:
+        what = ("no list" if not lists else "derived from your streaming history" if derived
+                else "Spotify's own list")
+    return f"{name}: {what}"
+
+
+if about_a["derived_lists"] or about_b["derived_lists"]:
+    st.caption("; ".join(source_of(name, side, about) for name, side, about in
+                         (("A", chosen.a, about_a), ("B", chosen.b, about_b)))
+               + ". " + shared.derived_note(chosen.time_range))
 
 if a.empty and b.empty:
     st.info("Neither side has any lists in this time range. Pick other dates, or import your "
@@ -75,7 +93,9 @@ with movers_tab:
             "move": st.column_config.TextColumn("Move", help="From A to B."),
             "position_a": st.column_config.NumberColumn("In A", format="#%d"),
             "position_b": st.column_config.NumberColumn("In B", format="#%d"),
-            "track": "Track", "artist": "Artist", "album": "Album"}, all_rows=False)
+            "track": "Track", "artist": "Artist", "album": "Album",
+            "source_a": st.column_config.TextColumn("Source in A"),
+            "source_b": st.column_config.TextColumn("Source in B")}, all_rows=False)
 for tab, key, nothing in ((entered_tab, "entered", "Nothing in B that was not in A."),
                           (dropped_tab, "dropped", "Nothing in A that is not in B.")):
     with tab:
@@ -83,4 +103,5 @@ for tab, key, nothing in ((entered_tab, "entered", "Nothing in B that was not in
             st.caption(nothing)
         else:
             tables.show(tables.readable(result[key]), f"compare_{key}",
-                        {"position": POSITION, **tables.TRACK_COLUMNS}, all_rows=False)
+                        {"position": POSITION, **tables.TRACK_COLUMNS,
+                         "source": tables.SOURCE_COLUMN}, all_rows=False)

@@ -1,6 +1,7 @@
-"""The Data page: connect Spotify and sync the top tracks; bring your own history in (Spotify
-JSON, the earlier app's SQLite file) with a dry-run preview, a confirmation, progress and a
-report; and the imports and syncs so far."""
+"""The Data page: connect Spotify and sync the top tracks; import Spotify's data export (every
+play, ui/history_import.py); bring your own history in (Spotify JSON, the earlier app's SQLite
+file) with a dry-run preview, a confirmation, progress and a report; and the imports and syncs so
+far."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from db.errors import DatabaseError
 from db.ingest import json_files, legacy_sqlite
 from db.snapshots import EARLIEST_DATE, TIME_RANGES
 from queries import data
-from ui import entry
+from ui import entry, history_import
 from ui import spotify as spotify_section
 from ui.guard import guarded
 from ui.startup import prepare_database
@@ -27,7 +28,8 @@ SQLITE_SUFFIXES = (".db", ".sqlite", ".sqlite3")
 
 entry.within_the_app()
 st.title("Data")
-st.caption("Bring your own history: sync your top tracks from Spotify every day, or import "
+st.caption("Bring your own history: sync your top tracks from Spotify every day, import "
+           "Spotify's data export (every play you made), or import "
            "Spotify API responses saved as JSON (top tracks, saved tracks, recently played, track "
            "lists) or the earlier Music Time Machine's SQLite file. Each file is checked first "
            "and imported whole or not at all.")
@@ -44,6 +46,12 @@ def past() -> None:
             st.dataframe(done, hide_index=True, width="stretch", column_config={
                 "imported_at": st.column_config.DatetimeColumn("When", format="YYYY-MM-DD HH:mm"),
                 "kind": "Kind", "source": "Source",
+                # Empty for imports that are not a streaming-history export.
+                "plays_inserted": st.column_config.NumberColumn("Plays new"),
+                "plays_unchanged": st.column_config.NumberColumn("Plays already stored"),
+                "rows_skipped": st.column_config.NumberColumn(
+                    "Rows skipped", help="Podcasts, videos and other rows that are not plays "
+                                         "of a track."),
                 "tracks_inserted": "Tracks new", "tracks_updated": "Tracks updated",
                 "tracks_unchanged": "Tracks unchanged", "snapshots_inserted": "Ranks new",
                 "snapshots_updated": "Ranks updated", "snapshots_unchanged": "Ranks unchanged",
@@ -73,15 +81,29 @@ if access.passphrase_required() and GRANT_KEY not in st.session_state:
     st.stop()
 
 grant = st.session_state.get(GRANT_KEY) or access.Grant("open")
+
+
+def forget_previews() -> None:
+    """The dry runs of the files below counted against the data a write has just changed."""
+    st.session_state.pop(PREVIEW_KEY, None)
+
+
 if access.writes_open() and not prepare_database().target.embedded:
     st.warning("Anyone who can open this app can import into its database: set "
                "`MTM_ADMIN_PASSWORD` (or `MTM_READ_ONLY`) in the app's secrets before you share "
                "its link.", icon="⚠️")
 
 spotify_section.panel(grant)
+history_import.intro(grant, after_write=forget_previews)
 st.subheader("Import files")
-uploads = st.file_uploader("JSON or SQLite files", accept_multiple_files=True,
-                           type=["json", *[s[1:] for s in SQLITE_SUFFIXES]], key="uploads")
+# One uploader for every kind: the export's zip goes to its own importer (on request), the others
+# are checked at once.
+uploads = st.file_uploader("Spotify's data export (zip), JSON or SQLite files",
+                           accept_multiple_files=True,
+                           type=["zip", "json", *[s[1:] for s in SQLITE_SUFFIXES]], key="uploads")
+exports = [upload for upload in uploads or () if upload.name.lower().endswith(".zip")]
+uploads = [upload for upload in uploads or () if not upload.name.lower().endswith(".zip")]
+history_import.zips(exports, grant, after_write=forget_previews)
 ranks = st.checkbox("The JSON files are top-tracks responses: record their order as ranks",
                     key="as_ranks")
 day = time_range = None
@@ -149,5 +171,6 @@ if uploads:
                 st.success(plain(report.line()), icon="✅")
         bar.empty()
         st.session_state.pop(PREVIEW_KEY, None)
+        st.session_state.pop(history_import.RESULT_KEY, None)  # an export's dry run is stale too
 
 past()

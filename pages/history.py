@@ -4,7 +4,7 @@ where a track was not on the list."""
 import streamlit as st
 
 from db.snapshots import TIME_RANGES
-from queries import history, time_machine
+from queries import history, shared, time_machine
 from queries.filters import ALL_TIME_RANGES
 from queries.links import ALL, DEFAULT_RANGE, MAX_TRACKS, History, parse_history
 from ui import charts, entry, page_state, tables
@@ -77,7 +77,13 @@ with guarded("the rank history"):
     st.caption("Rank 1 is at the top; a gap is a list the track was not on. One line per track"
                + (" and time range." if by_range else "."))
     shown = ranks.dropna(subset=["rank"]).assign(track=lambda f: f["track_id"].map(short))
-    tables.show(shown, "rank_history", {
+    derived = int(shown["derived"].sum())
+    if derived:
+        st.caption(f"{derived:,} of the {len(shown):,} ranks shown are from lists "
+                   f"{shared.DERIVED.lower()} (the Source column below; hover a point to see "
+                   "its own). " + shared.derived_note(None if by_range else chosen.time_range))
+    tables.show(tables.readable(shown), "rank_history", {
         "snapshot_date": st.column_config.DateColumn("Date", format="YYYY-MM-DD"),
         "time_range": "Time range", "track": "Track",
-        "rank": st.column_config.NumberColumn("Rank", format="#%d")}, all_rows=False)
+        "rank": st.column_config.NumberColumn("Rank", format="#%d"),
+        "source": tables.SOURCE_COLUMN}, all_rows=False)

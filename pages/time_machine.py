@@ -4,7 +4,7 @@ the most consistent artists up to that date."""
 import streamlit as st
 
 from db.snapshots import TIME_RANGES
-from queries import time_machine
+from queries import shared, time_machine
 from queries.links import History
 from ui import entry, tables
 from ui.guard import guarded
@@ -39,10 +39,16 @@ if top is None:
     st.stop()
 
 asked = moment.date
+# Movement across sources is still movement, but the caption says when the list before came from
+# elsewhere: a derived list ranks 99 tracks by streams, Spotify's its own way.
+other_source = previous_date and dates["previous_derived"] != dates["derived"]
 st.caption(f"{range_name}: the list of {list_date}"
            + (f", the latest on or before {asked}" if asked and asked != list_date else "")
-           + (f"; movement since the list of {previous_date}." if previous_date
-              else "; the first list of this time range, so nothing moved yet."))
+           + (f"; movement since the list of {previous_date}" if previous_date
+              else "; the first list of this time range, so nothing moved yet")
+           + (f" (source: {shared.source(dates['previous_derived'])})." if other_source else "."))
+if dates["derived"]:
+    st.caption(shared.derived_note(moment.time_range, list_date))
 
 consistent = None
 with guarded("the most consistent artists"):

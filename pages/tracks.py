@@ -8,6 +8,7 @@ import streamlit as st
 
 from queries import history, tracks
 from queries.links import MAX_SEARCH, History, TrackQuery, parse_track_query
+from queries.shared import SOURCES
 from ui import charts, entry, page_state, tables
 from ui.guard import guarded
 from ui.text import plain
@@ -88,6 +89,9 @@ def track_view(track_id: str) -> None:
             "time_range": "Time range",
             "best_rank": st.column_config.NumberColumn("Best rank", format="#%d"),
             "days": st.column_config.NumberColumn("Days on lists"),
+            "derived_days": st.column_config.NumberColumn(
+                f"Days from {SOURCES[True].lower()}",
+                help="Days on lists derived from your streaming history, not Spotify's own."),
             "first_on_list": st.column_config.DateColumn("First", format="YYYY-MM-DD"),
             "last_on_list": st.column_config.DateColumn("Last", format="YYYY-MM-DD")})
         ranks = history.rank_history((track_id,), None)

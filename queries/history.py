@@ -14,12 +14,12 @@ from queries.core import cached, frame
 
 RANKS_SQL = """
 WITH ranks AS (
-    SELECT track_id, time_range, snapshot_date, rank FROM snapshots
+    SELECT track_id, time_range, snapshot_date, rank, derived FROM snapshots
     WHERE track_id = ANY(%(tracks)s) AND time_range = ANY(%(ranges)s)
 ), firsts AS (
     SELECT track_id, time_range, min(snapshot_date) AS first_date FROM ranks GROUP BY 1, 2
 )
-SELECT f.time_range, d.snapshot_date, f.track_id, r.rank
+SELECT f.time_range, d.snapshot_date, f.track_id, r.rank, r.derived
 FROM firsts f
 JOIN snapshot_dates d ON d.time_range = f.time_range AND d.snapshot_date >= f.first_date
 LEFT JOIN ranks r
@@ -45,11 +45,12 @@ WHERE track_id = ANY(%(tracks)s)
 
 @cached
 def rank_history(tracks: tuple[str, ...], time_range: str | None) -> pd.DataFrame:
-    """time_range, snapshot_date, track_id, rank (None: not on that day's list) for each track
+    """time_range, snapshot_date, track_id, rank (None: not on that day's list) and derived (the
+    rank is from a list derived from the streaming history; None with no rank) for each track
     and time range (None: all three) it was ever on a list of."""
     ranges = list(TIME_RANGES) if time_range is None else [time_range]
     history = frame(RANKS_SQL, {"tracks": list(tracks), "ranges": ranges})
-    return history.astype({"rank": "Int64"})
+    return history.astype({"rank": "Int64", "derived": "boolean"})
 
 
 @cached

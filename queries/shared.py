@@ -1,4 +1,5 @@
-"""Facts every page uses: the span of the snapshots, and whether the data is the demo's."""
+"""Facts every page uses: the span of the snapshots, whether the data is the demo's, and how a
+list derived from the streaming history is told from Spotify's own."""
 
 from __future__ import annotations
 
@@ -7,11 +8,35 @@ import datetime as dt
 import pandas as pd
 
 from db import meta
+from db.derived_lists import STREAM_MS, WINDOW_DAYS
 from queries.core import cached, frame
 
 UNKNOWN = "Unknown"
 
 BOUNDS_SQL = "SELECT min(snapshot_date), max(snapshot_date) FROM snapshot_dates"
+
+# Where a list came from, as every table, CSV download and hover label says it (snapshots.derived).
+SOURCES = {False: "Spotify", True: "Streaming history"}
+MIXED_SOURCES = f"{SOURCES[False]} and {SOURCES[True].lower()}"  # a period holding both
+DERIVED = "Derived from your streaming history"
+
+
+def source(derived) -> str | None:
+    """The source label of a snapshots.derived value (None: no rank, so no source)."""
+    return None if derived is None or pd.isna(derived) else SOURCES[bool(derived)]
+
+
+def derived_note(time_range: str | None = None, day: dt.date | None = None) -> str:
+    """What a derived list is, for a caption: for one time range its window (ending on `day`,
+    or on each list's day), else the three windows."""
+    if time_range:
+        days = f"{WINDOW_DAYS[time_range]} days"
+    else:
+        *most, last = WINDOW_DAYS.values()
+        days = f"{', '.join(map(str, most))} or {last} days (by time range)"
+    ending = f"ending on {day}" if day else "ending on each list's day"
+    return (f"{DERIVED}: not Spotify's own list, but your tracks ranked by streams (plays of at "
+            f"least {STREAM_MS // 1000} s, not in incognito mode) in the {days} {ending}.")
 
 
 @cached

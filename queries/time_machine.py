@@ -5,6 +5,9 @@ turnover, and the most consistent artists over a window.
 earlier app's idea: a snapshot stands until the next one). Dates come from snapshot_dates (one
 row per time range and day), the lists from snapshots through its primary key and the
 (snapshot_date, time_range) index: a list is 50 rows however large the library.
+
+A list is Spotify's own or derived from the streaming history, never a mix (migration 0009): one
+row of it says which. Movement compares with the list before whatever either's source.
 """
 
 from __future__ import annotations
@@ -15,24 +18,33 @@ import pandas as pd
 
 from queries.core import cached, frame
 
+# Whether a list is derived: any one of its rows says so, found through the date index.
 LIST_DATES_SQL = """
 WITH shown AS (
     SELECT max(snapshot_date) AS list_date FROM snapshot_dates
     WHERE time_range = %(time_range)s AND snapshot_date <= %(date)s
+), dates AS (
+    SELECT list_date,
+           (SELECT max(snapshot_date) FROM snapshot_dates
+            WHERE time_range = %(time_range)s AND snapshot_date < list_date) AS previous_date,
+           (SELECT min(snapshot_date) FROM snapshot_dates
+            WHERE time_range = %(time_range)s) AS first_date
+    FROM shown
 )
-SELECT list_date,
-       (SELECT max(snapshot_date) FROM snapshot_dates
-        WHERE time_range = %(time_range)s AND snapshot_date < list_date) AS previous_date,
-       (SELECT min(snapshot_date) FROM snapshot_dates
-        WHERE time_range = %(time_range)s) AS first_date
-FROM shown
+SELECT list_date, previous_date, first_date,
+       (SELECT derived FROM snapshots
+        WHERE snapshot_date = list_date AND time_range = %(time_range)s LIMIT 1) AS derived,
+       (SELECT derived FROM snapshots
+        WHERE snapshot_date = previous_date AND time_range = %(time_range)s LIMIT 1)
+           AS previous_derived
+FROM dates
 """
 
 # The list, and for each track its rank on the list before (if any) and whether it had been on
 # an earlier list of this time range (a track absent from the previous list is then "back").
 TOP_LIST_SQL = """
 SELECT s.rank, s.track_id, t.name AS track, t.artist_name AS artist, t.album_name AS album,
-       t.album_release_year AS year, t.is_explicit AS explicit, t.spotify_url,
+       t.album_release_year AS year, t.is_explicit AS explicit, t.spotify_url, s.derived,
        p.rank AS previous_rank,
        p.rank IS NULL AND EXISTS (
            SELECT 1 FROM snapshots e
@@ -69,22 +81,26 @@ WHERE time_range = %(time_range)s AND snapshot_date BETWEEN %(start)s AND %(end)
 @cached
 def list_dates(date: dt.date | None, time_range: str) -> dict:
     """The date of the list shown for `date` (None: the latest), the list before it, and the
-    first list of the time range; None where there is none."""
+    first list of the time range; None where there is none. derived, previous_derived: whether
+    the list shown and the list before are derived from the streaming history (None: no list)."""
     row = frame(LIST_DATES_SQL, {"time_range": time_range, "date": date or dt.date.max}).iloc[0]
-    return {key: _date(row[key]) for key in ("list_date", "previous_date", "first_date")}
+    dates = {key: _known(row[key]) for key in ("list_date", "previous_date", "first_date")}
+    flags = {key: _known(row[key], bool) for key in ("derived", "previous_derived")}
+    return dates | flags
 
 
-def _date(value) -> dt.date | None:
-    return value if pd.notna(value) else None
+def _known(value, kind=lambda v: v):
+    return kind(value) if pd.notna(value) else None
 
 
 @cached
 def top_list(list_date: dt.date | None, previous_date: dt.date | None, time_range: str
              ) -> pd.DataFrame:
     """The list of `list_date` with its movement since `previous_date` (dates from list_dates):
-    rank, track, artist, album, year, explicit, spotify_url, previous_rank, change (places up,
-    negative down) and movement, one of "new", "back", "up", "down", "same" (None on the first
-    list of a time range: nothing to move from)."""
+    rank, track, artist, album, year, explicit, spotify_url, derived (from the streaming history,
+    not Spotify's own), previous_rank, change (places up, negative down) and movement, one of
+    "new", "back", "up", "down", "same" (None on the first list of a time range: nothing to move
+    from)."""
     params = {"date": list_date or dt.date.min, "time_range": time_range,
               "previous": previous_date or dt.date.min}
     top = frame(TOP_LIST_SQL, params)

@@ -65,6 +65,7 @@ WHERE track_id = %(track_id)s
 
 CHART_SUMMARY_SQL = """
 SELECT time_range, min(rank) AS best_rank, count(*) AS days,
+       count(*) FILTER (WHERE derived) AS derived_days,
        min(snapshot_date) AS first_on_list, max(snapshot_date) AS last_on_list
 FROM snapshots
 WHERE track_id = %(track_id)s
@@ -145,7 +146,8 @@ def track_detail(track_id: str) -> dict | None:
 
 @cached
 def chart_summary(track_id: str) -> pd.DataFrame:
-    """Per time range the track was on lists of: best rank, days, first and last day."""
+    """Per time range the track was on lists of: best rank, days, of them on lists derived from
+    the streaming history (derived_days), first and last day."""
     return frame(CHART_SUMMARY_SQL, {"track_id": track_id, "time_ranges": list(TIME_RANGES)})
 
 

@@ -442,36 +442,44 @@ def test_every_table_downloads_as_csv_with_its_rows(app_url, page):
     # A missing year or previous rank is an empty cell, whole numbers are whole (not 1999.0).
     assert got["top list"] == ("top_list_short_term_2026-03-03.csv", [
         ["rank", "track_id", "track", "artist", "album", "year", "explicit", "spotify_url",
-         "previous_rank", "change", "movement"],
-        ["1", "tB", "Beta Song", "Xavi", "Second", "1999", "no", url + "tB", "2", "1", "▲ 1"],
-        ["2", "tA", "Alpha Song", "Xavi", "First", "1987", "yes", url + "tA", "1", "-1", "▼ 1"],
-        ["3", "tE", "Epsilon <b>bold</b>", "Zoë", "—", "", "no", url + "tE", "", "", "new"],
-        ["4", "tC", "Gamma", "Yoko", "Third", "2021", "yes", url + "tC", "3", "-1", "▼ 1"]])
+         "source", "previous_rank", "change", "movement"],
+        ["1", "tB", "Beta Song", "Xavi", "Second", "1999", "no", url + "tB", "Spotify", "2", "1",
+         "▲ 1"],
+        ["2", "tA", "Alpha Song", "Xavi", "First", "1987", "yes", url + "tA", "Spotify", "1",
+         "-1", "▼ 1"],
+        ["3", "tE", "Epsilon <b>bold</b>", "Zoë", "—", "", "no", url + "tE", "Spotify", "", "",
+         "new"],
+        ["4", "tC", "Gamma", "Yoko", "Third", "2021", "yes", url + "tC", "Spotify", "3", "-1",
+         "▼ 1"]])
     assert got["top list (toolbar)"] == [
-        ["rank", "movement", "track", "artist", "album", "year", "explicit", "spotify_url"],
-        ["1", "▲ 1", "Beta Song", "Xavi", "Second", "1999", "no", url + "tB"],
-        ["2", "▼ 1", "Alpha Song", "Xavi", "First", "1987", "yes", url + "tA"],
-        ["3", "new", "Epsilon <b>bold</b>", "Zoë", "—", "", "no", url + "tE"],
-        ["4", "▼ 1", "Gamma", "Yoko", "Third", "2021", "yes", url + "tC"]]
+        ["rank", "movement", "track", "artist", "album", "year", "explicit", "spotify_url",
+         "source"],
+        ["1", "▲ 1", "Beta Song", "Xavi", "Second", "1999", "no", url + "tB", "Spotify"],
+        ["2", "▼ 1", "Alpha Song", "Xavi", "First", "1987", "yes", url + "tA", "Spotify"],
+        ["3", "new", "Epsilon <b>bold</b>", "Zoë", "—", "", "no", url + "tE", "Spotify"],
+        ["4", "▼ 1", "Gamma", "Yoko", "Third", "2021", "yes", url + "tC", "Spotify"]]
     assert got["consistent artists"] == ("consistent_artists.csv", [
         ["artist", "days", "tracks", "best_rank"], ["Xavi", "2", "2", "1"],
         ["Yoko", "2", "2", "3"], ["Zoë", "1", "1", "3"]])
 
     columns = ["track_id", "track", "artist", "album", "year", "explicit"]
     assert got["Biggest movers"] == ("compare_movers.csv", [
-        [*columns, "position_a", "position_b", "change", "move"],
-        ["tD", "Delta", "Yoko", "Fourth", "2015", "—", "4", "3", "1", "▲ 1"]])
+        [*columns, "position_a", "source_a", "position_b", "source_b", "change", "move"],
+        ["tD", "Delta", "Yoko", "Fourth", "2015", "—", "4", "Spotify", "3", "Spotify", "1",
+         "▲ 1"]])
     assert got["Entered"] == ("compare_entered.csv", [
-        [*columns, "position"], ["tF", "夜に駆ける", "—", "Sixth", "", "yes", "4"]])
+        [*columns, "position", "source"],
+        ["tF", "夜に駆ける", "—", "Sixth", "", "yes", "4", "Spotify"]])
     assert got["Dropped"] == ("compare_dropped.csv", [
-        [*columns, "position"], ["tC", "Gamma", "Yoko", "Third", "2021", "yes", "3"]])
+        [*columns, "position", "source"],
+        ["tC", "Gamma", "Yoko", "Third", "2021", "yes", "3", "Spotify"]])
 
     assert got["rank history"] == ("rank_history.csv", [
-        ["time_range", "snapshot_date", "track_id", "rank", "track"],
-        ["short_term", "2026-03-01", "tA", "1", "Alpha Song"],
-        ["short_term", "2026-03-03", "tA", "2", "Alpha Song"],
-        ["short_term", "2026-03-04", "tA", "1", "Alpha Song"],
-        ["short_term", "2026-03-03", "tE", "3", "Epsilon <b>bold</b>"]])
+        ["time_range", "snapshot_date", "track_id", "rank", "source", "track"],
+        ["short_term", "2026-03-01", "tA", "1", "Spotify", "Alpha Song"],
+        ["short_term", "2026-03-03", "tA", "2", "Spotify", "Alpha Song"],
+        ["short_term", "2026-03-04", "tA", "1", "Spotify", "Alpha Song"],
+        ["short_term", "2026-03-03", "tE", "3", "Spotify", "Epsilon <b>bold</b>"]])
 
     assert got["search"] == ("search.csv", [  # a track never on a list: no best rank
         ["track_id", "track", "artist", "album", "best_rank"],
@@ -485,9 +493,9 @@ def test_every_table_downloads_as_csv_with_its_rows(app_url, page):
         ["Released", "2021-03"], ["Explicit", "yes"], ["Duration", "—"], ["ISRC", "—"],
         ["Track id", "tC"]]
     assert got["track on the lists"] == ("charts_tC.csv", [
-        ["time_range", "best_rank", "days", "first_on_list", "last_on_list"],
-        ["short_term", "3", "2", "2026-03-01", "2026-03-03"],
-        ["medium_term", "1", "1", "2026-03-04", "2026-03-04"]])
+        ["time_range", "best_rank", "days", "derived_days", "first_on_list", "last_on_list"],
+        ["short_term", "3", "2", "0", "2026-03-01", "2026-03-03"],
+        ["medium_term", "1", "1", "0", "2026-03-04", "2026-03-04"]])
 
 
 def test_whole_numbers_stay_whole_in_a_download():

@@ -10,6 +10,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
+from queries.shared import source
 from ui.text import chart_text
 
 SPOTIFY_GREEN = "#1DB954"
@@ -66,17 +67,21 @@ def side_by_side_figure(data: pd.DataFrame, key: str, title: str) -> go.Figure:
 def rank_history_figure(history: pd.DataFrame, names: dict[str, str], by_range: bool
                         ) -> go.Figure:
     """Rank over time, rank 1 at the top; a gap where a track was not on that day's list.
-    One line per track (by_range: per track and time range)."""
+    One line per track (by_range: per track and time range); hovering a point tells whether its
+    list was Spotify's or derived from the streaming history."""
     fig = go.Figure()
     for (track_id, time_range), line in history.groupby(["track_id", "time_range"], sort=False):
         name = chart_text(names.get(track_id, track_id))
         if by_range:
             name = f"{name} · {time_range.replace('_term', ' term')}"
         ranks = [None if pd.isna(r) else int(r) for r in line["rank"]]
+        # Each point's source (Spotify's list or one derived from the streaming history).
+        sources = [source(d) or "" for d in line["derived"]]
         fig.add_trace(go.Scatter(
             x=[d.isoformat() for d in line["snapshot_date"]], y=ranks, name=name,
+            customdata=sources,
             mode="lines+markers" if len(ranks) < 40 else "lines", connectgaps=False,
-            hovertemplate="%{x}: #%{y}<extra>%{fullData.name}</extra>"))
+            hovertemplate="%{x}: #%{y} (%{customdata})<extra>%{fullData.name}</extra>"))
     lowest = int(history["rank"].max()) if history["rank"].notna().any() else 1
     days = history["snapshot_date"].nunique()
     fig.update_layout(title="Rank history", margin=_MARGIN, hovermode="x unified",

@@ -6,6 +6,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from queries.shared import SOURCES, source
+
 MISSING = "—"
 ROW_PX = 35  # st.dataframe's row height
 
@@ -13,10 +15,13 @@ TRACK_COLUMNS = {
     "track": "Track",
     "artist": "Artist",
     "album": "Album",
-    "year": st.column_config.NumberColumn("Year", format="%d"),
+    "year": st.column_config.TextColumn("Year"),
     "explicit": st.column_config.TextColumn("Explicit"),
     "spotify_url": st.column_config.LinkColumn("Spotify", display_text="Open"),
 }
+SOURCE_COLUMN = st.column_config.TextColumn(
+    "Source", help=f"{SOURCES[False]}: Spotify's own list. {SOURCES[True]}: a list derived from "
+                   "your streaming history (ranked by streams).")
 
 
 def movement_label(movement: str | None, change) -> str:
@@ -32,13 +37,18 @@ def explicit_label(value) -> str:
 
 
 def readable(tracks: pd.DataFrame) -> pd.DataFrame:
-    """Missing names as a dash (not the grid's grey None), the explicit flag as yes/no/—."""
+    """Missing names and years as a dash (not the grid's grey None), the explicit flag as
+    yes/no/—, and the `derived` flag as a `source` label in its place."""
     shown = tracks.copy()
     for column in ("track", "artist", "album"):
         if column in shown:
             shown[column] = shown[column].fillna(MISSING)
+    if "year" in shown:  # a track known only from plays has none until it is enriched
+        shown["year"] = shown["year"].map(lambda y: MISSING if pd.isna(y) else str(int(y)))
     if "explicit" in shown:
         shown["explicit"] = shown["explicit"].map(explicit_label)
+    if "derived" in shown:
+        shown.insert(shown.columns.get_loc("derived"), "source", shown.pop("derived").map(source))
     return shown
 
 
@@ -79,6 +89,7 @@ def top_list(top: pd.DataFrame, name: str) -> None:
             "Move", help="Since the list before: ▲ up, ▼ down, = same place, new, or back "
                          "after a gap."),
         **TRACK_COLUMNS,
+        "source": SOURCE_COLUMN,
     })
 
 

@@ -439,7 +439,8 @@ def test_every_table_downloads_as_csv_with_its_rows(app_url, page):
 
     url = "https://open.spotify.com/track/"
     # The button's file holds the frame (ids, previous ranks); the toolbar's what the grid shows.
-    # A missing year or previous rank is an empty cell, whole numbers are whole (not 1999.0).
+    # A missing year or previous rank is an empty cell, whole numbers are whole (not 1999.0); the
+    # grid shows a missing year as a dash.
     assert got["top list"] == ("top_list_short_term_2026-03-03.csv", [
         ["rank", "track_id", "track", "artist", "album", "year", "explicit", "spotify_url",
          "source", "previous_rank", "change", "movement"],
@@ -456,7 +457,7 @@ def test_every_table_downloads_as_csv_with_its_rows(app_url, page):
          "source"],
         ["1", "▲ 1", "Beta Song", "Xavi", "Second", "1999", "no", url + "tB", "Spotify"],
         ["2", "▼ 1", "Alpha Song", "Xavi", "First", "1987", "yes", url + "tA", "Spotify"],
-        ["3", "new", "Epsilon <b>bold</b>", "Zoë", "—", "", "no", url + "tE", "Spotify"],
+        ["3", "new", "Epsilon <b>bold</b>", "Zoë", "—", "—", "no", url + "tE", "Spotify"],
         ["4", "▼ 1", "Gamma", "Yoko", "Third", "2021", "yes", url + "tC", "Spotify"]]
     assert got["consistent artists"] == ("consistent_artists.csv", [
         ["artist", "days", "tracks", "best_rank"], ["Xavi", "2", "2", "1"],

@@ -37,14 +37,12 @@ def explicit_label(value) -> str:
 
 
 def readable(tracks: pd.DataFrame) -> pd.DataFrame:
-    """Missing names and years as a dash (not the grid's grey None), the explicit flag as
-    yes/no/—, and the `derived` flag as a `source` label in its place."""
+    """Missing names as a dash (not the grid's grey None), the explicit flag as yes/no/—, and
+    the `derived` flag as a `source` label in its place."""
     shown = tracks.copy()
     for column in ("track", "artist", "album"):
         if column in shown:
             shown[column] = shown[column].fillna(MISSING)
-    if "year" in shown:  # a track known only from plays has none until it is enriched
-        shown["year"] = shown["year"].map(lambda y: MISSING if pd.isna(y) else str(int(y)))
     if "explicit" in shown:
         shown["explicit"] = shown["explicit"].map(explicit_label)
     if "derived" in shown:
@@ -69,7 +67,11 @@ def show(shown: pd.DataFrame, name: str, column_config: dict, all_rows: bool = T
          **kwargs):
     """Draw the table and a CSV download of it. all_rows: tall enough to need no scrolling."""
     height = ROW_PX * (len(shown) + 1) + 3 if all_rows and len(shown) <= 100 else "auto"
-    event = st.dataframe(shown, hide_index=True, width="stretch", height=height,
+    grid = shown
+    if "year" in shown:  # a dash in the grid (not a grey None); the CSV keeps an empty cell
+        grid = shown.assign(year=shown["year"].map(lambda y: MISSING if pd.isna(y) else
+                                                   str(int(y))))
+    event = st.dataframe(grid, hide_index=True, width="stretch", height=height,
                          column_config=column_config,
                          column_order=[c for c in column_config if c in shown],
                          **kwargs)

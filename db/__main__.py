@@ -12,7 +12,7 @@ import sys
 
 import psycopg
 
-from db import access, config, migrations, redact, status
+from db import access, config, derived_lists, local_time, migrations, redact, status
 from db.errors import DatabaseError, first_line
 from db.ingest import demo, json_files, legacy_sqlite, streaming_history
 from db.ingest.spotify import enrich, sync
@@ -72,6 +72,8 @@ def build_parser() -> argparse.ArgumentParser:
     history.add_argument("paths", nargs="+", metavar="PATH",
                          help="the zip as downloaded, its unpacked folder, or its JSON files")
     history.add_argument("--dry-run", action="store_true", help="check and count, write nothing")
+    commands.add_parser("derive-lists", help="derive every daily top list from the stored plays "
+                                             "again (after changing MTM_TIMEZONE)")
     commands.add_parser(
         "sync-spotify", help="record today's top tracks of the connected Spotify account "
                              "(connect it on the app's Data page first)")
@@ -116,6 +118,10 @@ def run(args: argparse.Namespace) -> None:
         _import_json(args)
     elif args.command == "import-sqlite":
         _import_sqlite(args)
+    elif args.command == "derive-lists":
+        migrations.migrate()
+        result = derived_lists.derive_again(access.operator(), progress=_progress)
+        print(f"derived lists in {local_time.zone_name()}: {result.line()}")
     elif args.command == "import-history":
         migrations.migrate()
         report = streaming_history.import_history(args.paths, access.operator(),

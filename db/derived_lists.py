@@ -23,9 +23,10 @@ from dataclasses import dataclass, field
 
 import psycopg
 
-from db import bulk, local_time
+from db import access, bulk, local_time
 from db.ingest.json_files import Counts
 from db.meta import get_meta, set_meta
+from db.pool import connection
 
 STREAM_MS = 30_000
 WINDOW_DAYS = {"short_term": 28, "medium_term": 182, "long_term": 365}
@@ -76,13 +77,25 @@ class Derived:
         return f"{self.days:,} lists{span} ({self.counts}, {self.removed:,} removed)"
 
 
+def derive_again(grant: access.Grant | None,
+                 progress: Callable[[str, int, int], None] | None = None,
+                 conn: psycopg.Connection | None = None) -> Derived:
+    """Derive every list from the stored plays again, in one transaction: after MTM_TIMEZONE
+    changed (an import does it too), or to check that the lists follow the rule."""
+    access.check(grant)
+    with connection(conn) as c, c.transaction():
+        return derive(c, None, progress, everything=True)
+
+
 def derive(c: psycopg.Connection, changed: tuple[dt.datetime, dt.datetime] | None,
-           progress: Callable[[str, int, int], None] | None = None) -> Derived:
+           progress: Callable[[str, int, int], None] | None = None,
+           everything: bool = False) -> Derived:
     """Derive again the lists whose windows hold plays ended between ``changed`` (UTC times),
-    or every list when the time zone is not the one they were derived in."""
+    or every list (``everything``, or the time zone is not the one they were derived in);
+    inside the caller's transaction."""
     tz = local_time.zone_name()
     result = Derived()
-    everything = (get_meta(META_KEY, c) or {}).get("timezone") != tz
+    everything = everything or (get_meta(META_KEY, c) or {}).get("timezone") != tz
     if changed is None and not everything:
         return result
     first, last = c.execute(BOUNDS_SQL, {"tz": tz, "ms": STREAM_MS}).fetchone()

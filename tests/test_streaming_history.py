@@ -14,7 +14,7 @@ from collections import Counter
 import psycopg
 import pytest
 
-from db import access
+from db import access, derived_lists
 from db.ingest import history_rows as rows
 from db.ingest import streaming_history
 from db.ingest.json_files import ImportRejected
@@ -234,6 +234,27 @@ def test_a_new_time_zone_derives_every_list_again(use_database, conn, monkeypatc
     monkeypatch.setenv("MTM_TIMEZONE", "Pacific/Kiritimati")
     report = run([path])
     assert report.plays_new == 0
+    assert_lists_equal(derived(conn), oracle.lists(oracle.plays(h.rows), "Pacific/Kiritimati"))
+
+
+def test_derive_lists_derives_every_list_again_in_the_zone_now_set(use_database, conn,
+                                                                   monkeypatch, tmp_path):
+    from support.cli import one_line_error, run_cli
+
+    h = history()
+    monkeypatch.setenv("MTM_TIMEZONE", "America/Los_Angeles")
+    run([export.write_zip(export.files(h), tmp_path / "export.zip")])
+    monkeypatch.setenv("MTM_TIMEZONE", "Pacific/Kiritimati")
+    monkeypatch.setenv("MTM_READ_ONLY", "on")
+    before = contents(conn)
+    assert "read-only" in one_line_error(run_cli("derive-lists", database_url=use_database))
+    with pytest.raises(access.WriteRefused):  # called directly, refused the same way
+        derived_lists.derive_again(access.Grant("open"))
+    assert contents(conn) == before
+    monkeypatch.delenv("MTM_READ_ONLY")
+    done = run_cli("derive-lists", database_url=use_database)
+    assert done.returncode == 0, done.stderr
+    assert "derived lists in Pacific/Kiritimati" in done.stdout
     assert_lists_equal(derived(conn), oracle.lists(oracle.plays(h.rows), "Pacific/Kiritimati"))
 
 

@@ -23,12 +23,12 @@ from dataclasses import dataclass, field
 
 import psycopg
 
-from db import access, bulk, local_time
+from db import access, bulk, listening, local_time
 from db.ingest.json_files import Counts
 from db.meta import get_meta, set_meta
 from db.pool import connection
+from db.streams import STREAM_MS
 
-STREAM_MS = 30_000
 WINDOW_DAYS = {"short_term": 28, "medium_term": 182, "long_term": 365}
 MAX_RANK = 99
 META_KEY = "derived_lists"
@@ -80,10 +80,11 @@ class Derived:
 def derive_again(grant: access.Grant | None,
                  progress: Callable[[str, int, int], None] | None = None,
                  conn: psycopg.Connection | None = None) -> Derived:
-    """Derive every list from the stored plays again, in one transaction: after MTM_TIMEZONE
-    changed (an import does it too), or to check that the lists follow the rule."""
+    """Derive every list, and make every listening rollup, from the stored plays again, in one
+    transaction: after MTM_TIMEZONE changed (an import does it too), or to check them."""
     access.check(grant)
     with connection(conn) as c, c.transaction():
+        listening.refresh(c, None, everything=True)
         return derive(c, None, progress, everything=True)
 
 

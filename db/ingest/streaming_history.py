@@ -19,11 +19,12 @@ from pathlib import Path
 import psycopg
 from psycopg.types.json import Jsonb
 
-from db import access, bulk, derived_lists
+from db import access, bulk, derived_lists, listening
 from db.errors import InvalidData, first_line
 from db.ingest import history_files as files
 from db.ingest import history_rows as rows
 from db.pool import connection
+from db.streams import STREAM_MS
 
 Progress = Callable[[str, int, int], None]
 Upload = files.Upload  # an uploaded zip, passed where a path goes
@@ -156,7 +157,7 @@ def _write(c: psycopg.Connection, read: _Read, report: HistoryReport,
     # days between (whose windows now hold streams) are derived too.
     stored_last = c.execute(
         "SELECT max(played_at) FROM plays WHERE ms_played >= %s AND incognito IS NOT TRUE",
-        (derived_lists.STREAM_MS,)).fetchone()[0]
+        (STREAM_MS,)).fetchone()[0]
     # The account-data export gives times to the minute: an exact play from the extended export
     # replaces the same play stored from it, and is not added beside it.
     replaced = c.execute("""
@@ -175,8 +176,9 @@ def _write(c: psycopg.Connection, read: _Read, report: HistoryReport,
             ON CONFLICT DO NOTHING
             RETURNING played_at, ms_played, incognito)
         SELECT count(*), min(played_at) FILTER (WHERE ms_played >= %(ms)s AND incognito IS NOT TRUE),
-               max(played_at) FILTER (WHERE ms_played >= %(ms)s AND incognito IS NOT TRUE)
-        FROM added""", {"ms": derived_lists.STREAM_MS}).fetchone()
+               max(played_at) FILTER (WHERE ms_played >= %(ms)s AND incognito IS NOT TRUE),
+               min(played_at), max(played_at)
+        FROM added""", {"ms": STREAM_MS}).fetchone()
     staged, first, last = c.execute(
         "SELECT count(*), min(played_at), max(played_at) FROM plays_incoming").fetchone()
     c.execute("DROP TABLE plays_incoming")
@@ -191,6 +193,9 @@ def _write(c: psycopg.Connection, read: _Read, report: HistoryReport,
         changed.append(stored_last)
     report.lists = derived_lists.derive(
         c, (min(changed), max(changed)) if changed else None, progress=progress)
+    # Every play counts there (a short one is a play, if not a stream), and so does one replaced.
+    touched = [t for t in (new[3], new[4], *(r[0] for r in replaced)) if t is not None]
+    listening.refresh(c, (min(touched), max(touched)) if touched else None)
 
 
 def _match_account_plays(c: psycopg.Connection, account: list, report: HistoryReport) -> None:

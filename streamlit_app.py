@@ -10,6 +10,7 @@ from db.errors import DatabaseError, DatabaseUnavailable
 from queries import core, shared
 from queries.filters import Filters
 from queries.links import Comparison, Moment
+from queries.listening_state import Listening
 from ui import page_state, sidebar, stress_test
 from ui.guard import guarded
 from ui.startup import prepare_database
@@ -61,7 +62,10 @@ PAGES = [
     (st.Page("pages/compare.py", title="Compare", icon="⚖️"),
      ("the dates to compare", sidebar.comparison, sidebar.COMPARE, Comparison())),
     (st.Page("pages/history.py", title="Rank history", icon="📈"), None),
+    (st.Page("pages/listening.py", title="Listening", icon="🎶"),
+     ("the listening period", sidebar.listening, sidebar.LISTENING, Listening())),
     (st.Page("pages/tracks.py", title="Tracks", icon="🔎"), None),
+    (st.Page("pages/recap.py", title="Year in review", icon="🎁"), None),
     (st.Page("pages/data.py", title="Data", icon="📥"), None),
 ]
 page = st.navigation([p for p, _ in PAGES])

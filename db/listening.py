@@ -64,18 +64,34 @@ WHERE day >= %(first_month)s AND day < %(after_month)s
 GROUP BY 1, 2
 """
 
-# The tracks streamed on the changed days: their first and last stream, over all time.
-_FIRSTS = """
-INSERT INTO listening_track_firsts (track_id, first_at, last_at, first_day, last_day)
+# The tracks played around the changed days (a play there, not only a stream: a stream can have
+# gone, replaced by the same play given exactly, in incognito mode): their first and last stream,
+# over all time, or no row when they have none left.
+_CHANGED_TRACKS = """
+SELECT DISTINCT track_id FROM plays WHERE played_at >= %(from_utc)s AND played_at < %(to_utc)s
+"""
+
+_FIRSTS_GONE = f"""
+DELETE FROM listening_track_firsts f
+WHERE f.track_id IN ({_CHANGED_TRACKS}) AND NOT EXISTS (
+    SELECT 1 FROM plays p
+    WHERE p.track_id = f.track_id AND p.ms_played >= %(ms)s AND p.incognito IS NOT TRUE)
+"""
+
+_FIRSTS = f"""
+INSERT INTO listening_track_firsts (track_id, first_at, last_at, first_day, last_day, streams, ms)
 SELECT k.track_id, s.first_at, s.last_at, (s.first_at AT TIME ZONE %(tz)s)::date,
-       (s.last_at AT TIME ZONE %(tz)s)::date
-FROM (SELECT DISTINCT track_id FROM listening_track_days
-      WHERE day BETWEEN %(first)s AND %(last)s) k
+       (s.last_at AT TIME ZONE %(tz)s)::date, s.streams, s.ms
+FROM ({_CHANGED_TRACKS}) k
 CROSS JOIN LATERAL (
-    SELECT min(played_at) AS first_at, max(played_at) AS last_at FROM plays p
+    SELECT min(played_at) AS first_at, max(played_at) AS last_at, count(*) AS streams,
+           sum(ms_played) AS ms
+    FROM plays p
     WHERE p.track_id = k.track_id AND p.ms_played >= %(ms)s AND p.incognito IS NOT TRUE) s
+WHERE s.first_at IS NOT NULL
 ON CONFLICT (track_id) DO UPDATE SET first_at = EXCLUDED.first_at, last_at = EXCLUDED.last_at,
-    first_day = EXCLUDED.first_day, last_day = EXCLUDED.last_day
+    first_day = EXCLUDED.first_day, last_day = EXCLUDED.last_day, streams = EXCLUDED.streams,
+    ms = EXCLUDED.ms
 """
 
 # Sessions from a moment on: a stream that begins less than SESSION_GAP after the end of the one
@@ -86,12 +102,12 @@ SELECT min(began), max(played_at), (min(began) AT TIME ZONE %(tz)s)::date, count
        sum(ms_played)
 FROM (
     SELECT began, played_at, ms_played,
-           count(*) FILTER (WHERE opens) OVER (ORDER BY played_at, track_id, ms_played) AS session
+           count(*) FILTER (WHERE opens) OVER (ORDER BY played_at, track_id COLLATE "C", ms_played) AS session
     FROM (
         SELECT played_at - ms_played * interval '1 millisecond' AS began, played_at, ms_played,
                track_id,
                coalesce(played_at - ms_played * interval '1 millisecond'
-                        - lag(played_at) OVER (ORDER BY played_at, track_id, ms_played)
+                        - lag(played_at) OVER (ORDER BY played_at, track_id COLLATE "C", ms_played)
                         >= %(gap)s, true) AS opens
         FROM plays
         WHERE played_at >= %(since)s AND ms_played >= %(ms)s AND incognito IS NOT TRUE
@@ -141,6 +157,7 @@ def refresh(c: psycopg.Connection, changed: tuple[dt.datetime, dt.datetime] | No
     c.execute("DELETE FROM listening_track_months WHERE month >= %(first_month)s"
               " AND month < %(after_month)s", months)
     c.execute(_TRACK_MONTHS, months)
+    c.execute(_FIRSTS_GONE, params)
     c.execute(_FIRSTS, params)
     _sessions(c, changed, tz)
     set_meta(META_KEY, {"timezone": tz}, c)

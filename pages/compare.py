@@ -93,7 +93,7 @@ with movers_tab:
             "move": st.column_config.TextColumn("Move", help="From A to B."),
             "position_a": st.column_config.NumberColumn("In A", format="#%d"),
             "position_b": st.column_config.NumberColumn("In B", format="#%d"),
-            "track": "Track", "artist": "Artist", "album": "Album",
+            "track": "Track", **tables.ARTIST_COLUMN, "album": "Album",
             "source_a": st.column_config.TextColumn("Source in A"),
             "source_b": st.column_config.TextColumn("Source in B")}, all_rows=False)
 for tab, key, nothing in ((entered_tab, "entered", "Nothing in B that was not in A."),

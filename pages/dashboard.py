@@ -60,7 +60,7 @@ with guarded("the top tracks"):
         st.caption("No snapshots in this period, so no chart positions to show.")
     else:
         tables.show(tables.readable(top), "top_tracks", {
-            "track": "Track", "artist": "Artist", "album": "Album",
+            "track": "Track", **tables.ARTIST_COLUMN, "album": "Album",
             "best_rank": st.column_config.NumberColumn("Best rank", format="#%d"),
             "days_charted": st.column_config.NumberColumn("Days charted"),
         })

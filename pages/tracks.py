@@ -1,6 +1,6 @@
-"""Tracks: search by track or artist name, one track's page (what its payload holds, its rank
-history, the raw payload), and the explorer (questions about payloads, asked with JSONB
-operators, the SQL shown)."""
+"""Tracks: search by track or artist name, one track's page (what its payload holds, its plays,
+its rank history, the raw payload), an artist's plays (?artist=NAME, ui/plays.py), and the
+explorer (questions about payloads, asked with JSONB operators, the SQL shown)."""
 
 
 import pandas as pd
@@ -9,7 +9,7 @@ import streamlit as st
 from queries import history, tracks
 from queries.links import MAX_SEARCH, History, TrackQuery, parse_track_query
 from queries.shared import SOURCES
-from ui import charts, entry, page_state, tables
+from ui import charts, entry, page_state, plays, tables
 from ui.guard import guarded
 from ui.text import plain
 
@@ -22,16 +22,17 @@ def parse(params):
     return parse_track_query(params, tracks.QUESTIONS)
 
 
-current, hints, starting = page_state.take_up(NAME, ("q", "track", "explore"), parse,
+current, hints, starting = page_state.take_up(NAME, ("q", "track", "explore", "artist"), parse,
                                               ("tracks_q", "tracks_explore"))
 if starting:
     state["tracks_q"] = current.q
     state["tracks_explore"] = list(current.explore)
 
 
-def open_track(track_id: str | None) -> None:
-    state[NAME] = TrackQuery(state["tracks_q"], track_id, tuple(state["tracks_explore"]))
-    if track_id is None:
+def open_track(track_id: str | None, artist: str | None = None) -> None:
+    """Show a track, an artist, or (neither) the search again."""
+    state[NAME] = TrackQuery(state["tracks_q"], track_id, tuple(state["tracks_explore"]), artist)
+    if track_id is None and artist is None:
         # The way back: the browser forgot the search's widgets while the track was shown and
         # would draw them empty; values set here are sent with them.
         state["tracks_q"], state["tracks_explore"] = state["tracks_q"], state["tracks_explore"]
@@ -79,6 +80,11 @@ def track_view(track_id: str) -> None:
     url = detail["spotify_url"]
     if isinstance(url, str) and url.startswith("https://open.spotify.com/"):
         facts.link_button("Open in Spotify", url, icon="🎧")
+    artist_url = tables.artist_url(detail["artist_name"])
+    if artist_url:  # the name as plain text inside a link we build (quoted, relative)
+        facts.markdown(f"All plays by [{plain(detail['artist_name'])}]({artist_url})")
+
+    plays.track_plays(track_id)
 
     st.subheader("On the lists")
     summary = tracks.chart_summary(track_id)
@@ -115,6 +121,14 @@ if track_id:
     page_state.give_back(NAME, TrackQuery(state["tracks_q"], track_id,
                                           tuple(state["tracks_explore"])))
     st.stop()
+if current.artist:
+    state["tracks_q"], state["tracks_explore"] = state["tracks_q"], state["tracks_explore"]
+    st.button("← Back to the search", on_click=open_track, args=(None,))
+    with guarded("the artist's plays"):
+        plays.artist_view(current.artist)
+    page_state.give_back(NAME, TrackQuery(state["tracks_q"], None,
+                                          tuple(state["tracks_explore"]), current.artist))
+    st.stop()
 
 # A link with explorer questions and no search opens on the explorer.
 opening = "Explorer" if current.explore and not current.q else "Search"
@@ -135,7 +149,8 @@ with search_tab:
                            "the rest of the library. Select a row to open the track.")
                 event = tables.show(tables.readable(found), "search", {
                     "best_rank": st.column_config.NumberColumn("Best rank", format="#%d"),
-                    "track": "Track", "artist": "Artist", "album": "Album"}, all_rows=False,
+                    "track": "Track", **tables.ARTIST_COLUMN, "album": "Album"},
+                    all_rows=False,
                     on_select="rerun", selection_mode="single-row",
                     key=f"search_table_{state.get('search_picks', 0)}")
                 rows = event.selection.rows if event else []

@@ -10,6 +10,8 @@ filters.quoted (short values only): show them as plain text.
                 ?a=2025-01-01..2025-03-31&b=2026-01-01..2026-03-31  (two periods)
 - Rank history  ?tracks=ID,ID&time_range=short_term                (time_range=all: each range)
 - Tracks        ?q=words&track=ID&explore=explicit,single
+                ?artist=NAME                 (an artist's plays: its name, exactly)
+- Year in review ?year=2024                                       (none: the latest year)
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from db.snapshots import TIME_RANGES
+from db.snapshots import EARLIEST_DATE, LATEST_DATE, TIME_RANGES
 from queries.filters import MAX_VALUE_LENGTH, link_date, quoted
 
 DEFAULT_RANGE = "short_term"
@@ -163,20 +165,45 @@ def parse_history(params: Mapping[str, str]) -> tuple[History, list[str]]:
     return History(tracks, _time_range(params, hints, allow_all=True)), hints
 
 
+MAX_ARTIST = 300  # characters of an artist's name in a link (Spotify's longest are ~200)
+# Control characters: no artist name holds them, and they would not survive a URL round trip.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
 @dataclass(frozen=True)
 class TrackQuery:
-    """The tracks page: a search, the track shown, and the explorer's questions."""
+    """The tracks page: a search, the track shown, the explorer's questions, and the artist
+    shown (by name, exactly as tracks.artist_name holds it). A track shown wins over an artist."""
     q: str = ""
     track: str | None = None
     explore: tuple[str, ...] = ()
+    artist: str | None = None
 
     def query_params(self) -> dict[str, str]:
         params = {"q": self.q} if self.q else {}
         if self.track:
             params["track"] = self.track
+        elif self.artist:
+            params["artist"] = self.artist
         if self.explore:
             params["explore"] = ",".join(self.explore)
         return params
+
+
+def artist_name(value: str | None, hints: list[str]) -> str | None:
+    """An artist's name from a link, kept exactly as given (spaces too: names are matched
+    exactly); None for none, or with a hint for an overlong one or one with control characters."""
+    if not value or not value.strip():
+        return None
+    if len(value) > MAX_ARTIST:
+        hints.append(f"The link's artist name is {len(value):,} characters long (at most "
+                     f"{MAX_ARTIST}); showing the search.")
+        return None
+    if _CONTROL.search(value):
+        hints.append(f"The link's artist {quoted(value)} holds control characters, which no "
+                     "name has; showing the search.")
+        return None
+    return value
 
 
 def parse_track_query(params: Mapping[str, str], questions: Mapping[str, object]
@@ -199,4 +226,37 @@ def parse_track_query(params: Mapping[str, str], questions: Mapping[str, object]
             explore.append(key)
         elif key:
             hints.append(f"Unknown explorer question {quoted(key)} in the link; left out.")
-    return TrackQuery(q, track[0] if track else None, tuple(dict.fromkeys(explore))), hints
+    artist = artist_name(params.get("artist"), hints)
+    if track and artist:
+        hints.append("The link names a track and an artist; showing the track.")
+        artist = None
+    return TrackQuery(q, track[0] if track else None, tuple(dict.fromkeys(explore)),
+                      artist), hints
+
+
+# --- Year in review  ?year=2024 ------------------------------------------------------------
+
+_YEAR = re.compile(r"[0-9]{4}")  # not \d: it matches other scripts' digits too
+
+
+@dataclass(frozen=True)
+class Recap:
+    """The year in review of `year` (None: the latest year with plays, known from the data)."""
+    year: int | None = None
+
+    def query_params(self) -> dict[str, str]:
+        return {"year": str(self.year)} if self.year is not None else {}
+
+
+def parse_recap(params: Mapping[str, str]) -> tuple[Recap, list[str]]:
+    """A year of the snapshots' span (2000-2099) written as four digits; anything else is a hint
+    and the latest year. Whether the year has plays is for the page to say: it needs the data."""
+    hints: list[str] = []
+    given = params.get("year")
+    if not given:
+        return Recap(), hints
+    if _YEAR.fullmatch(given) and EARLIEST_DATE.year <= int(given) <= LATEST_DATE.year:
+        return Recap(int(given)), hints
+    hints.append(f"The link's year {quoted(given)} is not a year from {EARLIEST_DATE.year} to "
+                 f"{LATEST_DATE.year} like 2024; showing the latest year with plays.")
+    return Recap(), hints

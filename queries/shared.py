@@ -8,7 +8,8 @@ import datetime as dt
 import pandas as pd
 
 from db import meta
-from db.derived_lists import STREAM_MS, WINDOW_DAYS
+from db.derived_lists import WINDOW_DAYS
+from db.streams import STREAM_MS
 from queries.core import cached, frame
 
 UNKNOWN = "Unknown"

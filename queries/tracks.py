@@ -1,5 +1,6 @@
 """The tracks page's questions: search by track or artist name, one track's details from its
-payload, and the explorer's questions about payloads asked with JSONB operators.
+payload, the plays of a track or an artist (from the listening rollups, never the plays), and
+the explorer's questions about payloads asked with JSONB operators.
 
 Search: case-insensitive, any Unicode. Tracks that were on a list match any part of their
 name or their artist's (ILIKE over the few thousand charted tracks) and come first, best rank
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 
 import pandas as pd
 from psycopg import sql
@@ -72,6 +74,47 @@ WHERE track_id = %(track_id)s
 GROUP BY time_range
 ORDER BY array_position(%(time_ranges)s::text[], time_range)
 """
+
+# Plays, from the rollups of migration 0010 (db/listening.py): a stream and its day are those of
+# db/streams.py. Each reads a few rows by index, whatever the number of plays.
+TRACK_MONTHS_SQL = """
+SELECT month, streams, ms FROM listening_track_months
+WHERE track_id = %(track_id)s
+ORDER BY month
+"""
+
+TRACK_SPAN_SQL = """
+SELECT first_at, last_at FROM listening_track_firsts WHERE track_id = %(track_id)s
+"""
+
+# Every track of the artist (artists are told apart by name, as elsewhere): its streams and
+# milliseconds, first and last stream, and best rank on any list. tracks_artist_name_idx
+# (migration 0011) finds the tracks, the rollups' track indexes the rest.
+ARTIST_TRACKS_SQL = """
+SELECT t.track_id, t.name AS track, t.album_name AS album,
+       coalesce(p.streams, 0) AS streams, coalesce(p.ms, 0) AS ms,
+       f.first_at, f.last_at, c.best_rank
+FROM tracks t
+LEFT JOIN LATERAL (SELECT sum(m.streams)::bigint AS streams, sum(m.ms)::bigint AS ms
+                   FROM listening_track_months m WHERE m.track_id = t.track_id) p ON true
+LEFT JOIN listening_track_firsts f ON f.track_id = t.track_id
+LEFT JOIN chart_totals c ON c.track_id = t.track_id AND c.time_range = 'any'
+WHERE t.artist_name = %(artist)s
+"""
+
+ARTIST_MONTHS_SQL = """
+SELECT m.month, sum(m.streams)::bigint AS streams, sum(m.ms)::bigint AS ms
+FROM tracks t JOIN listening_track_months m ON m.track_id = t.track_id
+WHERE t.artist_name = %(artist)s
+GROUP BY m.month
+ORDER BY m.month
+"""
+
+ANY_PLAYS_SQL = "SELECT EXISTS (SELECT 1 FROM listening_track_firsts) AS any"
+
+# What the track and artist views ask, for scripts/bench_listening.py.
+PLAYS_QUERIES = ("track_plays",)
+ARTIST_QUERIES = ("artist_tracks", "artist_plays")
 
 # The explorer's questions: each a fixed SQL condition on raw_json with one bound parameter.
 # No index answers them (a GIN index on raw_json is slow to build and slows every import:
@@ -183,3 +226,56 @@ def explore(keys: tuple[str, ...]) -> tuple[pd.DataFrame, bool]:
     found = frame(statement, params | {"limit": EXPLORE_LIMIT + 1})
     more = len(found) > EXPLORE_LIMIT
     return found.head(EXPLORE_LIMIT).sort_values(["track", "track_id"], ignore_index=True), more
+
+
+@dataclass(frozen=True)
+class Plays:
+    """The streams of a track or an artist: first and last (UTC; None without any), how many,
+    their milliseconds, and per month (month, streams, ms; local months of the rollups)."""
+    first_at: pd.Timestamp | None
+    last_at: pd.Timestamp | None
+    streams: int
+    ms: int
+    months: pd.DataFrame
+
+    @property
+    def minutes(self) -> float:
+        return self.ms / 60_000
+
+
+def _months(months: pd.DataFrame) -> pd.DataFrame:
+    return months.astype({"streams": "int64", "ms": "int64"})
+
+
+@cached
+def track_plays(track_id: str) -> Plays:
+    months = _months(frame(TRACK_MONTHS_SQL, {"track_id": track_id}))
+    span = frame(TRACK_SPAN_SQL, {"track_id": track_id})
+    first, last = span.iloc[0] if not span.empty else (None, None)
+    return Plays(first, last, int(months["streams"].sum()), int(months["ms"].sum()), months)
+
+
+@cached
+def artist_tracks(artist: str) -> pd.DataFrame:
+    """The artist's tracks (those whose artist_name is exactly `artist`), most streamed first
+    (then most milliseconds, name, id): streams, ms, first_at, last_at, best_rank (None: never
+    on a list)."""
+    found = frame(ARTIST_TRACKS_SQL, {"artist": artist})
+    found = found.astype({"streams": "int64", "ms": "int64"})
+    return found.sort_values(["streams", "ms", "track", "track_id"],
+                             ascending=[False, False, True, True], ignore_index=True)
+
+
+@cached
+def artist_plays(artist: str) -> Plays:
+    months = _months(frame(ARTIST_MONTHS_SQL, {"artist": artist}))
+    spans = artist_tracks(artist)
+    first = spans["first_at"].min() if spans["first_at"].notna().any() else None
+    last = spans["last_at"].max() if spans["last_at"].notna().any() else None
+    return Plays(first, last, int(months["streams"].sum()), int(months["ms"].sum()), months)
+
+
+@cached
+def any_plays() -> bool:
+    """Whether the database holds any stream at all."""
+    return bool(frame(ANY_PLAYS_SQL).iloc[0, 0])

@@ -93,3 +93,97 @@ def rank_history_figure(history: pd.DataFrame, names: dict[str, str], by_range: 
                              **({"dtick": 86_400_000} if days <= 10 else {})},
                       legend={"orientation": "h", "y": -0.25})
     return fig
+
+
+def streams_per_month_figure(months: pd.DataFrame, title: str = "Streams per month"
+                             ) -> go.Figure:
+    """Bars of streams per month (columns month, streams, ms), each a month wide, a month without
+    streams a gap; hovering a bar gives its minutes too."""
+    firsts = [pd.Timestamp(m) for m in months["month"]]
+    bars = go.Bar(x=[m.strftime("%Y-%m-01") for m in firsts], y=months["streams"].tolist(),
+                  marker_color=SPOTIFY_GREEN, xperiod="M1", xperiodalignment="middle",
+                  customdata=[ms / 60_000 for ms in months["ms"]],
+                  hovertemplate="%{x|%Y-%m}: %{y:,} streams, %{customdata:,.0f} minutes"
+                                "<extra></extra>")
+    span = (firsts[-1].year - firsts[0].year) * 12 + firsts[-1].month - firsts[0].month \
+        if firsts else 0
+    most = int(months["streams"].max()) if len(months) else 0
+    return go.Figure(bars, layout={
+        "title": title, "margin": _MARGIN,
+        # Whole streams; one tick per stream while there are few.
+        "yaxis": {"title": "Streams", "tickformat": ",d", "rangemode": "tozero",
+                  **({"dtick": 1} if most <= 10 else {})},
+        # Months, never days; one tick a month while there are few.
+        "xaxis": {"title": "Month", "type": "date", "tickformat": "%Y-%m",
+                  **({"dtick": "M1"} if span <= 18 else {})}})
+
+
+YEAR_COLORS = ("#9E9E9E", SPOTIFY_GREEN)  # the year before grey, the year shown green
+MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def minutes_per_month_figure(years: dict[int, pd.DataFrame]) -> go.Figure:
+    """Grouped bars of minutes per calendar month, one trace per year ({year: frame with month
+    and minutes, twelve rows}), earlier year first so the later one is drawn on the right."""
+    ordered = sorted(years.items())
+    bars = [go.Bar(name=str(year), x=list(MONTH_NAMES[:len(frame)]),
+                   y=[round(float(m), 1) for m in frame["minutes"]],
+                   marker_color=YEAR_COLORS[-len(ordered) + n],
+                   hovertemplate="%{x} " + str(year) + ": %{y:,.0f} minutes<extra></extra>")
+            for n, (year, frame) in enumerate(ordered)]
+    return go.Figure(bars, layout={
+        "title": "Minutes per month", "margin": _MARGIN, "barmode": "group",
+        "yaxis": {"title": "Minutes", "tickformat": ",d"},
+        "xaxis": {"type": "category", "categoryorder": "array",
+                  "categoryarray": list(MONTH_NAMES)},
+        "legend": {"orientation": "h", "y": -0.2}})
+
+
+STREAMS_COLOR = "#FFA000"  # amber: stands out from the green bars on light and dark themes
+GRANULARITY_WORDS = {"day": "day", "week": "week (from Monday)", "month": "month"}
+
+
+def listening_series_figure(series: pd.DataFrame, granularity: str) -> go.Figure:
+    """Minutes (bars, left axis) and streams (a line, right axis) per day, week or month
+    (columns period, streams, minutes; each period keyed by its first day)."""
+    # Months as categories: on a date axis a month's bar straddles two month ticks.
+    monthly = granularity == "month"
+    x = [pd.Timestamp(p).strftime("%Y-%m" if monthly else "%Y-%m-%d") for p in series["period"]]
+    minutes = [round(float(m), 1) for m in series["minutes"]]
+    streams = [int(s) for s in series["streams"]]
+    hover = {"day": "%{x|%Y-%m-%d}", "week": "week of %{x|%Y-%m-%d}", "month": "%{x}"}[granularity]
+    return go.Figure([
+        go.Bar(name="Minutes", x=x, y=minutes, marker_color=SPOTIFY_GREEN,
+               hovertemplate=hover + ": %{y:,.0f} minutes<extra></extra>"),
+        go.Scatter(name="Streams", x=x, y=streams, yaxis="y2",
+                   mode="lines+markers" if len(x) <= 60 else "lines",
+                   line={"color": STREAMS_COLOR, "width": 2},
+                   hovertemplate=hover + ": %{y:,} streams<extra></extra>"),
+    ], layout={
+        "title": f"Minutes and streams per {GRANULARITY_WORDS[granularity]}",
+        "margin": _MARGIN, "bargap": 0.1, "hovermode": "x unified",
+        "xaxis": {"type": "category"} if monthly else {"type": "date"},
+        "yaxis": {"title": "Minutes", "tickformat": ",d", "rangemode": "tozero"},
+        "yaxis2": {"title": "Streams", "overlaying": "y", "side": "right", "tickformat": ",d",
+                   "rangemode": "tozero", "showgrid": False},
+        "legend": {"orientation": "h", "y": -0.15}})
+
+
+WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def listening_heatmap_figure(grid: pd.DataFrame, by: str) -> go.Figure:
+    """Streams or minutes by weekday (rows, Monday at the top) and hour of the day (columns):
+    `grid` has weekday (1 Monday .. 7 Sunday), hour (0-23), streams and minutes, 168 rows."""
+    values = grid.pivot(index="weekday", columns="hour", values=by).reindex(
+        index=range(1, 8), columns=range(24), fill_value=0)
+    z = [[round(float(v), 1) for v in row] for row in values.to_numpy()]
+    unit = "streams" if by == "streams" else "minutes"
+    return go.Figure(go.Heatmap(
+        z=z, x=[f"{h:02d}" for h in range(24)], y=list(WEEKDAY_NAMES), colorscale="Greens",
+        hovertemplate="%{y} %{x}:00–%{x}:59: %{z:,.0f} " + unit + "<extra></extra>",
+        colorbar={"title": {"text": unit.capitalize()}}), layout={
+        "title": f"When you listen: {unit} by weekday and hour",
+        "margin": _MARGIN,
+        "xaxis": {"title": "Hour of the day (the hour a stream ended in)", "type": "category"},
+        "yaxis": {"type": "category", "autorange": "reversed"}})

@@ -1,6 +1,7 @@
 """The sidebar's controls for the pages that have them, each mirrored in its page's URL
 (ui/page_state.py): the dashboard's filter (?start=&end=&time_range=), the time machine's date
-(?date=&time_range=&window=) and the comparison's two dates or periods (?a=&b=&time_range=).
+(?date=&time_range=&window=), the comparison's two dates or periods (?a=&b=&time_range=) and
+the Listening page's period and switches (?start=&end=&granularity=&by=).
 Drawn by streamlit_app.py before the page runs; the page reads the state they leave in
 st.session_state.
 """
@@ -23,12 +24,15 @@ from queries.filters import (
     preset_window,
 )
 from queries.links import WINDOWS, Comparison, Moment, Side, parse_comparison, parse_moment
+from queries.listening import stream_bounds
+from queries.listening_state import GRANULARITIES, MEASURES, Listening, parse_listening
 from ui import page_state
 
 ALL = "all"
 DASHBOARD = "filters"
 TIME_MACHINE = "moment"
 COMPARE = "comparison"
+LISTENING = "listening"
 
 
 def _full_window() -> tuple[dt.date, dt.date] | None:
@@ -215,3 +219,65 @@ def _period(picked: tuple, previous: Side | None) -> Side:
         return Side(*picked, period=True)
     st.info("Pick an end date to apply the period.", icon="📅")
     return previous if previous and previous.period else Side(picked[0], picked[0], period=True)
+
+
+def _stream_window() -> tuple[dt.date, dt.date] | None:
+    bounds = stream_bounds()
+    return (bounds["first"], bounds["last"]) if bounds["first"] else None
+
+
+def _on_listening_preset() -> None:
+    state = st.session_state
+    page_state.forget_hints(LISTENING)
+    window = preset_window(PRESETS.get(state["lp_preset"]), stream_bounds()["last"]) or \
+        _stream_window()
+    if window:
+        state["lp_dates"] = window
+
+
+def _on_listening_dates() -> None:
+    state = st.session_state
+    page_state.forget_hints(LISTENING)
+    if len(state["lp_dates"]) == 2:
+        state["lp_preset"] = preset_for(Filters(*state["lp_dates"]), stream_bounds()["last"])
+
+
+def listening() -> Listening:
+    """The Listening page's controls: the period (presets count back from the latest day with
+    a stream), the chart's granularity and what the top lists rank by."""
+    state = st.session_state
+    previous, hints, starting = page_state.take_up(
+        LISTENING, ("start", "end", "granularity", "by"), parse_listening,
+        ("lp_preset", "lp_dates", "lp_granularity", "lp_by"))
+    bounds = stream_bounds()
+    if starting:
+        state["lp_preset"] = preset_for(Filters(previous.start, previous.end), bounds["last"])
+        window = (previous.start, previous.end) if previous.start else _stream_window()
+        state["lp_dates"] = window or (dt.date.today(),) * 2
+        state["lp_granularity"] = previous.granularity
+        state["lp_by"] = previous.by
+    st.header("Listening")
+    page_state.show_hints(hints)
+    forget = {"on_change": page_state.forget_hints, "args": (LISTENING,)}
+    st.selectbox("Period", [*PRESETS, CUSTOM], key="lp_preset", on_change=_on_listening_preset)
+    chosen = state["lp_dates"]
+    lowest = min([d for d in (bounds["first"], *chosen) if d], default=None)
+    highest = max([d for d in (bounds["last"], *chosen) if d], default=None)
+    st.date_input("Days", key="lp_dates", min_value=lowest, max_value=highest,
+                  on_change=_on_listening_dates, disabled=bounds["first"] is None,
+                  format="YYYY-MM-DD", help="Streams whose local day is in this range count.")
+    st.radio("Chart per", list(GRANULARITIES), key="lp_granularity", horizontal=True,
+             format_func=GRANULARITIES.get, **forget)
+    st.radio("Top lists by", list(MEASURES), key="lp_by", horizontal=True,
+             format_func=MEASURES.get, **forget)
+    picked = state["lp_dates"]
+    if state["lp_preset"] == "All time":
+        start = end = None
+    elif len(picked) == 2:
+        start, end = picked
+    else:  # st.date_input gives a 1-tuple while only the start date is picked
+        st.info("Pick an end date to apply the range.", icon="📅")
+        start, end = previous.start, previous.end
+    current = Listening(start, end, state["lp_granularity"], state["lp_by"])
+    page_state.give_back(LISTENING, current)
+    return current

@@ -1,7 +1,20 @@
 """Tables the pages share: st.dataframe with column_config (links, numbers), every value from
-the database shown as grid text (never Markdown), and a CSV download of what is shown."""
+the database shown as grid text (never Markdown), and a CSV download of what is shown.
+
+Links to the Tracks page from any table (for every page):
+- ``ARTIST_COLUMN``: put ``**tables.ARTIST_COLUMN`` in a column_config where ``"artist": "Artist"``
+  would go; ``show()`` then draws the frame's ``artist`` names as links to the artist's view
+  (``tracks?artist=NAME``). ``TRACK_COLUMN`` does the same for ``track`` (with ``track_id``): a
+  link to the track's view. The grid shows the name as plain text (LinkColumn's display_text
+  takes it back out of the URL, URL-decoded); the CSV download keeps the frame as it is (names,
+  no URLs); the grid's own toolbar download holds the URLs. A link opens in a new tab.
+- ``with_links(frame)`` adds those link columns to a frame drawn without ``show()``;
+  ``artist_url(name)`` and ``track_url(id, name)`` are the URLs themselves.
+"""
 
 from __future__ import annotations
+
+from urllib.parse import quote
 
 import pandas as pd
 import streamlit as st
@@ -11,9 +24,50 @@ from queries.shared import SOURCES, source
 MISSING = "—"
 ROW_PX = 35  # st.dataframe's row height
 
+# Links relative to the page they are on: every page's URL is the app's root plus its name, so
+# they reach the Tracks page whatever path the app is served under.
+ARTIST_LINK = "artist_link"  # grid-only columns that show() makes from artist, track_id/track
+TRACK_LINK = "track_link"
+_ARTIST_TEXT = r"\?artist=(.+)$"  # the name, back out of the URL
+_TRACK_TEXT = r"#(.+)$"  # the name rides in the fragment, which the server never sees
+ARTIST_COLUMN = {ARTIST_LINK: st.column_config.LinkColumn(
+    "Artist", display_text=_ARTIST_TEXT, alignment="left",
+    help="Open the artist's plays (in a new tab).")}
+TRACK_COLUMN = {TRACK_LINK: st.column_config.LinkColumn(
+    "Track", display_text=_TRACK_TEXT, alignment="left",
+    help="Open the track's page (in a new tab).")}
+
+
+def artist_url(name) -> str | None:
+    """The artist view of `name` (exact, as tracks.artist_name holds it); None for no name
+    (None, or the dash readable() puts in its place)."""
+    if name is None or pd.isna(name) or name in ("", MISSING):
+        return None
+    return f"tracks?artist={quote(str(name), safe='')}"
+
+
+def track_url(track_id, name) -> str | None:
+    if track_id is None or pd.isna(track_id):
+        return None
+    shown = MISSING if name is None or pd.isna(name) or name == "" else str(name)
+    return f"tracks?track={quote(str(track_id), safe='')}#{quote(shown, safe='')}"
+
+
+def with_links(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with ARTIST_LINK (from `artist`) and TRACK_LINK (from `track_id` and `track`)
+    where it has those columns."""
+    out = frame.copy()
+    if "artist" in out:
+        out[ARTIST_LINK] = out["artist"].map(artist_url)
+    if "track_id" in out and "track" in out:
+        out[TRACK_LINK] = [track_url(i, n) for i, n in zip(out["track_id"], out["track"],
+                                                          strict=True)]
+    return out
+
+
 TRACK_COLUMNS = {
     "track": "Track",
-    "artist": "Artist",
+    **ARTIST_COLUMN,
     "album": "Album",
     "year": st.column_config.TextColumn("Year"),
     "explicit": st.column_config.TextColumn("Explicit"),
@@ -71,9 +125,11 @@ def show(shown: pd.DataFrame, name: str, column_config: dict, all_rows: bool = T
     if "year" in shown:  # a dash in the grid (not a grey None); the CSV keeps an empty cell
         grid = shown.assign(year=shown["year"].map(lambda y: MISSING if pd.isna(y) else
                                                    str(int(y))))
+    if ARTIST_LINK in column_config or TRACK_LINK in column_config:
+        grid = with_links(grid)  # the grid's links; the CSV below keeps the names
     event = st.dataframe(grid, hide_index=True, width="stretch", height=height,
                          column_config=column_config,
-                         column_order=[c for c in column_config if c in shown],
+                         column_order=[c for c in column_config if c in grid],
                          **kwargs)
     rows = f"{len(shown):,} row{'' if len(shown) == 1 else 's'}"
     st.download_button(f"Download (CSV, {rows})", as_csv(shown),
@@ -97,7 +153,7 @@ def top_list(top: pd.DataFrame, name: str) -> None:
 
 def artists(consistent: pd.DataFrame) -> None:
     show(readable(consistent), "consistent_artists", {
-        "artist": "Artist",
+        **ARTIST_COLUMN,
         "days": st.column_config.NumberColumn("Lists", help="Lists with one of their tracks."),
         "tracks": st.column_config.NumberColumn("Tracks"),
         "best_rank": st.column_config.NumberColumn("Best", format="#%d"),

@@ -44,13 +44,16 @@ CREATE TABLE listening_track_months (
 );
 CREATE INDEX listening_track_months_track_idx ON listening_track_months (track_id, month);
 
--- Each track's first and last stream: "discovered" is the local day of the first.
+-- Each track's first and last stream ("discovered" is the local day of the first), and its
+-- streams over all time: an all-time top list reads one row per track, not a decade of months.
 CREATE TABLE listening_track_firsts (
     track_id  text PRIMARY KEY REFERENCES tracks (track_id) ON DELETE CASCADE,
     first_at  timestamptz NOT NULL,
     last_at   timestamptz NOT NULL,
     first_day date NOT NULL,
-    last_day  date NOT NULL
+    last_day  date NOT NULL,
+    streams   integer NOT NULL,
+    ms        bigint NOT NULL
 );
 CREATE INDEX listening_track_firsts_day_idx ON listening_track_firsts (first_day);
 

@@ -1,0 +1,71 @@
+"""The Listening page's state as it lives in its URL: pure values and parsing (no Streamlit, no
+SQL), like queries/filters.py for the dashboard.
+
+    /listening?start=2026-01-01&end=2026-03-31&granularity=week&by=minutes
+
+- start/end: the period, both days included (local days in MTM_TIMEZONE); neither: all time.
+  Read exactly as the dashboard reads them (queries/filters.py: the same hints, the same
+  fallback to all time).
+- granularity: the chart's bars, one per day, week (Monday to Sunday) or month.
+- by: what the top lists and the heatmap rank and colour by, streams or minutes.
+
+A value that cannot be used gives a hint (quoting a short value, as plain text to be shown with
+ui.text.plain) and that part takes its default.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from queries.filters import parse_query_params, quoted
+
+GRANULARITIES = {"day": "Day", "week": "Week", "month": "Month"}
+MEASURES = {"streams": "Streams", "minutes": "Minutes"}
+DEFAULT_GRANULARITY = "week"
+DEFAULT_BY = "streams"
+
+
+@dataclass(frozen=True)
+class Listening:
+    start: dt.date | None = None  # None (with end None): all time
+    end: dt.date | None = None
+    granularity: str = DEFAULT_GRANULARITY
+    by: str = DEFAULT_BY
+
+    def query_params(self) -> dict[str, str]:
+        """The URL form: the period only when there is one; the switches always, so that a
+        shared link shows what its sender saw even if the defaults change."""
+        period = ({"start": self.start.isoformat(), "end": self.end.isoformat()}
+                  if self.start is not None and self.end is not None else {})
+        return period | {"granularity": self.granularity, "by": self.by}
+
+
+def _choice(params: Mapping[str, str], name: str, choices: Mapping[str, str], default: str,
+            hints: list[str]) -> str:
+    value = params.get(name)
+    if not value:
+        return default
+    if value in choices:
+        return value
+    hints.append(f"Unknown {name} {quoted(value)} in the link (use {' or '.join(choices)}); "
+                 f"showing {default}.")
+    return default
+
+
+def parse_listening(params: Mapping[str, str]) -> tuple[Listening, list[str]]:
+    """The page's state from its URL's query parameters, and a hint per unusable value."""
+    period, hints = parse_query_params({k: params[k] for k in ("start", "end") if k in params})
+    granularity = _choice(params, "granularity", GRANULARITIES, DEFAULT_GRANULARITY, hints)
+    by = _choice(params, "by", MEASURES, DEFAULT_BY, hints)
+    return Listening(period.start, period.end, granularity, by), hints
+
+
+def period_text(start: dt.date | None, end: dt.date | None) -> str:
+    """How a caption names the period."""
+    if start is None or end is None:
+        return "all time"
+    if start == end:
+        return f"{start}"
+    return f"{start} to {end}"

@@ -46,6 +46,10 @@ def links(latest: dt.date) -> dict[str, tuple[str, int]]:
         "tracks, a search": ("/tracks?q=heart", 0),
         "tracks, explorer": ("/tracks?explore=explicit,single", 0),
         "data": ("/data", 0),
+        "listening, all time": ("/listening", 2),
+        "listening, 365-day link": (f"/listening?start={year_ago}&end={latest}"
+                                    "&granularity=week&by=minutes", 2),
+        "year in review": (f"/recap?year={latest.year}", 1),
     }
 
 

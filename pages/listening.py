@@ -114,23 +114,20 @@ NUMBERS = {
     "streams": st.column_config.NumberColumn("Streams", format="%d"),
     "minutes": st.column_config.NumberColumn("Minutes", format="%.1f"),
 }
-st.subheader(f"Top of the period, by {BY}")
+st.subheader(f"Top {chosen.top} of the period, by {BY}")
 st.caption("Tracks open their page, artists their plays, in a new tab. Ties go to the other "
-           "measure, then the name.")
-tabs = st.tabs(["Tracks", "Artists", "Albums"])
-with tabs[0], guarded("the top tracks"):
-    top = listening.top(*args, "tracks", chosen.by)
-    tables.show(tables.readable(top.assign(minutes=top["minutes"].round(2))), "top_tracks", {
-        "rank": st.column_config.NumberColumn("#", format="%d"),
-        **tables.TRACK_COLUMN, **tables.ARTIST_COLUMN, "album": "Album", **NUMBERS})
-with tabs[1], guarded("the top artists"):
-    top = listening.top(*args, "artists", chosen.by)
-    tables.show(top.assign(minutes=top["minutes"].round(2)), "top_artists", {
-        "rank": st.column_config.NumberColumn("#", format="%d"), **tables.ARTIST_COLUMN,
-        **NUMBERS, "tracks": st.column_config.NumberColumn("Tracks", help="Tracks streamed.")})
-with tabs[2], guarded("the top albums"):
-    top = listening.top(*args, "albums", chosen.by)
-    tables.show(top.assign(minutes=top["minutes"].round(2)), "top_albums", {
-        "rank": st.column_config.NumberColumn("#", format="%d"), "album": "Album",
-        **tables.ARTIST_COLUMN, **NUMBERS,
-        "tracks": st.column_config.NumberColumn("Tracks", help="Tracks streamed.")})
+           "measure, then the name. Tracks, artists or albums: in the sidebar.")
+RANK = {"rank": st.column_config.NumberColumn("#", format="%d")}
+STREAMED = {"tracks": st.column_config.NumberColumn("Tracks", help="Tracks streamed.")}
+# One list a view: each is a query over every track of the period (at all time, tens of ms).
+with guarded(f"the top {chosen.top}"):
+    top = listening.top(*args, chosen.top, chosen.by)
+    top = top.assign(minutes=top["minutes"].round(2))
+    if chosen.top == "tracks":
+        tables.show(tables.readable(top), "top_tracks", {
+            **RANK, **tables.TRACK_COLUMN, **tables.ARTIST_COLUMN, "album": "Album", **NUMBERS})
+    elif chosen.top == "artists":
+        tables.show(top, "top_artists", {**RANK, **tables.ARTIST_COLUMN, **NUMBERS, **STREAMED})
+    else:
+        tables.show(top, "top_albums", {**RANK, "album": "Album", **tables.ARTIST_COLUMN,
+                                        **NUMBERS, **STREAMED})

@@ -1,13 +1,15 @@
 """The Listening page's state as it lives in its URL: pure values and parsing (no Streamlit, no
 SQL), like queries/filters.py for the dashboard.
 
-    /listening?start=2026-01-01&end=2026-03-31&granularity=week&by=minutes
+    /listening?start=2026-01-01&end=2026-03-31&granularity=week&by=minutes&top=artists
 
 - start/end: the period, both days included (local days in MTM_TIMEZONE); neither: all time.
   Read exactly as the dashboard reads them (queries/filters.py: the same hints, the same
   fallback to all time).
 - granularity: the chart's bars, one per day, week (Monday to Sunday) or month.
 - by: what the top lists and the heatmap rank and colour by, streams or minutes.
+- top: which top list is shown, of tracks, artists or albums (one list a view: each is a
+  query over the period's tracks).
 
 A value that cannot be used gives a hint (quoting a short value, as plain text to be shown with
 ui.text.plain) and that part takes its default.
@@ -25,6 +27,8 @@ GRANULARITIES = {"day": "Day", "week": "Week", "month": "Month"}
 MEASURES = {"streams": "Streams", "minutes": "Minutes"}
 DEFAULT_GRANULARITY = "week"
 DEFAULT_BY = "streams"
+TOPS = {"tracks": "Tracks", "artists": "Artists", "albums": "Albums"}
+DEFAULT_TOP = "tracks"
 
 
 @dataclass(frozen=True)
@@ -33,13 +37,14 @@ class Listening:
     end: dt.date | None = None
     granularity: str = DEFAULT_GRANULARITY
     by: str = DEFAULT_BY
+    top: str = DEFAULT_TOP
 
     def query_params(self) -> dict[str, str]:
         """The URL form: the period only when there is one; the switches always, so that a
         shared link shows what its sender saw even if the defaults change."""
         period = ({"start": self.start.isoformat(), "end": self.end.isoformat()}
                   if self.start is not None and self.end is not None else {})
-        return period | {"granularity": self.granularity, "by": self.by}
+        return period | {"granularity": self.granularity, "by": self.by, "top": self.top}
 
 
 def _choice(params: Mapping[str, str], name: str, choices: Mapping[str, str], default: str,
@@ -59,7 +64,8 @@ def parse_listening(params: Mapping[str, str]) -> tuple[Listening, list[str]]:
     period, hints = parse_query_params({k: params[k] for k in ("start", "end") if k in params})
     granularity = _choice(params, "granularity", GRANULARITIES, DEFAULT_GRANULARITY, hints)
     by = _choice(params, "by", MEASURES, DEFAULT_BY, hints)
-    return Listening(period.start, period.end, granularity, by), hints
+    top = _choice(params, "top", TOPS, DEFAULT_TOP, hints)
+    return Listening(period.start, period.end, granularity, by, top), hints
 
 
 def period_text(start: dt.date | None, end: dt.date | None) -> str:

@@ -188,6 +188,8 @@ def test_sessions_and_streaks_at_their_edges(use_database, monkeypatch, tmp_path
     ({"start": "2025-03-01", "end": "2025-01-01", "by": "minutes"}, Listening(by="minutes"),
      "is after its end date"),
     ({"by": "x" * 500}, Listening(), "(500 characters long)"),
+    ({"top": "albums", "by": "minutes"}, Listening(by="minutes", top="albums"), None),
+    ({"top": "genres"}, Listening(), "Unknown top 'genres'"),
 ])
 def test_the_state_from_a_link(params, expected, hint):
     state, hints = parse_listening(params)
@@ -198,9 +200,10 @@ def test_the_state_from_a_link(params, expected, hint):
 
 
 def test_the_url_names_the_switches_and_a_period_only_when_there_is_one():
-    assert Listening().query_params() == {"granularity": "week", "by": "streams"}
+    assert Listening().query_params() == {"granularity": "week", "by": "streams", "top": "tracks"}
     assert Listening(dt.date(2025, 1, 1), dt.date(2025, 1, 31), "month").query_params() == {
-        "start": "2025-01-01", "end": "2025-01-31", "granularity": "month", "by": "streams"}
+        "start": "2025-01-01", "end": "2025-01-31", "granularity": "month", "by": "streams",
+        "top": "tracks"}
 
 
 # --- the page in AppTest ----------------------------------------------------------------------
@@ -250,7 +253,7 @@ def test_the_page_from_a_link_shows_its_state(app, played):
     assert at.radio(key="lp_granularity").value == "day"
     assert at.radio(key="lp_by").value == "minutes"
     assert dict(at.query_params) == {"start": start.isoformat(), "end": end.isoformat(),
-                                     "granularity": "day", "by": "minutes"}
+                                     "granularity": "day", "by": "minutes", "top": "tracks"}
     expected = oracle.cards(played, TZ, start, end)
     shown = metrics(at)
     assert shown["Streams"] == f"{expected['streams']:,}"
@@ -283,7 +286,7 @@ def test_the_page_from_a_link_shows_its_state(app, played):
 def test_presets_and_switches_drive_the_url(app, played):
     at = open_page(app)
     assert at.selectbox(key="lp_preset").value == "All time"
-    assert dict(at.query_params) == {"granularity": "week", "by": "streams"}
+    assert dict(at.query_params) == {"granularity": "week", "by": "streams", "top": "tracks"}
     assert metrics(at)["Streams"] == f"{oracle.cards(played, TZ, None, None)['streams']:,}"
     latest = max(s.day for s in oracle.streams(played, TZ))
     at.selectbox(key="lp_preset").set_value("Last 4 weeks").run()
@@ -296,8 +299,11 @@ def test_presets_and_switches_drive_the_url(app, played):
     assert chart(at, "Minutes and streams per month")
     at.radio(key="lp_by").set_value("minutes").run()
     assert at.query_params["by"] == "minutes"
+    at.radio(key="lp_top").set_value("artists").run()
+    assert at.query_params["top"] == "artists"
+    assert len(at.dataframe) == 1  # one list a view: the one asked for
     top = oracle.top(played, TZ, start, latest, "artist", "minutes", listening.TOP)
-    assert at.dataframe[1].value["artist"].tolist() == [key for key, _, _ in top]
+    assert at.dataframe[0].value["artist"].tolist() == [key for key, _, _ in top]
 
 
 @pytest.mark.parametrize(("params", "quoted"), [
@@ -331,3 +337,12 @@ def test_an_empty_database_says_how_to_get_the_export(app, use_database, params)
     assert [link.proto.page for link in at.get("page_link")
             if "Data page" in link.proto.label] == ["data"]
     assert not at.metric and not at.get("plotly_chart")
+
+
+def test_a_link_names_the_top_list_it_shows(app, played):
+    at = open_page(app, top="albums", by="streams")
+    assert at.radio(key="lp_top").value == "albums"
+    assert len(at.dataframe) == 1
+    top = oracle.top(played, TZ, None, None, "album", "streams", listening.TOP)
+    assert list(zip(at.dataframe[0].value["album"], at.dataframe[0].value["artist"],
+                    strict=True)) == [key for key, _, _ in top]

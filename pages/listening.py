@@ -11,6 +11,7 @@ from queries import listening
 from queries.listening_state import period_text
 from ui import charts, entry, tables
 from ui.guard import guarded
+from ui.text import plain
 
 entry.within_the_app()
 chosen = st.session_state["listening"]
@@ -41,7 +42,7 @@ if bounds["first"] is None:
     st.stop()
 
 zone = bounds["zone"] or "UTC"
-st.caption(f"{period_text(*args).capitalize()}, counted in {zone}; a stream is a play of at "
+st.caption(f"{period_text(*args).capitalize()}, counted in {plain(zone)}; a stream is a play of at "
            f"least {STREAM_MS // 1000} s, not in incognito mode, on the day and hour it ended; "
            "minutes are the time streams played.")
 try:
@@ -49,7 +50,8 @@ try:
 except ConfigurationError:
     wanted = zone
 if wanted != zone:
-    st.warning(f"These figures were counted in {zone}, but MTM_TIMEZONE is now {wanted}. The next "
+    st.warning(f"These figures were counted in {plain(zone)}, but MTM_TIMEZONE is now "
+               f"{plain(wanted)}. The next "
                "import counts them again, or run `python -m db derive-lists`.", icon="🕒")
 
 

@@ -38,7 +38,7 @@ def _figures(plays: tracks.Plays, zone: str) -> None:
         for card, (label, value) in zip(st.columns(2), row, strict=True):
             card.metric(label, value)
     st.caption(f"A stream is a play of at least {STREAM_MS // 1000} s not in incognito mode; "
-               f"minutes are the time those streams played. Dates and times in {zone}.")
+               f"minutes are the time those streams played. Dates and times in {plain(zone)}.")
     st.plotly_chart(charts.streams_per_month_figure(plays.months), width="stretch")
 
 

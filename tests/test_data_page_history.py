@@ -153,7 +153,7 @@ def test_an_import_reports_plays_tracks_and_derived_lists(use_database, conn):
 
 
 @pytest.mark.parametrize("data, setting, expected", [
-    (b"PK not really", None, f"{ZIP_NAME}: {ZIP_NAME}: not a zip file"),  # ImportRejected
+    (b"PK not really", None, f"{ZIP_NAME}: not a zip file"),  # ImportRejected
     (None, ("MTM_IMPORT_MAX_MB", "lots"),
      "MTM_IMPORT_MAX_MB must be a whole number, not 'lots'"),  # InvalidData
     (None, ("MTM_ADMIN_PASSWORD", "sesame"),

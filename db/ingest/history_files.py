@@ -30,7 +30,8 @@ class Upload:
 
 
 def refuse(source: str, problem: str) -> ImportRejected:
-    return ImportRejected(source, [problem])
+    """The refusal of ``source``; a problem that names the source file itself says it once."""
+    return ImportRejected(source, [problem.removeprefix(f"{source}: ")])
 
 
 class Budget:

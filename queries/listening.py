@@ -27,7 +27,8 @@ TOP = 25
 # Memory for one query's hash tables, for its transaction only. With the default 4 MB, summing a
 # decade of months per track (60,000 tracks) is planned as an index walk or spills to disk: about
 # twice as slow (measured at 250k track-months: top tracks of all time 270 -> 140 ms, on a loaded
-# 2-core machine). A page view runs a handful of these, one at a time per session.
+# 2-core machine). A page view runs a handful of these, one at a time per session. JIT is off for
+# them too: compiling takes longer than they run (docs/performance.md, "Listening").
 WORK_MEM = "32MB"
 KINDS = ("tracks", "artists", "albums")
 MS_PER_MINUTE = 60_000
@@ -55,14 +56,15 @@ _TAIL = "SELECT track_id, streams, ms FROM listening_track_days" \
 _ALL_TIME = "SELECT track_id, streams, ms FROM listening_track_firsts"
 
 # The distinct tracks and artists streamed in the period; a period holding every stream asks
-# listening_track_firsts (one row per track ever streamed) instead of a decade of months.
+# listening_track_firsts (one row per track ever streamed) instead of a decade of months. DISTINCT
+# in a subquery is hashed, where count(DISTINCT ...) sorts every row (about twice as slow here).
 _DISTINCT = {
-    False: ("(SELECT count(DISTINCT track_id) FROM ({streamed}) s)",
-            "(SELECT count(DISTINCT t.artist_name)"
-            " FROM (SELECT DISTINCT track_id FROM ({streamed}) s) p JOIN tracks t USING (track_id))"),
+    False: ("(SELECT count(*) FROM (SELECT DISTINCT track_id FROM ({streamed}) s) d)",
+            "(SELECT count(*) FROM (SELECT DISTINCT t.artist_name FROM ({streamed}) s"
+            " JOIN tracks t USING (track_id) WHERE t.artist_name IS NOT NULL) a)"),
     True: ("(SELECT count(*) FROM listening_track_firsts)",
-           "(SELECT count(DISTINCT t.artist_name)"
-           " FROM listening_track_firsts f JOIN tracks t USING (track_id))"),
+           "(SELECT count(*) FROM (SELECT DISTINCT t.artist_name FROM listening_track_firsts f"
+           " JOIN tracks t USING (track_id) WHERE t.artist_name IS NOT NULL) a)"),
 }
 
 CARDS_SQL = """
@@ -129,6 +131,9 @@ _PER_TRACK = """per_track AS (
 # name, an album's name and artist) compared by code point (COLLATE "C") whatever the database's
 # collation. The streams of a track without an artist (album) name count for no artist (album).
 # Tracks: ranked first, named after, so that only the rows shown are looked up in tracks.
+# Artists and albums: the period's rows are joined to their names and summed by name directly
+# (a sum per track first would hash every track of the period twice); the tracks streamed are
+# then counted for the rows shown only, through the index on tracks (artist_name).
 _TOP = {
     "tracks": """
         WITH {per_track},
@@ -140,23 +145,39 @@ _TOP = {
         ORDER BY {order}, r.track_id COLLATE "C"
         """,
     "artists": """
-        WITH {per_track}
-        SELECT t.artist_name AS artist, sum(p.streams)::bigint AS streams,
-               sum(p.ms)::bigint AS ms, count(*) AS tracks
-        FROM per_track p JOIN tracks t USING (track_id)
-        WHERE t.artist_name IS NOT NULL
-        GROUP BY t.artist_name
-        ORDER BY {order}, t.artist_name COLLATE "C"
-        LIMIT %(limit)s""",
+        WITH top AS (
+            SELECT t.artist_name AS artist, sum(s.streams)::bigint AS streams,
+                   sum(s.ms)::bigint AS ms
+            FROM ({streamed}) s JOIN tracks t USING (track_id)
+            WHERE t.artist_name IS NOT NULL
+            GROUP BY t.artist_name
+            ORDER BY {order}, t.artist_name COLLATE "C"
+            LIMIT %(limit)s)
+        SELECT artist, streams, ms,
+               (SELECT count(*) FROM tracks t
+                WHERE t.artist_name = top.artist
+                  AND ({streamed_track}))
+                   AS tracks
+        FROM top
+        ORDER BY {order}, artist COLLATE "C"
+        """,
     "albums": """
-        WITH {per_track}
-        SELECT t.album_name AS album, t.artist_name AS artist, sum(p.streams)::bigint AS streams,
-               sum(p.ms)::bigint AS ms, count(*) AS tracks
-        FROM per_track p JOIN tracks t USING (track_id)
-        WHERE t.album_name IS NOT NULL AND t.artist_name IS NOT NULL
-        GROUP BY t.album_name, t.artist_name
-        ORDER BY {order}, t.album_name COLLATE "C", t.artist_name COLLATE "C"
-        LIMIT %(limit)s""",
+        WITH top AS (
+            SELECT t.album_name AS album, t.artist_name AS artist,
+                   sum(s.streams)::bigint AS streams, sum(s.ms)::bigint AS ms
+            FROM ({streamed}) s JOIN tracks t USING (track_id)
+            WHERE t.album_name IS NOT NULL AND t.artist_name IS NOT NULL
+            GROUP BY t.album_name, t.artist_name
+            ORDER BY {order}, t.album_name COLLATE "C", t.artist_name COLLATE "C"
+            LIMIT %(limit)s)
+        SELECT album, artist, streams, ms,
+               (SELECT count(*) FROM tracks t
+                WHERE t.artist_name = top.artist AND t.album_name = top.album
+                  AND ({streamed_track}))
+                   AS tracks
+        FROM top
+        ORDER BY {order}, album COLLATE "C", artist COLLATE "C"
+        """,
 }
 _ORDER = {"streams": "streams DESC, ms DESC", "minutes": "ms DESC, streams DESC"}
 
@@ -192,10 +213,10 @@ def _month_end(day: dt.date) -> dt.date:
     return (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
 
 
-def _streamed(params: dict) -> sql.Composable:
-    """Rows (track_id, streams, ms) that sum to each track's figures in the period."""
+def _parts(params: dict) -> list[str]:
+    """The queries whose rows (track_id, streams, ms) sum to each track's figures in the period."""
     if params["everything"]:
-        return sql.SQL(_ALL_TIME)
+        return [_ALL_TIME]
     parts = []
     if params["first"] < params["stop"]:
         parts.append(_MONTHS)
@@ -203,7 +224,19 @@ def _streamed(params: dict) -> sql.Composable:
         parts.append(_HEAD)
     if params["stop"] <= params["end"]:
         parts.append(_TAIL)
-    return sql.SQL(" UNION ALL ".join(parts))
+    return parts
+
+
+def _streamed(params: dict) -> sql.Composable:
+    return sql.SQL(" UNION ALL ".join(_parts(params)))
+
+
+def _streamed_track(params: dict) -> sql.Composable:
+    """Whether the track `t` was streamed in the period: one index probe a part (EXISTS over
+    their union is planned as a semi-join against every track of the period)."""
+    return sql.SQL(" OR ".join(
+        f"EXISTS ({part}{' AND' if 'WHERE' in part else ' WHERE'} track_id = t.track_id)"
+        for part in _parts(params)))
 
 
 def cards_query(params: dict) -> sql.Composable:
@@ -213,10 +246,11 @@ def cards_query(params: dict) -> sql.Composable:
 
 
 def _roomy_frame(query: sql.Composable, params: dict) -> pd.DataFrame:
-    """core.frame with WORK_MEM for this one statement's transaction."""
+    """core.frame with WORK_MEM and without JIT for this one statement's transaction."""
 
     def run(conn) -> pd.DataFrame:
-        conn.execute("SELECT set_config('work_mem', %s, true)", (WORK_MEM,))
+        conn.execute("SELECT set_config('work_mem', %s, true), set_config('jit', 'off', true),"
+                     " set_config('max_parallel_workers_per_gather', '0', true)", (WORK_MEM,))
         with conn.cursor() as cur:
             cur.execute(query, params)
             return pd.DataFrame(cur.fetchall(), columns=[d.name for d in cur.description])
@@ -300,8 +334,11 @@ def heatmap(start: dt.date | None, end: dt.date | None) -> pd.DataFrame:
 
 
 def top_query(kind: str, by: str, params: dict) -> sql.Composable:
-    per_track = sql.SQL(_PER_TRACK).format(streamed=_streamed(params))
-    return sql.SQL(_TOP[kind]).format(per_track=per_track, order=sql.SQL(_ORDER[by]))
+    streamed = _streamed(params)
+    per_track = sql.SQL(_PER_TRACK).format(streamed=streamed)
+    return sql.SQL(_TOP[kind]).format(per_track=per_track, streamed=streamed,
+                                      streamed_track=_streamed_track(params),
+                                      order=sql.SQL(_ORDER[by]))
 
 
 @cached

@@ -83,6 +83,9 @@ def views(latest: dt.date) -> dict[str, dict[str, callable]]:
     found = {}
     five_years = latest - dt.timedelta(days=5 * 365)
     for name, (start, end) in {"all time": (None, None), "last 5 years": (five_years, latest),
+                               # partial months at both ends: days as well as months are summed
+                               "5 years to 10 days ago": (five_years - dt.timedelta(days=10),
+                                                          latest - dt.timedelta(days=10)),
                                "last 12 months": (year_ago, latest),
                                "last 4 weeks": (month_ago, latest)}.items():
         found[f"listening, {name}"] = {
@@ -125,7 +128,11 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=10)
     parser.add_argument("--database", help="an existing database on the resolved server")
     args = parser.parse_args()
-    logging.getLogger("streamlit").setLevel(logging.ERROR)
+    import streamlit  # noqa: F401 (its loggers, each with its own level, exist from here on)
+
+    for name in list(logging.root.manager.loggerDict):
+        if name.startswith("streamlit"):  # "No runtime found" on every cached call outside an app
+            logging.getLogger(name).setLevel(logging.ERROR)
     with existing_or_scratch(args.database, "bench_listening.py") as (_, fresh):
         if fresh or not _has_plays():
             migrations.migrate()

@@ -99,6 +99,11 @@ def assert_period(rows, tz, start, end) -> None:
             assert got == oracle.top(rows, tz, start, end, kind[:-1], by, None), (
                 tz, start, end, kind, by)
             assert top["rank"].tolist() == list(range(1, len(top) + 1))
+            if kind != "tracks":
+                keys = top[key[0]] if len(key) == 1 else zip(top["album"], top["artist"],
+                                                               strict=True)
+                assert dict(zip(keys, top["tracks"], strict=True)) == oracle.tracks_streamed(
+                    rows, tz, start, end, kind[:-1]), (tz, start, end, kind, by)
 
 
 @pytest.mark.parametrize("tz", ZONES)

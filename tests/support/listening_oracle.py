@@ -289,6 +289,17 @@ def top(rows: Iterable[dict], tz, start: dt.date | None, end: dt.date | None, ki
     return _ranked(_in_period(rows, tz, start, end), kind, by, limit)
 
 
+def tracks_streamed(rows: Iterable[dict], tz, start: dt.date | None, end: dt.date | None,
+                    kind: str) -> dict:
+    """{key: distinct tracks streamed in the period}, keys as top's ("artist" or "album")."""
+    found: dict = defaultdict(set)
+    for s in _in_period(rows, tz, start, end):
+        key = _key(s, kind)
+        if key is not None:
+            found[key].add(s.track_id)
+    return {key: len(tracks) for key, tracks in found.items()}
+
+
 def recap(rows: Iterable[dict], tz, year: int) -> dict:
     rows = list(rows)
     start, end = dt.date(year, 1, 1), dt.date(year, 12, 31)

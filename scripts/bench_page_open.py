@@ -4,6 +4,7 @@ app's memory after every page was visited.
 
     python scripts/bench_page_open.py [--tracks 10000] [--days 730] [--rounds 7]
     python scripts/bench_page_open.py --database NAME   # an existing database, read only
+    python scripts/bench_page_open.py --only listening  # the pages whose name holds this text
 
 Each open is a new browser page (a new Streamlit session), from navigation to the page drawn:
 the script run finished, every Plotly chart's SVG and every table's cells present. Rounds
@@ -113,6 +114,7 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=730)
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--database", help="an existing database on the resolved server")
+    parser.add_argument("--only", help="the pages whose name holds this text (e.g. listening)")
     args = parser.parse_args()
     with existing_or_scratch(args.database, "bench_page_open.py") as (url, scratch):
         if scratch:
@@ -127,7 +129,8 @@ def main() -> None:
         with browser.running_app(env, started=started) as app_url, \
                 browser.running_app(env, script="tests/support/apps/two_charts_app.py") as yardstick, \
                 browser.chromium() as chrome:
-            pages = links(latest)
+            pages = {name: link for name, link in links(latest).items()
+                     if not args.only or args.only in name}
             first_visits = measure(chrome, app_url, yardstick, pages, args.rounds)
             context = chrome.new_context(viewport=VIEWPORT)
             warm = measure(context, app_url, yardstick, pages, args.rounds)

@@ -15,6 +15,7 @@ from db.errors import InvalidData
 from db.ingest import demo
 from db.stress import runner, workload
 from queries import dashboard
+from ui import stress_test
 
 from support import writes_seen as writes_seen_support
 from support.apptest import app_test
@@ -204,17 +205,27 @@ def wait_for_the_background_run() -> runner.BackgroundRun:
     return current
 
 
+def opened(at):
+    """The stress test's expander open, as the browser reports it with every rerun (AppTest
+    sends no expander's state of its own)."""
+    at.session_state[stress_test.PANEL_KEY] = True
+    return at
+
+
 def test_sidebar_button_runs_it_and_the_dashboard_stays_the_same(history, monkeypatch):
     monkeypatch.setenv("MTM_STRESS_TEST_COOLDOWN_S", "0")
     at = app_test()
     at.run()
     before = {m.label: m.value for m in at.metric}
+    assert not [w for w in at.number_input if w.key == "stress_writes"]  # drawn once opened
+    opened(at).run()
     at.number_input(key="stress_writes").set_value(500)
     at.checkbox(key="stress_sqlite").set_value(False)
-    at.button(key="stress_run").click().run()
+    at.button(key="stress_run").click()
+    opened(at).run()
     assert not at.exception
     assert wait_for_the_background_run().error is None
-    at.run()  # what the progress fragment asks for when the run is over
+    opened(at).run()  # what the progress fragment asks for when the run is over
     assert any(s.value.startswith("500 writes completed in ") for s in at.success)
     shown = {m.label: m.value for m in at.metric}
     assert shown["Failures"] == "0"
@@ -247,17 +258,18 @@ def test_a_rerun_during_a_run_never_lets_a_second_run_write(history, use_databas
     """Streamlit stops a script run by raising in it: a click or any widget during a run used to
     free the lock while the writers went on, and a second click started a second run."""
     monkeypatch.setenv("MTM_STRESS_TEST_COOLDOWN_S", "0")
-    at = app_test()
-    at.run()
+    at = opened(app_test()).run()
     at.number_input(key="stress_writes").set_value(2000)
     with writers_held_back(use_database) as let_go:
-        at.button(key="stress_run").click().run()
+        at.button(key="stress_run").click()
+        opened(at).run()
         first = runner.background_run()
         assert first.running
-        at.selectbox(key="time_range").set_value("long_term").run()  # a rerun mid-run
+        at.selectbox(key="time_range").set_value("long_term")
+        opened(at).run()  # a rerun mid-run
         assert not at.exception and first.running
         assert at.button(key="stress_run").disabled
-        other = app_test().run()  # another visitor sees it running too
+        other = opened(app_test()).run()  # another visitor sees it running too
         assert other.button(key="stress_run").disabled
         assert any("started in another session" in i.value for i in other.info)
         with pytest.raises(runner.StressTestBusy, match="already running in this app"):
@@ -267,7 +279,7 @@ def test_a_rerun_during_a_run_never_lets_a_second_run_write(history, use_databas
         assert runner.background_run() is first and first.running
         let_go()
         wait_for_the_background_run()
-    at.run()
+    opened(at).run()
     assert any(s.value.startswith("2000 writes completed in ") for s in at.success)
     parts = first.result.parts
     assert len(parts) == 3 and not overlapping([(p.writers_from, p.writers_until) for p in parts])

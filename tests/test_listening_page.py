@@ -10,6 +10,7 @@ import json
 import random
 from urllib.parse import quote
 
+import pandas as pd
 import pytest
 import streamlit as st
 
@@ -17,6 +18,7 @@ from db import access
 from db.ingest import streaming_history
 from queries import listening
 from queries.listening_state import Listening, parse_listening
+from ui import charts
 
 from support import history_export as export
 from support import listening_oracle as oracle
@@ -116,6 +118,22 @@ def test_every_figure_matches_the_oracle(use_database, monkeypatch, tmp_path, fr
         assert_period(rows, tz, start, end)
     # The default top list is the first TOP of the whole one.
     assert len(listening.top(None, None)) == listening.TOP
+
+
+@pytest.mark.parametrize("periods", [charts.MOST_BARS, charts.MOST_BARS + 1])
+def test_a_long_series_is_drawn_as_one_stepped_area_with_the_same_values(periods):
+    first = dt.date(2020, 1, 1)
+    series = pd.DataFrame({"period": [first + dt.timedelta(days=n) for n in range(periods)],
+                                     "streams": range(periods),
+                                     "minutes": [n * 1.5 for n in range(periods)]})
+    minutes, streams = charts.listening_series_figure(series, "day").data
+    if periods <= charts.MOST_BARS:
+        assert minutes.type == "bar"
+    else:  # a step from each day to the next, filled down to zero
+        assert (minutes.type, minutes.fill, minutes.line.shape) == ("scatter", "tozeroy", "hv")
+    assert list(minutes.y) == [n * 1.5 for n in range(periods)]
+    assert list(streams.y) == list(range(periods))
+    assert list(minutes.x) == [str(p) for p in series["period"]]
 
 
 def play(track: export.Track, end: dt.datetime, ms: int, skipped=False, incognito=False) -> dict:

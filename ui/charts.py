@@ -143,18 +143,31 @@ STREAMS_COLOR = "#FFA000"  # amber: stands out from the green bars on light and 
 GRANULARITY_WORDS = {"day": "day", "week": "week (from Monday)", "month": "month"}
 
 
+# More periods than this are drawn as a stepped area: bars of a few pixels cannot be told apart,
+# and a browser draws thousands of them slowly (all time per day: ten years of bars).
+MOST_BARS = 120
+
+
 def listening_series_figure(series: pd.DataFrame, granularity: str) -> go.Figure:
-    """Minutes (bars, left axis) and streams (a line, right axis) per day, week or month
-    (columns period, streams, minutes; each period keyed by its first day)."""
+    """Minutes (bars, or a stepped area past MOST_BARS; left axis) and streams (a line, right
+    axis) per day, week or month (columns period, streams, minutes; each period keyed by its
+    first day)."""
     # Months as categories: on a date axis a month's bar straddles two month ticks.
     monthly = granularity == "month"
     x = [pd.Timestamp(p).strftime("%Y-%m" if monthly else "%Y-%m-%d") for p in series["period"]]
     minutes = [round(float(m), 1) for m in series["minutes"]]
     streams = [int(s) for s in series["streams"]]
     hover = {"day": "%{x|%Y-%m-%d}", "week": "week of %{x|%Y-%m-%d}", "month": "%{x}"}[granularity]
+    minutes_hover = hover + ": %{y:,.0f} minutes<extra></extra>"
+    if len(x) <= MOST_BARS:
+        drawn = go.Bar(name="Minutes", x=x, y=minutes, marker_color=SPOTIFY_GREEN,
+                       hovertemplate=minutes_hover)
+    else:  # each period a step from its first day to the next one's: one shape, not thousands
+        drawn = go.Scatter(name="Minutes", x=x, y=minutes, mode="lines", fill="tozeroy",
+                           line={"shape": "hv", "width": 0, "color": SPOTIFY_GREEN},
+                           fillcolor=SPOTIFY_GREEN, hovertemplate=minutes_hover)
     return go.Figure([
-        go.Bar(name="Minutes", x=x, y=minutes, marker_color=SPOTIFY_GREEN,
-               hovertemplate=hover + ": %{y:,.0f} minutes<extra></extra>"),
+        drawn,
         go.Scatter(name="Streams", x=x, y=streams, yaxis="y2",
                    mode="lines+markers" if len(x) <= 60 else "lines",
                    line={"color": STREAMS_COLOR, "width": 2},

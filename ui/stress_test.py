@@ -15,6 +15,7 @@ from ui.text import plain
 
 RUN_KEY = "stress_test_run"  # the id of the run this session started
 RESULT_KEY = "stress_test_result"
+PANEL_KEY = "stress_test_open"
 POLL_S = 0.5
 
 
@@ -22,8 +23,12 @@ def panel() -> None:
     """The stress test's expander; nothing at all when the app does not offer it."""
     if not config.stress_test_enabled():
         return
-    opened = RUN_KEY in st.session_state or RESULT_KEY in st.session_state
-    with st.expander("Stress test", icon="🏋️", expanded=opened):
+    # Drawn only while open (the expander reruns the page when it opens): its widgets would
+    # otherwise load and render on every page view, for the few who open it.
+    box = st.expander("Stress test", icon="🏋️", key=PANEL_KEY, on_change="rerun")
+    if not box.open:
+        return
+    with box:
         st.caption("Overlapping writers upsert one snapshot row through a connection pool of "
                    "their own, as the earlier app's test_concurrent.py did. Your history is not "
                    "touched, and viewers keep their connections.")

@@ -45,6 +45,7 @@ class PageView:
     errors: list[str] = field(default_factory=list)
     metrics: dict[str, str] = field(default_factory=dict)
     widgets: dict[str, str] = field(default_factory=dict)  # button/number input label -> id
+    expanders: dict[str, str] = field(default_factory=dict)  # label -> id (state-tracking ones)
     alerts: list[tuple[str, str]] = field(default_factory=list)  # (format, body)
 
     @property
@@ -53,11 +54,13 @@ class PageView:
 
 
 async def view_page(base_url: str, query_string: str = "", click: str | None = None,
-                    numbers: dict[str, int] | None = None,
+                    numbers: dict[str, int] | None = None, opening: str | None = None,
                     timeout: float = VIEW_TIMEOUT_S,
                     until: Callable[[PageView], bool] | None = None) -> PageView:
     """Open the app as a browser would (one new session) and wait for its page to finish.
 
+    With ``opening``, the view then opens the expander of that label, as a click on it would
+    (an expander that draws its content only while open reruns the page), and keeps it open.
     With ``click``, the view then presses the button of that label, with the number inputs
     named in ``numbers`` set, and waits for that run too (the returned view describes it).
     With ``until``, it then reruns the page every half second, as a fragment that polls
@@ -67,10 +70,14 @@ async def view_page(base_url: str, query_string: str = "", click: str | None = N
     from streamlit.proto.BackMsg_pb2 import BackMsg
     from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
+    opened: list[str] = []  # the ids of the expanders kept open, sent with every rerun
+
     async def run(ws, widgets: dict[str, str] | None = None) -> PageView:
         view = PageView(query_string)
         back = BackMsg()
         back.rerun_script.query_string = query_string
+        for expander in opened:
+            back.rerun_script.widget_states.widgets.add(id=expander, bool_value=True)
         if widgets:
             for label, value in (numbers or {}).items():
                 state = back.rerun_script.widget_states.widgets.add(id=widgets[label])
@@ -81,12 +88,16 @@ async def view_page(base_url: str, query_string: str = "", click: str | None = N
         async for raw in ws:
             msg = ForwardMsg.FromString(raw)
             kind = msg.WhichOneof("type")
+            delta = msg.delta.WhichOneof("type") if kind == "delta" else None
             if kind == "script_finished":
                 view.seconds = time.perf_counter() - started
                 view.status = ForwardMsg.ScriptFinishedStatus.Name(msg.script_finished)
                 if view.status != "FINISHED_EARLY_FOR_RERUN":
                     return view
-            elif kind == "delta" and msg.delta.WhichOneof("type") == "new_element":
+            elif delta == "add_block" and msg.delta.add_block.WhichOneof("type") == "expandable":
+                expandable = msg.delta.add_block.expandable
+                view.expanders[expandable.label] = expandable.id
+            elif delta == "new_element":
                 element = msg.delta.new_element
                 what = element.WhichOneof("type")
                 if what == "exception":
@@ -108,6 +119,11 @@ async def view_page(base_url: str, query_string: str = "", click: str | None = N
         async with websockets.connect(ws_url, subprotocols=["streamlit"], origin=base_url,
                                       max_size=None) as ws:
             view = await run(ws)
+            if opening is not None and view.ok:
+                if opening not in view.expanders:
+                    raise LookupError(f"no expander {opening!r} on the page ({sorted(view.expanders)})")
+                opened.append(view.expanders[opening])
+                view = await run(ws)
             if click is None or not view.ok:
                 return view
             missing = {click, *(numbers or {})} - view.widgets.keys()
@@ -260,7 +276,8 @@ def refresh_during_writes(base_url: str, database_url: str, first: dt.date, last
 
     def click() -> None:
         stress["view"] = asyncio.run(view_page(
-            base_url, "", click="Run stress test", numbers={"Writes": stress_writes},
+            base_url, "", opening="Stress test", click="Run stress test",
+            numbers={"Writes": stress_writes},
             until=lambda view: any("writes completed" in body for _, body in view.alerts)))
 
     clicking = threading.Thread(target=click, name="stress-test")

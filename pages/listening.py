@@ -8,8 +8,8 @@ from db import local_time
 from db.errors import ConfigurationError
 from db.streams import STREAM_MS
 from queries import listening
-from queries.listening_state import period_text
-from ui import charts, entry, tables
+from queries.listening_state import VIEWS, period_text
+from ui import charts, entry, page_state, sidebar, tables
 from ui.guard import guarded
 from ui.text import plain
 
@@ -98,38 +98,49 @@ if numbers is not None and not numbers["streams"]:
     st.info("No streams in this period. Try a wider period or “All time”.", icon="📅")
     st.stop()
 
-with guarded("the minutes and streams over time"):
-    series = listening.series(*args, chosen.granularity)
-    st.plotly_chart(charts.listening_series_figure(series, chosen.granularity), width="stretch")
-    per = {"day": "day", "week": "week (keyed by its Monday)", "month": "month"}
-    st.download_button(f"Download minutes and streams per {per[chosen.granularity]} (CSV)",
-                       tables.as_csv(series.assign(minutes=series["minutes"].round(2))),
-                       file_name=f"listening_per_{chosen.granularity}.csv", mime="text/csv",
-                       key="download-listening-series")
+# One tab drawn a view (a tab reruns the page when chosen): the charts, or one top list, each a
+# query over every track of the period, with a grid whose code a browser loads only when shown.
+tabs = dict(zip(VIEWS, st.tabs(list(VIEWS.values()), key=sidebar.LISTENING_TABS,
+                               on_change=page_state.forget_hints, args=(sidebar.LISTENING,)),
+                strict=True))
 
-with guarded("when you listen"):
-    grid = listening.heatmap(*args)
-    st.plotly_chart(charts.listening_heatmap_figure(grid, chosen.by), width="stretch")
+if tabs["time"].open:
+    with tabs["time"], guarded("the minutes and streams over time"):
+        series = listening.series(*args, chosen.granularity)
+        st.plotly_chart(charts.listening_series_figure(series, chosen.granularity),
+                        width="stretch")
+        per = {"day": "day", "week": "week (keyed by its Monday)", "month": "month"}
+        st.download_button(f"Download minutes and streams per {per[chosen.granularity]} (CSV)",
+                           tables.as_csv(series.assign(minutes=series["minutes"].round(2))),
+                           file_name=f"listening_per_{chosen.granularity}.csv", mime="text/csv",
+                           key="download-listening-series")
+    with tabs["time"], guarded("when you listen"):
+        grid = listening.heatmap(*args)
+        st.plotly_chart(charts.listening_heatmap_figure(grid, chosen.by), width="stretch")
 
 BY = {"streams": "streams", "minutes": "minutes"}[chosen.by]
 NUMBERS = {
     "streams": st.column_config.NumberColumn("Streams", format="%d"),
     "minutes": st.column_config.NumberColumn("Minutes", format="%.1f"),
 }
-st.subheader(f"Top {chosen.top} of the period, by {BY}")
-st.caption("Tracks open their page, artists their plays, in a new tab. Ties go to the other "
-           "measure, then the name. Tracks, artists or albums: in the sidebar.")
 RANK = {"rank": st.column_config.NumberColumn("#", format="%d")}
 STREAMED = {"tracks": st.column_config.NumberColumn("Tracks", help="Tracks streamed.")}
-# One list a view: each is a query over every track of the period (at all time, tens of ms).
-with guarded(f"the top {chosen.top}"):
-    top = listening.top(*args, chosen.top, chosen.by)
-    top = top.assign(minutes=top["minutes"].round(2))
-    if chosen.top == "tracks":
-        tables.show(tables.readable(top), "top_tracks", {
-            **RANK, **tables.TRACK_COLUMN, **tables.ARTIST_COLUMN, "album": "Album", **NUMBERS})
-    elif chosen.top == "artists":
-        tables.show(top, "top_artists", {**RANK, **tables.ARTIST_COLUMN, **NUMBERS, **STREAMED})
-    else:
-        tables.show(top, "top_albums", {**RANK, "album": "Album", **tables.ARTIST_COLUMN,
-                                        **NUMBERS, **STREAMED})
+for kind in ("tracks", "artists", "albums"):
+    if not tabs[kind].open:
+        continue
+    with tabs[kind], guarded(f"the top {kind}"):
+        st.caption(f"The top {kind} of the period, by {BY} (the sidebar switches). "
+                   "Tracks open their page, artists their plays, in a new tab. Ties go to the "
+                   "other measure, then the name.")
+        top = listening.top(*args, kind, chosen.by)
+        top = top.assign(minutes=top["minutes"].round(2))
+        if kind == "tracks":
+            tables.show(tables.readable(top), "top_tracks", {
+                **RANK, **tables.TRACK_COLUMN, **tables.ARTIST_COLUMN, "album": "Album",
+                **NUMBERS})
+        elif kind == "artists":
+            tables.show(top, "top_artists", {**RANK, **tables.ARTIST_COLUMN, **NUMBERS,
+                                             **STREAMED})
+        else:
+            tables.show(top, "top_albums", {**RANK, "album": "Album", **tables.ARTIST_COLUMN,
+                                            **NUMBERS, **STREAMED})

@@ -1,15 +1,16 @@
 """The Listening page's state as it lives in its URL: pure values and parsing (no Streamlit, no
 SQL), like queries/filters.py for the dashboard.
 
-    /listening?start=2026-01-01&end=2026-03-31&granularity=week&by=minutes&top=artists
+    /listening?start=2026-01-01&end=2026-03-31&granularity=week&by=minutes&view=artists
 
 - start/end: the period, both days included (local days in MTM_TIMEZONE); neither: all time.
   Read exactly as the dashboard reads them (queries/filters.py: the same hints, the same
   fallback to all time).
 - granularity: the chart's bars, one per day, week (Monday to Sunday) or month.
 - by: what the top lists and the heatmap rank and colour by, streams or minutes.
-- top: which top list is shown, of tracks, artists or albums (one list a view: each is a
-  query over the period's tracks).
+- view: the page's tab: time (the minutes over time and the heatmap) or the top tracks,
+  artists or albums (only the open tab is drawn: a top list is a query over the period's
+  tracks). Links from before the tabs name a top list as top=tracks|artists|albums.
 
 A value that cannot be used gives a hint (quoting a short value, as plain text to be shown with
 ui.text.plain) and that part takes its default.
@@ -27,8 +28,9 @@ GRANULARITIES = {"day": "Day", "week": "Week", "month": "Month"}
 MEASURES = {"streams": "Streams", "minutes": "Minutes"}
 DEFAULT_GRANULARITY = "week"
 DEFAULT_BY = "streams"
-TOPS = {"tracks": "Tracks", "artists": "Artists", "albums": "Albums"}
-DEFAULT_TOP = "tracks"
+VIEWS = {"time": "Over time", "tracks": "Top tracks", "artists": "Top artists",
+         "albums": "Top albums"}
+DEFAULT_VIEW = "time"
 
 
 @dataclass(frozen=True)
@@ -37,14 +39,14 @@ class Listening:
     end: dt.date | None = None
     granularity: str = DEFAULT_GRANULARITY
     by: str = DEFAULT_BY
-    top: str = DEFAULT_TOP
+    view: str = DEFAULT_VIEW
 
     def query_params(self) -> dict[str, str]:
         """The URL form: the period only when there is one; the switches always, so that a
         shared link shows what its sender saw even if the defaults change."""
         period = ({"start": self.start.isoformat(), "end": self.end.isoformat()}
                   if self.start is not None and self.end is not None else {})
-        return period | {"granularity": self.granularity, "by": self.by, "top": self.top}
+        return period | {"granularity": self.granularity, "by": self.by, "view": self.view}
 
 
 def _choice(params: Mapping[str, str], name: str, choices: Mapping[str, str], default: str,
@@ -64,8 +66,12 @@ def parse_listening(params: Mapping[str, str]) -> tuple[Listening, list[str]]:
     period, hints = parse_query_params({k: params[k] for k in ("start", "end") if k in params})
     granularity = _choice(params, "granularity", GRANULARITIES, DEFAULT_GRANULARITY, hints)
     by = _choice(params, "by", MEASURES, DEFAULT_BY, hints)
-    top = _choice(params, "top", TOPS, DEFAULT_TOP, hints)
-    return Listening(period.start, period.end, granularity, by, top), hints
+    if "view" not in params and "top" in params:  # a link from before the tabs
+        view = _choice(params, "top", {k: v for k, v in VIEWS.items() if k != DEFAULT_VIEW},
+                       DEFAULT_VIEW, hints)
+    else:
+        view = _choice(params, "view", VIEWS, DEFAULT_VIEW, hints)
+    return Listening(period.start, period.end, granularity, by, view), hints
 
 
 def period_text(start: dt.date | None, end: dt.date | None) -> str:

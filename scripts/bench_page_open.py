@@ -50,6 +50,7 @@ def links(latest: dt.date) -> dict[str, tuple[str, int]]:
         "listening, all time": ("/listening", 2),
         "listening, 365-day link": (f"/listening?start={year_ago}&end={latest}"
                                     "&granularity=week&by=minutes", 2),
+        "listening, top tracks": ("/listening?view=tracks", 0),
         "year in review": (f"/recap?year={latest.year}", 1),
     }
 

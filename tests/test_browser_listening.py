@@ -1,7 +1,9 @@
 """The Listening page in Chromium: opened from a link with a period, a granularity and a measure,
-it shows that state (cards checked against the oracle, chart titles, the sidebar's controls),
-keeps it through a reload, and is useful on an empty database. Screenshot: test-artifacts/
-listening.png (the README's docs/img/listening.png is a copy of it)."""
+it shows that state (cards checked against the oracle, chart titles, the sidebar's controls);
+a click on a top list's tab shows that list and puts it in the URL; both keep their state
+through a reload; the page is useful on an empty database. Screenshots: test-artifacts/
+listening.png and listening-top-tracks.png (the README's docs/img/listening.png is a copy of
+the first)."""
 
 from __future__ import annotations
 
@@ -32,7 +34,7 @@ def expected_cards(rows) -> dict[str, str]:
 
 
 def assert_state(page, rows) -> None:
-    text = shown(page, 2, ["Minutes and streams per month", "Top of the period, by minutes"])
+    text = shown(page, 2, ["Minutes and streams per month"])
     assert "2019-11-01 to 2020-02-29, counted in Europe/Berlin" in text
     metrics = browser.metric_values(page)
     for label, value in expected_cards(rows).items():
@@ -50,7 +52,14 @@ def assert_state(page, rows) -> None:
     assert dates == ["2019-11-01", "2020-02-29"]
     for words in ("granularity=month", "by=minutes", "start=2019-11-01", "end=2020-02-29"):
         assert words in page.url
-    # The top tracks' CSV, as downloaded: the most played by minutes first, names as text.
+
+
+def assert_top_tracks(page, rows) -> None:
+    """The Top tracks tab open, and only it: its list, downloaded as CSV, is the oracle's."""
+    shown(page, 0, ["The top tracks of the period, by minutes"])
+    assert page.get_by_role("tab", name="Top tracks").get_attribute("aria-selected") == "true"
+    assert "view=tracks" in page.url and "granularity=month" in page.url
+    assert page.locator("[data-testid='stPlotlyChart']").count() == 0  # the other tab: not drawn
     with page.expect_download() as download:
         page.get_by_role("button", name="Download (CSV, 25 rows)").first.click()
     with open(download.value.path(), encoding="utf-8") as downloaded:
@@ -69,9 +78,16 @@ def test_the_page_from_a_link_keeps_its_state_through_a_reload(use_database, mon
         page = browser_pages.new_page(viewport={"width": 1400, "height": 1000})
         page.goto(url + LINK)
         assert_state(page, rows)
+        assert "view=time" in page.url
         browser.screenshot(page, "listening")
         page.reload()
         assert_state(page, rows)
+        page.get_by_role("tab", name="Top tracks").click()
+        page.wait_for_url("**view=tracks**")
+        assert_top_tracks(page, rows)
+        browser.screenshot(page, "listening-top-tracks")
+        page.reload()
+        assert_top_tracks(page, rows)
 
 
 def test_an_empty_database_says_how_to_get_the_export(use_database, browser_pages):

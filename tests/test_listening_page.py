@@ -18,10 +18,11 @@ from db import access
 from db.ingest import streaming_history
 from queries import listening
 from queries.listening_state import Listening, parse_listening
-from ui import charts
+from ui import charts, sidebar
 
 from support import history_export as export
 from support import listening_oracle as oracle
+from support.apptest import app_test
 from support.browser import plotly_values
 
 START = dt.datetime(2019, 11, 3, 7, tzinfo=dt.UTC)
@@ -211,8 +212,11 @@ def test_sessions_and_streaks_at_their_edges(use_database, monkeypatch, tmp_path
     ({"start": "2025-03-01", "end": "2025-01-01", "by": "minutes"}, Listening(by="minutes"),
      "is after its end date"),
     ({"by": "x" * 500}, Listening(), "(500 characters long)"),
-    ({"top": "albums", "by": "minutes"}, Listening(by="minutes", top="albums"), None),
-    ({"top": "genres"}, Listening(), "Unknown top 'genres'"),
+    ({"view": "albums", "by": "minutes"}, Listening(by="minutes", view="albums"), None),
+    ({"view": "genres"}, Listening(), "Unknown view 'genres'"),
+    # a link from before the tabs, when the top list shown was named as top=
+    ({"top": "artists"}, Listening(view="artists"), None),
+    ({"top": "time"}, Listening(), "Unknown top 'time'"),
 ])
 def test_the_state_from_a_link(params, expected, hint):
     state, hints = parse_listening(params)
@@ -220,13 +224,14 @@ def test_the_state_from_a_link(params, expected, hint):
     assert (hints == []) if hint is None else any(hint in h for h in hints), hints
     if hint is None:  # the URL the page writes reads back as the same state
         assert parse_listening(state.query_params()) == (state, [])
+        assert "top" not in state.query_params()
 
 
 def test_the_url_names_the_switches_and_a_period_only_when_there_is_one():
-    assert Listening().query_params() == {"granularity": "week", "by": "streams", "top": "tracks"}
+    assert Listening().query_params() == {"granularity": "week", "by": "streams", "view": "time"}
     assert Listening(dt.date(2025, 1, 1), dt.date(2025, 1, 31), "month").query_params() == {
         "start": "2025-01-01", "end": "2025-01-31", "granularity": "month", "by": "streams",
-        "top": "tracks"}
+        "view": "time"}
 
 
 # --- the page in AppTest ----------------------------------------------------------------------
@@ -276,7 +281,7 @@ def test_the_page_from_a_link_shows_its_state(app, played):
     assert at.radio(key="lp_granularity").value == "day"
     assert at.radio(key="lp_by").value == "minutes"
     assert dict(at.query_params) == {"start": start.isoformat(), "end": end.isoformat(),
-                                     "granularity": "day", "by": "minutes", "top": "tracks"}
+                                     "granularity": "day", "by": "minutes", "view": "time"}
     expected = oracle.cards(played, TZ, start, end)
     shown = metrics(at)
     assert shown["Streams"] == f"{expected['streams']:,}"
@@ -294,6 +299,10 @@ def test_the_page_from_a_link_shows_its_state(app, played):
                                                           strict=True) if s}
     assert found == {k: s for k, (_, s) in oracle.series(played, TZ, start, end, "day").items()}
     assert chart(at, "When you listen: minutes")
+    assert not at.dataframe  # the top lists' tabs are drawn when opened
+    at = open_page(app_test(), start=start.isoformat(), end=end.isoformat(), by="minutes",
+                   view="tracks")  # the same link with that tab: a new visitor
+    assert not at.get("plotly_chart") and len(at.dataframe) == 1
     tracks = at.dataframe[0].value
     top = oracle.top(played, TZ, start, end, "track", "minutes", listening.TOP)
     assert tracks["track_id"].tolist() == [key for key, _, _ in top]
@@ -309,7 +318,7 @@ def test_the_page_from_a_link_shows_its_state(app, played):
 def test_presets_and_switches_drive_the_url(app, played):
     at = open_page(app)
     assert at.selectbox(key="lp_preset").value == "All time"
-    assert dict(at.query_params) == {"granularity": "week", "by": "streams", "top": "tracks"}
+    assert dict(at.query_params) == {"granularity": "week", "by": "streams", "view": "time"}
     assert metrics(at)["Streams"] == f"{oracle.cards(played, TZ, None, None)['streams']:,}"
     latest = max(s.day for s in oracle.streams(played, TZ))
     at.selectbox(key="lp_preset").set_value("Last 4 weeks").run()
@@ -322,9 +331,10 @@ def test_presets_and_switches_drive_the_url(app, played):
     assert chart(at, "Minutes and streams per month")
     at.radio(key="lp_by").set_value("minutes").run()
     assert at.query_params["by"] == "minutes"
-    at.radio(key="lp_top").set_value("artists").run()
-    assert at.query_params["top"] == "artists"
-    assert len(at.dataframe) == 1  # one list a view: the one asked for
+    at.session_state[sidebar.LISTENING_TABS] = "Top artists"  # the visitor opens that tab
+    at.run()
+    assert at.query_params["view"] == "artists"
+    assert len(at.dataframe) == 1 and not at.get("plotly_chart")  # only the open tab is drawn
     top = oracle.top(played, TZ, start, latest, "artist", "minutes", listening.TOP)
     assert at.dataframe[0].value["artist"].tolist() == [key for key, _, _ in top]
 
@@ -362,10 +372,11 @@ def test_an_empty_database_says_how_to_get_the_export(app, use_database, params)
     assert not at.metric and not at.get("plotly_chart")
 
 
-def test_a_link_names_the_top_list_it_shows(app, played):
-    at = open_page(app, top="albums", by="streams")
-    assert at.radio(key="lp_top").value == "albums"
-    assert len(at.dataframe) == 1
+@pytest.mark.parametrize("link", [{"view": "albums"}, {"top": "albums"}])  # now, before the tabs
+def test_a_link_names_the_tab_it_shows(app, played, link):
+    at = open_page(app, by="streams", **link)
+    assert at.query_params["view"] == "albums" and "top" not in at.query_params
+    assert len(at.dataframe) == 1 and not at.get("plotly_chart")
     top = oracle.top(played, TZ, None, None, "album", "streams", listening.TOP)
     assert list(zip(at.dataframe[0].value["album"], at.dataframe[0].value["artist"],
                     strict=True)) == [key for key, _, _ in top]

@@ -25,7 +25,7 @@ from queries.filters import (
 )
 from queries.links import WINDOWS, Comparison, Moment, Side, parse_comparison, parse_moment
 from queries.listening import stream_bounds
-from queries.listening_state import GRANULARITIES, MEASURES, TOPS, Listening, parse_listening
+from queries.listening_state import GRANULARITIES, MEASURES, VIEWS, Listening, parse_listening
 from ui import page_state
 
 ALL = "all"
@@ -33,6 +33,7 @@ DASHBOARD = "filters"
 TIME_MACHINE = "moment"
 COMPARE = "comparison"
 LISTENING = "listening"
+LISTENING_TABS = "lp_view"  # the Listening page's tabs: the label of the open one
 
 
 def _full_window() -> tuple[dt.date, dt.date] | None:
@@ -244,11 +245,12 @@ def _on_listening_dates() -> None:
 
 def listening() -> Listening:
     """The Listening page's controls: the period (presets count back from the latest day with
-    a stream), the chart's granularity and what the top lists rank by."""
+    a stream), the chart's granularity and what the top lists rank by; the page's tab
+    (LISTENING_TABS, drawn by the page) is part of its state."""
     state = st.session_state
     previous, hints, starting = page_state.take_up(
-        LISTENING, ("start", "end", "granularity", "by", "top"), parse_listening,
-        ("lp_preset", "lp_dates", "lp_granularity", "lp_by", "lp_top"))
+        LISTENING, ("start", "end", "granularity", "by", "view", "top"), parse_listening,
+        ("lp_preset", "lp_dates", "lp_granularity", "lp_by", LISTENING_TABS))
     bounds = stream_bounds()
     if starting:
         state["lp_preset"] = preset_for(Filters(previous.start, previous.end), bounds["last"])
@@ -256,7 +258,7 @@ def listening() -> Listening:
         state["lp_dates"] = window or (dt.date.today(),) * 2
         state["lp_granularity"] = previous.granularity
         state["lp_by"] = previous.by
-        state["lp_top"] = previous.top
+        state[LISTENING_TABS] = VIEWS[previous.view]
     st.header("Listening")
     page_state.show_hints(hints)
     forget = {"on_change": page_state.forget_hints, "args": (LISTENING,)}
@@ -269,8 +271,6 @@ def listening() -> Listening:
                   format="YYYY-MM-DD", help="Streams whose local day is in this range count.")
     st.radio("Chart per", list(GRANULARITIES), key="lp_granularity", horizontal=True,
              format_func=GRANULARITIES.get, **forget)
-    st.radio("Top list", list(TOPS), key="lp_top", horizontal=True, format_func=TOPS.get,
-             **forget)
     st.radio("Top lists by", list(MEASURES), key="lp_by", horizontal=True,
              format_func=MEASURES.get, **forget)
     picked = state["lp_dates"]
@@ -281,6 +281,7 @@ def listening() -> Listening:
     else:  # st.date_input gives a 1-tuple while only the start date is picked
         st.info("Pick an end date to apply the range.", icon="📅")
         start, end = previous.start, previous.end
-    current = Listening(start, end, state["lp_granularity"], state["lp_by"], state["lp_top"])
+    view = next(v for v, label in VIEWS.items() if label == state[LISTENING_TABS])
+    current = Listening(start, end, state["lp_granularity"], state["lp_by"], view)
     page_state.give_back(LISTENING, current)
     return current

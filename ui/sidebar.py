@@ -41,22 +41,32 @@ def _full_window() -> tuple[dt.date, dt.date] | None:
     return (first, latest) if first else None
 
 
-def _on_preset() -> None:
+def _snapshot_span() -> tuple[dt.date | None, tuple[dt.date, dt.date] | None]:
+    """The dashboard's presets count back from the latest snapshot; all time is every snapshot."""
+    return shared.snapshot_bounds()[1], _full_window()
+
+
+def _stream_span() -> tuple[dt.date | None, tuple[dt.date, dt.date] | None]:
+    """The Listening page's presets count back from the latest stream; all time is every one."""
+    return stream_bounds()["last"], _stream_window()
+
+
+def _on_preset(name: str, preset_key: str, dates_key: str, span) -> None:
+    """A preset picked: the date picker shows its days (`span`: the latest day and all time)."""
     state = st.session_state
-    page_state.forget_hints(DASHBOARD)
-    _, latest = shared.snapshot_bounds()
-    window = preset_window(PRESETS.get(state["preset"]), latest) or _full_window()
+    page_state.forget_hints(name)
+    latest, whole = span()
+    window = preset_window(PRESETS.get(state[preset_key]), latest) or whole
     if window:
-        state["dates"] = window
+        state[dates_key] = window
 
 
-def _on_dates() -> None:
+def _on_dates(name: str, preset_key: str, dates_key: str, span) -> None:
+    """Days picked: the preset they make, or Custom range."""
     state = st.session_state
-    page_state.forget_hints(DASHBOARD)
-    if len(state["dates"]) == 2:
-        start, end = state["dates"]
-        _, latest = shared.snapshot_bounds()
-        state["preset"] = preset_for(Filters(start, end), latest)
+    page_state.forget_hints(name)
+    if len(state[dates_key]) == 2:
+        state[preset_key] = preset_for(Filters(*state[dates_key]), span()[0])
 
 
 def _set_filter_widgets(parsed: Filters) -> None:
@@ -80,12 +90,14 @@ def filters() -> Filters:
     st.header("Filter")
     page_state.show_hints(hints)
 
-    st.selectbox("Period", [*PRESETS, CUSTOM], key="preset", on_change=_on_preset)
+    st.selectbox("Period", [*PRESETS, CUSTOM], key="preset", on_change=_on_preset,
+                 args=(DASHBOARD, "preset", "dates", _snapshot_span))
     chosen = state["dates"]
     lowest = min([d for d in (first, *chosen) if d], default=None)
     highest = max([d for d in (latest, *chosen) if d], default=None)
     st.date_input("Snapshot dates", key="dates", min_value=lowest, max_value=highest,
-                  on_change=_on_dates, disabled=first is None, format="YYYY-MM-DD",
+                  on_change=_on_dates, args=(DASHBOARD, "preset", "dates", _snapshot_span),
+                  disabled=first is None, format="YYYY-MM-DD",
                   help="Tracks with at least one snapshot dated in this range count.")
     if first is None:
         st.caption("No snapshots yet: the date filter starts working once there are some.")
@@ -227,22 +239,6 @@ def _stream_window() -> tuple[dt.date, dt.date] | None:
     return (bounds["first"], bounds["last"]) if bounds["first"] else None
 
 
-def _on_listening_preset() -> None:
-    state = st.session_state
-    page_state.forget_hints(LISTENING)
-    window = preset_window(PRESETS.get(state["lp_preset"]), stream_bounds()["last"]) or \
-        _stream_window()
-    if window:
-        state["lp_dates"] = window
-
-
-def _on_listening_dates() -> None:
-    state = st.session_state
-    page_state.forget_hints(LISTENING)
-    if len(state["lp_dates"]) == 2:
-        state["lp_preset"] = preset_for(Filters(*state["lp_dates"]), stream_bounds()["last"])
-
-
 def listening() -> Listening:
     """The Listening page's controls: the period (presets count back from the latest day with
     a stream), the chart's granularity and what the top lists rank by; the page's tab
@@ -262,12 +258,14 @@ def listening() -> Listening:
     st.header("Listening")
     page_state.show_hints(hints)
     forget = {"on_change": page_state.forget_hints, "args": (LISTENING,)}
-    st.selectbox("Period", [*PRESETS, CUSTOM], key="lp_preset", on_change=_on_listening_preset)
+    st.selectbox("Period", [*PRESETS, CUSTOM], key="lp_preset", on_change=_on_preset,
+                 args=(LISTENING, "lp_preset", "lp_dates", _stream_span))
     chosen = state["lp_dates"]
     lowest = min([d for d in (bounds["first"], *chosen) if d], default=None)
     highest = max([d for d in (bounds["last"], *chosen) if d], default=None)
     st.date_input("Days", key="lp_dates", min_value=lowest, max_value=highest,
-                  on_change=_on_listening_dates, disabled=bounds["first"] is None,
+                  on_change=_on_dates, args=(LISTENING, "lp_preset", "lp_dates", _stream_span),
+                  disabled=bounds["first"] is None,
                   format="YYYY-MM-DD", help="Streams whose local day is in this range count.")
     st.radio("Chart per", list(GRANULARITIES), key="lp_granularity", horizontal=True,
              format_func=GRANULARITIES.get, **forget)

@@ -130,8 +130,8 @@ def test_a_long_series_is_drawn_as_one_stepped_area_with_the_same_values(periods
     minutes, streams = charts.listening_series_figure(series, "day").data
     if periods <= charts.MOST_BARS:
         assert minutes.type == "bar"
-    else:  # a step from each day to the next, filled down to zero
-        assert (minutes.type, minutes.fill, minutes.line.shape) == ("scatter", "tozeroy", "hv")
+    else:  # a step centred on each day (as a bar is), filled down to zero
+        assert (minutes.type, minutes.fill, minutes.line.shape) == ("scatter", "tozeroy", "hvh")
     assert list(minutes.y) == [n * 1.5 for n in range(periods)]
     assert list(streams.y) == list(range(periods))
     assert list(minutes.x) == [str(p) for p in series["period"]]
@@ -370,6 +370,14 @@ def test_an_empty_database_says_how_to_get_the_export(app, use_database, params)
     assert [link.proto.page for link in at.get("page_link")
             if "Data page" in link.proto.label] == ["data"]
     assert not at.metric and not at.get("plotly_chart")
+
+
+def test_a_tab_state_that_names_no_tab_shows_the_first(app, played):
+    at = open_page(app, view="artists")
+    at.session_state[sidebar.LISTENING_TABS] = "Top genres"  # from a page of another version
+    at.run()
+    assert not at.exception and at.query_params["view"] == "time"
+    assert chart(at, "Minutes and streams per week") and not at.dataframe
 
 
 @pytest.mark.parametrize("link", [{"view": "albums"}, {"top": "albums"}])  # now, before the tabs

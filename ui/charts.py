@@ -162,9 +162,9 @@ def listening_series_figure(series: pd.DataFrame, granularity: str) -> go.Figure
     if len(x) <= MOST_BARS:
         drawn = go.Bar(name="Minutes", x=x, y=minutes, marker_color=SPOTIFY_GREEN,
                        hovertemplate=minutes_hover)
-    else:  # each period a step from its first day to the next one's: one shape, not thousands
+    else:  # each period a step centred on its first day, as its bar was: one shape, not thousands
         drawn = go.Scatter(name="Minutes", x=x, y=minutes, mode="lines", fill="tozeroy",
-                           line={"shape": "hv", "width": 0, "color": SPOTIFY_GREEN},
+                           line={"shape": "hvh", "width": 0, "color": SPOTIFY_GREEN},
                            fillcolor=SPOTIFY_GREEN, hovertemplate=minutes_hover)
     return go.Figure([
         drawn,

@@ -25,7 +25,14 @@ from queries.filters import (
 )
 from queries.links import WINDOWS, Comparison, Moment, Side, parse_comparison, parse_moment
 from queries.listening import stream_bounds
-from queries.listening_state import GRANULARITIES, MEASURES, VIEWS, Listening, parse_listening
+from queries.listening_state import (
+    DEFAULT_VIEW,
+    GRANULARITIES,
+    MEASURES,
+    VIEWS,
+    Listening,
+    parse_listening,
+)
 from ui import page_state
 
 ALL = "all"
@@ -279,7 +286,8 @@ def listening() -> Listening:
     else:  # st.date_input gives a 1-tuple while only the start date is picked
         st.info("Pick an end date to apply the range.", icon="📅")
         start, end = previous.start, previous.end
-    view = next(v for v, label in VIEWS.items() if label == state[LISTENING_TABS])
+    view = next((v for v, label in VIEWS.items() if label == state.get(LISTENING_TABS)),
+                DEFAULT_VIEW)
     current = Listening(start, end, state["lp_granularity"], state["lp_by"], view)
     page_state.give_back(LISTENING, current)
     return current

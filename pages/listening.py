@@ -125,7 +125,12 @@ NUMBERS = {
 }
 RANK = {"rank": st.column_config.NumberColumn("#", format="%d")}
 STREAMED = {"tracks": st.column_config.NumberColumn("Tracks", help="Tracks streamed.")}
-for kind in ("tracks", "artists", "albums"):
+COLUMNS = {
+    "tracks": {**RANK, **tables.TRACK_COLUMN, **tables.ARTIST_COLUMN, "album": "Album", **NUMBERS},
+    "artists": {**RANK, **tables.ARTIST_COLUMN, **NUMBERS, **STREAMED},
+    "albums": {**RANK, "album": "Album", **tables.ARTIST_COLUMN, **NUMBERS, **STREAMED},
+}
+for kind in listening.KINDS:
     if not tabs[kind].open:
         continue
     with tabs[kind], guarded(f"the top {kind}"):
@@ -134,13 +139,5 @@ for kind in ("tracks", "artists", "albums"):
                    "other measure, then the name.")
         top = listening.top(*args, kind, chosen.by)
         top = top.assign(minutes=top["minutes"].round(2))
-        if kind == "tracks":
-            tables.show(tables.readable(top), "top_tracks", {
-                **RANK, **tables.TRACK_COLUMN, **tables.ARTIST_COLUMN, "album": "Album",
-                **NUMBERS})
-        elif kind == "artists":
-            tables.show(top, "top_artists", {**RANK, **tables.ARTIST_COLUMN, **NUMBERS,
-                                             **STREAMED})
-        else:
-            tables.show(top, "top_albums", {**RANK, "album": "Album", **tables.ARTIST_COLUMN,
-                                            **NUMBERS, **STREAMED})
+        tables.show(tables.readable(top) if kind == "tracks" else top, f"top_{kind}",
+                    COLUMNS[kind])

@@ -235,7 +235,7 @@ def _streamed_track(params: dict) -> sql.Composable:
     """Whether the track `t` was streamed in the period: one index probe a part (EXISTS over
     their union is planned as a semi-join against every track of the period)."""
     return sql.SQL(" OR ".join(
-        f"EXISTS ({part}{' AND' if 'WHERE' in part else ' WHERE'} track_id = t.track_id)"
+        f"EXISTS (SELECT 1 FROM ({part}) p WHERE p.track_id = t.track_id)"
         for part in _parts(params)))
 
 

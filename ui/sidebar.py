@@ -9,6 +9,7 @@ st.session_state.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 import streamlit as st
 
@@ -58,7 +59,7 @@ def _stream_span() -> tuple[dt.date | None, tuple[dt.date, dt.date] | None]:
     return stream_bounds()["last"], _stream_window()
 
 
-def _on_preset(name: str, preset_key: str, dates_key: str, span) -> None:
+def _on_preset(name: str, preset_key: str, dates_key: str, span: Callable) -> None:
     """A preset picked: the date picker shows its days (`span`: the latest day and all time)."""
     state = st.session_state
     page_state.forget_hints(name)
@@ -68,7 +69,7 @@ def _on_preset(name: str, preset_key: str, dates_key: str, span) -> None:
         state[dates_key] = window
 
 
-def _on_dates(name: str, preset_key: str, dates_key: str, span) -> None:
+def _on_dates(name: str, preset_key: str, dates_key: str, span: Callable) -> None:
     """Days picked: the preset they make, or Custom range."""
     state = st.session_state
     page_state.forget_hints(name)

@@ -74,15 +74,20 @@ def build_parser() -> argparse.ArgumentParser:
     history.add_argument("--dry-run", action="store_true", help="check and count, write nothing")
     commands.add_parser("derive-lists", help="derive every daily top list from the stored plays "
                                              "again (after changing MTM_TIMEZONE)")
-    commands.add_parser(
+    sync_spotify = commands.add_parser(
         "sync-spotify", help="record today's top tracks of the connected Spotify account "
-                             "(connect it on the app's Data page first)")
+                             "(connect it on the app's Data page first), then fetch details of "
+                             "tracks known only from the data export within the daily budget")
+    sync_spotify.add_argument("--no-details", action="store_true",
+                              help="record the top lists only; fetch no track details")
     enrich_tracks = commands.add_parser(
-        "enrich-tracks", help="fetch from Spotify the track object of each track known only "
-                              "from the data export (release year, explicit flag), one a request, "
-                              "MTM_ENRICH_PER_SECOND a second (default 5); resumable")
+        "enrich-tracks", help="fetch from Spotify the details (track object: release year, "
+                              "explicit flag) of tracks known only from the data export: saved "
+                              "and recently played tracks 50 a request, then one a request, most "
+                              "listened first, within MTM_ENRICH_DAILY_REQUESTS a day (default "
+                              "1000); resumable")
     enrich_tracks.add_argument("--limit", type=_whole_number, metavar="N",
-                               help="ask for at most N tracks in this run")
+                               help="ask for at most N tracks one by one in this run")
     # How the app runs it (db.stress.runner.start_in_background): under the lease the app took, at a
     # lower CPU priority, progress as machine-readable lines, every latency in the JSON.
     bench.add_argument("--app-run", metavar="LEASE_HOLDER", help=argparse.SUPPRESS)
@@ -131,8 +136,11 @@ def run(args: argparse.Namespace) -> None:
         migrations.migrate()
         report = sync.sync_spotify(access.operator(), progress=_step)
         print(report.line())
+        if not args.no_details:
+            _enrich_tracks(args, limit=None)
     elif args.command == "enrich-tracks":
-        _enrich_tracks(args)
+        migrations.migrate()
+        _enrich_tracks(args, limit=args.limit)
 
 
 def _step(stage: str, done: int, total: int) -> None:
@@ -143,8 +151,7 @@ class _StoppedBySpotify(DatabaseError):
     """Spotify asked the run to stop for a while: what was fetched is kept; run it again later."""
 
 
-def _enrich_tracks(args: argparse.Namespace) -> None:
-    migrations.migrate()
+def _enrich_tracks(args: argparse.Namespace, limit: int | None) -> None:
     shown: set[tuple[str, int]] = set()
 
     def progress(stage: str, done: int, total: int) -> None:
@@ -152,11 +159,13 @@ def _enrich_tracks(args: argparse.Namespace) -> None:
             shown.add((stage, done // 100))
             _step(stage, done, total)
 
-    report = enrich.enrich_tracks(access.operator(), progress=progress, limit=args.limit)
+    report = enrich.enrich_tracks(access.operator(), progress=progress, limit=limit)
     print(report.line())
+    if report.reconnect:
+        print(sync.RECONNECT_FOR_DETAILS)
     if report.stopped:  # not done: exit 1 so that a script knows to run it again later
         raise _StoppedBySpotify(f"stopped early: {report.stopped}; then run `{PROG} "
-                                "enrich-tracks` again")
+                                f"{args.command}` again")
 
 
 class _SomeFilesRefused(DatabaseError):

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from queries import dashboard
-from ui import charts, entry, tables
+from ui import charts, details, entry, tables
 from ui.guard import guarded
 
 entry.within_the_app()
@@ -33,6 +33,12 @@ if numbers is not None and not numbers["tracks"]:
         st.info("No tracks yet. Load demo data with `python -m db seed-demo`, or import your "
                 "history on the Data page.")
     st.stop()
+
+
+with guarded("what the charts do not know yet"):
+    waiting = dashboard.details_waiting(*args)
+    if waiting["period"]:
+        details.dashboard_notice(waiting)
 
 
 def chart_with_download(figure, data, name):

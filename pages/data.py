@@ -16,7 +16,7 @@ from db.errors import DatabaseError
 from db.ingest import json_files, legacy_sqlite
 from db.snapshots import EARLIEST_DATE, TIME_RANGES
 from queries import data
-from ui import entry, history_import
+from ui import details, entry, history_import
 from ui import spotify as spotify_section
 from ui.guard import guarded
 from ui.startup import prepare_database
@@ -58,10 +58,16 @@ def past() -> None:
                 "snapshots_removed": "Ranks removed"})
 
 
+def details_so_far() -> None:
+    with guarded("the track details so far"):
+        details.progress()
+
+
 if access.read_only():
     st.info("This app is read-only (`MTM_READ_ONLY`): its data cannot be changed here.",
             icon="🔒")
     spotify_section.visitor_status()
+    details_so_far()
     past()
     st.stop()
 
@@ -77,6 +83,7 @@ if access.passphrase_required() and GRANT_KEY not in st.session_state:
             else:
                 st.rerun()
     spotify_section.visitor_status()
+    details_so_far()
     past()
     st.stop()
 
@@ -95,6 +102,7 @@ if access.writes_open() and not prepare_database().target.embedded:
 
 spotify_section.panel(grant)
 history_import.intro(grant, after_write=forget_previews)
+details.section(grant, after_write=forget_previews)
 st.subheader("Import files")
 # One uploader for every kind: the export's zip goes to its own importer (on request), the others
 # are checked at once.

@@ -15,10 +15,11 @@ import pandas as pd
 from queries import dashboard, time_machine
 from queries.core import cached, frame
 from queries.links import Side
-from queries.shared import MIXED_SOURCES, SOURCES, UNKNOWN
+from queries.shared import MIXED_SOURCES, SOURCES
 
 EXPLICIT_ORDER = {"Explicit": -2, "Clean": -1}
-TRACK_COLUMNS = ["track_id", "track", "artist", "album", "year", "explicit"]
+LAST = {label: n for n, label in enumerate(dashboard.UNSURE, 1)}  # Unknown, then No details yet
+TRACK_COLUMNS = ["track_id", "track", "artist", "album", "year", "explicit", "awaiting"]
 
 # A period's lists and how many are derived. A list is all Spotify's or all derived, so a derived
 # list is a list date with no row in the small index of Spotify's own rows: one probe per date,
@@ -103,5 +104,5 @@ def _side_by_side(of, key: str, a: pd.DataFrame, b: pd.DataFrame, labels: tuple[
     counts = {label: of(dashboard.facet_counts(side)).set_index(key)["tracks"]
               for label, side in zip(labels, (a, b), strict=True)}
     joined = pd.DataFrame(counts).fillna(0).astype(int)
-    order = sorted(joined.index, key=lambda k: (k == UNKNOWN, EXPLICIT_ORDER.get(k, 0), k))
+    order = sorted(joined.index, key=lambda k: (LAST.get(k, 0), EXPLICIT_ORDER.get(k, 0), k))
     return joined.loc[order].rename_axis(key).reset_index()

@@ -10,8 +10,10 @@ Where the answers come from (all derived from raw_json and snapshots by PostgreS
 - chart_months / chart_totals: per (time range, month or all time, track) the best rank and days
   charted; snapshot_dates: the dates with snapshots. Triggers on snapshots keep them exact
   (db/migrations/0002_chart_rollups.sql).
-- track_facets / track_artists: tracks per (release year, explicit flag) and per artist
-  (db/migrations/0004_track_rollups_and_data_version.sql).
+- track_facets / track_artists: tracks per (release year, explicit flag, awaiting details) and
+  per artist (db/migrations/0004_track_rollups_and_data_version.sql, 0012).
+- A track known only from plays has no object yet: "No details yet", not "Unknown", until
+  enrichment fetches it (db/ingest/spotify/enrich.py).
 
 With a filter, one query returns the tracks that charted in it (never more than the charts
 held: at most 99 a day per time range, whatever the size of the library) and pandas derives the
@@ -28,7 +30,7 @@ from psycopg import sql
 
 from db.snapshots import TIME_RANGES
 from queries.core import cached, frame
-from queries.shared import UNKNOWN
+from queries.shared import AWAITING_SQL, NO_DETAILS, UNKNOWN
 
 TOP = 20
 
@@ -52,15 +54,16 @@ WITH charted AS (
     GROUP BY track_id
 )
 SELECT c.track_id, t.name AS track, t.artist_name AS artist, t.album_name AS album,
-       t.album_release_year AS year, t.is_explicit AS explicit, c.best_rank, c.days_charted
+       t.album_release_year AS year, t.is_explicit AS explicit, {awaiting} AS awaiting,
+       c.best_rank, c.days_charted
 FROM charted c JOIN tracks t USING (track_id)
 """
 
 # All time (in one time range, or 'any'): chart_totals alone.
 ALL_TIME_CHARTED_SQL = """
 SELECT c.track_id, t.name AS track, t.artist_name AS artist, t.album_name AS album,
-       t.album_release_year AS year, t.is_explicit AS explicit, c.best_rank,
-       c.days AS days_charted
+       t.album_release_year AS year, t.is_explicit AS explicit, {awaiting} AS awaiting,
+       c.best_rank, c.days AS days_charted
 FROM chart_totals c JOIN tracks t USING (track_id)
 WHERE c.time_range = %(rollup_range)s
 {order_and_limit}
@@ -76,8 +79,11 @@ FROM track_facets
 """
 
 UNFILTERED_FACETS_SQL = """
-SELECT album_release_year AS year, is_explicit AS explicit, tracks FROM track_facets
+SELECT album_release_year AS year, is_explicit AS explicit, awaiting_details AS awaiting, tracks
+FROM track_facets
 """
+
+AWAITING_ALL_SQL = "SELECT coalesce(sum(tracks), 0) FROM track_facets WHERE awaiting_details"
 
 SNAPSHOT_DAYS_SQL = """
 SELECT count(DISTINCT snapshot_date) AS snapshot_days, max(snapshot_date) AS latest_snapshot
@@ -110,14 +116,15 @@ def charted_query(start, end, time_range, limit: int | None = None
         if limit is not None:
             order = sql.SQL("ORDER BY c.best_rank, c.days DESC, c.track_id LIMIT %(limit)s")
             params["limit"] = limit
-        return sql.SQL(ALL_TIME_CHARTED_SQL).format(order_and_limit=order), params
+        return sql.SQL(ALL_TIME_CHARTED_SQL).format(order_and_limit=order,
+                                                    awaiting=sql.SQL(AWAITING_SQL)), params
     first, stop = whole_months(start, end)
     params.update(start=start, end=end, first=first, stop=stop)
     ranges = sql.SQL("TRUE")
     if time_range:
         ranges = sql.SQL("time_range = %(time_range)s")
         params["time_range"] = time_range
-    return sql.SQL(WINDOW_CHARTED_SQL).format(ranges=ranges), params
+    return sql.SQL(WINDOW_CHARTED_SQL).format(ranges=ranges, awaiting=sql.SQL(AWAITING_SQL)), params
 
 
 def _best_first(charted: pd.DataFrame) -> pd.DataFrame:
@@ -180,9 +187,28 @@ def release_facets(start, end, time_range) -> pd.DataFrame:
 
 
 def facet_counts(tracks: pd.DataFrame) -> pd.DataFrame:
-    """Tracks per (year, explicit) of a frame of tracks: what the mix charts are drawn from."""
-    return (tracks.groupby(["year", "explicit"], dropna=False).size()
+    """Tracks per (year, explicit, awaiting details) of a frame of tracks: what the mix charts
+    are drawn from."""
+    return (tracks.groupby(["year", "explicit", "awaiting"], dropna=False).size()
             .rename("tracks").reset_index())
+
+
+@cached
+def details_waiting(start, end, time_range) -> dict:
+    """Tracks in the filter still awaiting their details ("period", of "tracks" there), and in
+    the whole library ("all")."""
+    facets = release_facets(start, end, time_range)
+    waiting = int(facets.loc[facets["awaiting"].astype(bool), "tracks"].sum())
+    everywhere = int(frame(AWAITING_ALL_SQL).iloc[0, 0]) if waiting else 0
+    return {"period": waiting, "tracks": int(facets["tracks"].sum()), "all": everywhere}
+
+
+def _label(facets: pd.DataFrame, known) -> pd.Series:
+    """Each facet's category: ``known(facet)``, else Unknown (the object lacks the field), or
+    No details yet (no object yet)."""
+    return pd.Series([NO_DETAILS if awaiting else known(row)
+                      for row, awaiting in zip(facets.itertuples(), facets["awaiting"],
+                                               strict=True)], index=facets.index, dtype=object)
 
 
 # The page's answers are cached as well as the frames they come from: a warm view then neither
@@ -194,7 +220,7 @@ def release_decades(start, end, time_range) -> pd.DataFrame:
 
 
 def decades_of(facets: pd.DataFrame) -> pd.DataFrame:
-    decade = facets["year"].map(lambda y: UNKNOWN if pd.isna(y) else f"{int(y) // 10 * 10}s")
+    decade = _label(facets, lambda f: UNKNOWN if pd.isna(f.year) else f"{int(f.year) // 10 * 10}s")
     return _ordered(facets.groupby(decade)["tracks"].sum(), "decade", ascending=True)
 
 
@@ -202,7 +228,7 @@ def decades_of(facets: pd.DataFrame) -> pd.DataFrame:
 def release_years(start, end, time_range) -> pd.DataFrame:
     """Every release year, newest first, then Unknown."""
     facets = release_facets(start, end, time_range)
-    year = facets["year"].map(lambda y: UNKNOWN if pd.isna(y) else str(int(y)))
+    year = _label(facets, lambda f: UNKNOWN if pd.isna(f.year) else str(int(f.year)))
     return _ordered(facets.groupby(year)["tracks"].sum(), "year", ascending=False)
 
 
@@ -213,16 +239,19 @@ def explicit_breakdown(start, end, time_range) -> pd.DataFrame:
 
 
 def explicit_of(facets: pd.DataFrame) -> pd.DataFrame:
-    label = facets["explicit"].map(
-        lambda e: UNKNOWN if e is None or pd.isna(e) else ("Explicit" if e else "Clean"))
+    label = _label(facets, lambda f: UNKNOWN if f.explicit is None or pd.isna(f.explicit)
+                   else ("Explicit" if f.explicit else "Clean"))
     counts = facets.groupby(label)["tracks"].sum()
-    order = [k for k in ("Explicit", "Clean", UNKNOWN) if k in counts.index]
+    order = [k for k in ("Explicit", "Clean", *UNSURE) if k in counts.index]
     return counts.reindex(order).rename_axis("content").reset_index()
 
 
+UNSURE = (UNKNOWN, NO_DETAILS)  # the categories that come last, in this order
+
+
 def _ordered(counts: pd.Series, name: str, ascending: bool) -> pd.DataFrame:
-    known = sorted((k for k in counts.index if k != UNKNOWN), reverse=not ascending)
-    order = known + ([UNKNOWN] if UNKNOWN in counts.index else [])
+    known = sorted((k for k in counts.index if k not in UNSURE), reverse=not ascending)
+    order = known + [k for k in UNSURE if k in counts.index]
     return counts.reindex(order).rename_axis(name).reset_index()
 
 

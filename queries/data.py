@@ -1,14 +1,13 @@
 """The Data page's questions: the imports that wrote, newest first; what the streaming-history
-export has brought in so far; and the tracks still waiting for their Spotify details.
+export has brought in so far; and how far the tracks' Spotify details have come.
 
-The imports and the tracks waiting are not cached: the page shows an import the moment it has
-written, and a track Spotify no longer has (tracks_unavailable) does not move the data version."""
+The imports and the tracks waiting are not cached: the page shows them the moment a write is
+done."""
 
 from __future__ import annotations
 
 import pandas as pd
 
-from db.ingest.spotify import enrich
 from queries.core import cached, frame
 
 # Plays and skipped rows belong to streaming-history imports only: NULL (an empty cell) for the
@@ -31,9 +30,19 @@ SELECT count(*) AS plays, count(DISTINCT track_id) AS tracks,
 FROM plays
 """
 
-# Tracks known only from the export (no Spotify object yet) that Spotify has not already said
-# it no longer has: what enrichment would ask for, by enrichment's own definition.
-TRACKS_TO_ENRICH_SQL = "SELECT count(*) " + enrich.TODO
+# Tracks known only from plays (no Spotify object yet) that Spotify has not said it no longer
+# has: what enrichment asks for, as the trigger-kept rollup counts them.
+TRACKS_TO_ENRICH_SQL = "SELECT coalesce(sum(tracks), 0) FROM track_facets WHERE awaiting_details"
+
+DETAILS_SO_FAR_SQL = """
+SELECT (SELECT coalesce(sum(tracks), 0) FROM track_facets) AS tracks,
+       (""" + TRACKS_TO_ENRICH_SQL + """) AS waiting,
+       (SELECT count(*) FROM tracks WHERE not_on_spotify AND raw_json IS NULL) AS gone,
+       (SELECT coalesce(sum(f.streams) FILTER (WHERE t.raw_json IS NOT NULL), 0)::float8
+               / nullif(sum(f.streams), 0)
+        FROM listening_track_firsts f JOIN tracks t USING (track_id)) AS streams_covered,
+       EXISTS (SELECT 1 FROM plays) AS plays
+"""
 
 
 def past_imports(limit: int = 50) -> pd.DataFrame:
@@ -48,3 +57,15 @@ def plays_so_far() -> dict:
 
 def tracks_to_enrich() -> int:
     return int(frame(TRACKS_TO_ENRICH_SQL).iloc[0, 0])
+
+
+@cached
+def details_so_far() -> dict:
+    """tracks, with_details, waiting (for theirs), gone (no longer on Spotify), streams_covered
+    (the share of all-time streams whose track has details; None without streams), plays."""
+    row = frame(DETAILS_SO_FAR_SQL).iloc[0].to_dict()
+    counts = {k: int(row[k]) for k in ("tracks", "waiting", "gone")}
+    covered = row["streams_covered"]
+    return counts | {"with_details": counts["tracks"] - counts["waiting"] - counts["gone"],
+                     "streams_covered": None if pd.isna(covered) else float(covered),
+                     "plays": bool(row["plays"])}

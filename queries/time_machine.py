@@ -17,6 +17,7 @@ import datetime as dt
 import pandas as pd
 
 from queries.core import cached, frame
+from queries.shared import AWAITING_SQL
 
 # Whether a list is derived: any one of its rows says so, found through the date index.
 LIST_DATES_SQL = """
@@ -44,7 +45,8 @@ FROM dates
 # an earlier list of this time range (a track absent from the previous list is then "back").
 TOP_LIST_SQL = """
 SELECT s.rank, s.track_id, t.name AS track, t.artist_name AS artist, t.album_name AS album,
-       t.album_release_year AS year, t.is_explicit AS explicit, t.spotify_url, s.derived,
+       t.album_release_year AS year, t.is_explicit AS explicit,
+       """ + AWAITING_SQL + """ AS awaiting, t.spotify_url, s.derived,
        p.rank AS previous_rank,
        p.rank IS NULL AND EXISTS (
            SELECT 1 FROM snapshots e

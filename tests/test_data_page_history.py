@@ -24,7 +24,7 @@ from support.export_zip import export_zip, history, unique_plays
 from support.fake_spotify import FakeSpotify, track
 
 OPEN = access.Grant("open")
-FETCH = "Fetch details of tracks known only from the export"
+FETCH = "Fetch details"
 ZIP_NAME = "my_spotify_data.zip"
 
 
@@ -189,7 +189,12 @@ def test_the_imports_so_far_show_plays_added_stored_and_skipped(app, use_databas
 
 def test_fetching_details_needs_spotify_set_up(app, use_database):
     import_export()
-    assert FETCH not in buttons(data_page(app))
+    at = data_page(app)
+    assert FETCH not in buttons(at)
+    # What waits is said all the same, and what would fetch it.
+    assert "Tracks with details: 0 of 6 (0%), 0% of your streams." in page_text(at)
+    assert "Waiting for details: 6." in page_text(at)
+    assert "Set up Spotify (above) and connect your account to fetch them." in page_text(at)
 
 
 def test_fetching_details_needs_a_connected_account(app, spotify_set_up):
@@ -197,6 +202,8 @@ def test_fetching_details_needs_a_connected_account(app, spotify_set_up):
     at = data_page(app)
     assert "Connect Spotify" in [e.proto.label for e in at.get("link_button")]
     assert FETCH not in buttons(at)
+    assert "Waiting for details: 6." in page_text(at)
+    assert "Connect your Spotify account above to fetch them." in page_text(at)
 
 
 def test_fetching_details_is_offered_for_the_tracks_still_without_them(app, spotify_account,
@@ -204,17 +211,21 @@ def test_fetching_details_is_offered_for_the_tracks_still_without_them(app, spot
     import_export()
     at = data_page(app)
     assert buttons(at).get(FETCH) is False
-    assert "6 tracks are known only by name from the export" in page_text(at)
+    assert "Waiting for details: 6." in page_text(at)
+    assert ("Spotify requests left for details: 994 of 994 in the last 24 hours (6 more are "
+            "kept for the daily sync).\nNext run: now; about 1 day left at 1,000 requests a day "
+            "(MTM_ENRICH_DAILY_REQUESTS).") in page_text(at)
     with psycopg.connect(database_url, autocommit=True) as conn:
         # One fetched, one Spotify no longer has: neither is asked for again.
         [first, second] = [r[0] for r in conn.execute(
             "SELECT track_id FROM tracks ORDER BY track_id LIMIT 2")]
         conn.execute("UPDATE tracks SET raw_json = '{}' WHERE track_id = %s", (first,))
-        conn.execute("INSERT INTO tracks_unavailable (track_id) VALUES (%s)", (second,))
+        conn.execute("UPDATE tracks SET not_on_spotify = true WHERE track_id = %s", (second,))
         at = data_page(app)
-        assert "4 tracks are known only by name" in page_text(at)
-        conn.execute("INSERT INTO tracks_unavailable (track_id) SELECT track_id FROM tracks "
-                     "WHERE raw_json IS NULL ON CONFLICT DO NOTHING")
+        assert "Tracks with details: 1 of 6 (17%)" in page_text(at)
+        assert "No longer on Spotify (Unknown on the charts): 1.\nWaiting for details: 4." \
+            in page_text(at)
+        conn.execute("UPDATE tracks SET not_on_spotify = true WHERE raw_json IS NULL")
     assert FETCH not in buttons(data_page(app))
 
 
@@ -222,9 +233,11 @@ def test_fetching_details_is_offered_for_the_tracks_still_without_them(app, spot
 def run_enrichment():
     """The section's offer to fetch the tracks' details, as the page runs it."""
     from db import access
-    from ui import history_import
+    from queries.core import sync_version
+    from ui import details
 
-    history_import._enrichment(access.Grant("open"), lambda: None)
+    sync_version()  # as the app's entry script does on every run
+    details.section(access.Grant("open"), lambda: None)
 
 
 def test_fetching_details_says_how_it_went_as_text(spotify_account, conn):
@@ -236,8 +249,8 @@ def test_fetching_details_says_how_it_went_as_text(spotify_account, conn):
     at = AppTest.from_function(run_enrichment, default_timeout=60).run()
     at.button(key="history_enrich").click().run()
     assert not at.exception and not at.error
-    assert [e.value for e in at.text] == [
-        "Spotify track objects: 6 asked, 5 enriched, 1 no longer on Spotify; 0 left (every "
-        "track has its object)"]
+    assert [e.value for e in at.text][-1] == (
+        "Spotify track details: fetched for 5 tracks (0 from saved and recently played, 5 one "
+        "by one), 1 no longer on Spotify, 8 requests; 0 left (every track has its details)")
     assert not at.button  # nothing is left to fetch
     assert conn.execute("SELECT count(*) FROM tracks WHERE raw_json IS NULL").fetchone()[0] == 1

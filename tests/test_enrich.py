@@ -65,11 +65,11 @@ def time_(connected):
     return FakeTime()
 
 
-def run(time_: FakeTime, **kwargs) -> enrich.EnrichReport:
-    """A run on the fake clock: every wait (the rate's, a 429's, a retry's) is recorded, none
-    taken."""
+def run(time_: FakeTime, at: dt.datetime = NOW, **kwargs) -> enrich.EnrichReport:
+    """A run on the fake clock, at ``at``: every wait (the rate's, a 429's, a retry's) is
+    recorded, none taken."""
     policy = Policy(backoff_s=0.01, timeout=(30.0, 60.0), sleep=time_.sleep)
-    return enrich.enrich_tracks(OPEN, policy=policy, clock=time_.clock, now=lambda: NOW, **kwargs)
+    return enrich.enrich_tracks(OPEN, policy=policy, clock=time_.clock, now=lambda: at, **kwargs)
 
 
 def export_only(conn, fake: FakeSpotify, *numbers: int, on_spotify: bool = True) -> list[str]:
@@ -93,7 +93,7 @@ def enriched_ids(conn) -> set[str]:
 
 
 def unavailable_ids(conn) -> set[str]:
-    return {r[0] for r in conn.execute("SELECT track_id FROM tracks_unavailable")}
+    return {r[0] for r in conn.execute("SELECT track_id FROM tracks WHERE not_on_spotify")}
 
 
 # -- what is asked, and what is stored ----------------------------------------------------------
@@ -107,8 +107,9 @@ def test_export_only_tracks_get_their_object_and_their_release_year_and_flag(
     report = run(time_, conn=conn)
     assert (report.asked, report.enriched, report.unavailable, report.left) == (5, 5, 0, 0)
     assert report.stopped_until is None and report.stopped is None
-    assert report.line() == ("Spotify track objects: 5 asked, 5 enriched, 0 no longer on "
-                             "Spotify; 0 left (every track has its object)")
+    assert report.line() == ("Spotify track details: fetched for 5 tracks (0 from saved and "
+                             "recently played, 5 one by one), 0 no longer on Spotify, 7 requests;"
+                             " 0 left (every track has its details)")
     assert connected.tracks_asked() == ids  # one request a track, in id order
     rows = conn.execute("SELECT track_id, name, artist_name, album_name, duration_ms,"
                         " album_release_year, is_explicit, raw_json FROM tracks"
@@ -139,6 +140,7 @@ def test_a_404_marks_the_track_unavailable_and_it_is_never_asked_again(connected
     report = run(time_)
     assert (report.asked, report.enriched, report.unavailable, report.left) == (3, 2, 1, 0)
     assert unavailable_ids(conn) == {gone}
+    assert "for 3 tracks" not in report.line() and ", 1 no longer on Spotify" in report.line()
     assert enriched_ids(conn) == set(present)
     assert conn.execute("SELECT name, raw_json FROM tracks WHERE track_id = %s",
                         (gone,)).fetchone() == ("Export name 2", None)  # the export's name stays
@@ -159,6 +161,7 @@ def test_ids_spotify_could_not_have_are_never_asked(connected, time_, conn):
     conn.execute("INSERT INTO tracks (track_id, name) VALUES ('not/a/spotify?id', 'odd')")
     assert (run(time_).asked, run(time_).left) == (0, 0)
     assert connected.tracks_asked() == []
+    assert unavailable_ids(conn) == {"not/a/spotify?id"}  # Unknown on the charts, not awaited
 
 
 # -- 429s ---------------------------------------------------------------------------------------
@@ -176,7 +179,12 @@ def test_a_long_429_ends_the_run_with_when_to_continue_and_records_nothing_missi
     assert 7200 not in time_.slept  # nor wait the two hours
     assert unavailable_ids(conn) == set() and enriched_ids(conn) == set(ids[:2])
     assert conn.execute("SELECT sync_holder FROM spotify_account").fetchone() == (None,)
-    resumed = run(time_)
+    early = run(time_, at=NOW + dt.timedelta(hours=1))  # any process, before the stored time
+    assert (early.asked, early.requests, early.stopped_until) == (0, 0, report.stopped_until)
+    assert early.line().endswith("; 3 left; stopped: Spotify is limiting this app's requests: "
+                                 "continue after 2026-11-21 14:00:00 UTC (in 1.0 h)")
+    assert connected.tracks_asked() == ids[:3]
+    resumed = run(time_, at=NOW + dt.timedelta(hours=2))
     assert (resumed.asked, resumed.left) == (3, 0)
     assert connected.tracks_asked() == [*ids[:3], *ids[2:]]  # the limited one, asked again
 
@@ -189,11 +197,13 @@ def test_a_spent_quota_ends_the_run_at_once_even_with_a_short_retry_after(
     report = run(time_)
     assert report.asked == 0 and report.stopped_until == NOW + dt.timedelta(seconds=2)
     assert "stopped: Spotify says this app's quota is spent: continue after" in report.line()
+    assert run(time_).requests == 0  # stored: nothing is asked before then
     connected.fail("/v1/tracks/*", 429, body=quota)  # and one that does not say for how long
-    report = run(time_)
+    report = run(time_, at=NOW + dt.timedelta(seconds=2))
     assert report.stopped_until is None
     assert "QUOTA_EXCEEDED" in report.stopped and "did not say for how long" in report.stopped
-    assert connected.tracks_asked() == [ids[0], ids[0]] and time_.slept == []
+    assert connected.tracks_asked() == [ids[0], ids[0]]
+    assert time_.slept == pytest.approx([0.2] * len(time_.slept))  # the rate's waits alone
     assert unavailable_ids(conn) == set()
 
 
@@ -202,7 +212,9 @@ def test_a_short_429_is_waited_out(connected, time_, conn):
     connected.fail(f"/v1/tracks/{ids[1]}", 429, headers={"Retry-After": "3"})
     report = run(time_, per_second=1)
     assert (report.asked, report.enriched, report.stopped) == (2, 2, None)
-    assert time_.slept == [1.0, 3.0]  # the rate's second, then Spotify's three
+    # The rate's second before each request after the first (recently played, saved tracks,
+    # the two tracks), then Spotify's three.
+    assert time_.slept == [1.0, 1.0, 1.0, 3.0]
     assert connected.tracks_asked() == [ids[0], ids[1], ids[1]]
 
 
@@ -275,12 +287,13 @@ def test_requests_start_no_closer_than_the_rate_allows(connected, time_, conn, m
     run(time_, per_second=5)
     assert len(started) == len(ids)
     assert [round(b - a, 9) for a, b in zip(started, started[1:], strict=False)] == [0.2] * 5
-    assert time_.slept == pytest.approx([0.15] * 5)  # the rest of each 0.2 s
+    # After the two bulk requests (answered at once), the rest of each 0.2 s.
+    assert time_.slept == pytest.approx([0.2, 0.2] + [0.15] * 5)
     export_only(conn, connected, *range(7, 10))
     monkeypatch.setenv("MTM_ENRICH_PER_SECOND", "2")  # the setting, when no rate is given
     time_.slept.clear()
     run(time_)
-    assert time_.slept == pytest.approx([0.45] * 2)
+    assert time_.slept == pytest.approx([0.5, 0.5, 0.45, 0.45])
 
 
 @pytest.mark.parametrize("value", ["0", "-1", "fast", "nan", "inf", "51"])
@@ -300,18 +313,19 @@ def test_the_command_line_enriches_resumes_and_says_when_to_continue(connected, 
     ids = export_only(conn, connected, 1, 2, 3)
     first = run_cli("enrich-tracks", "--limit", "2", database_url=use_database, **env)
     assert first.returncode == 0, first.stderr
-    assert "Spotify track objects: 2 asked, 2 enriched, 0 no longer on Spotify; 1 left" in \
-        first.stdout
+    assert "fetched for 2 tracks (0 from saved and recently played, 2 one by one), 0 no longer " \
+        "on Spotify, 4 requests; 1 left" in first.stdout
     assert "[2/2] asking Spotify for tracks" in first.stderr
     rest = run_cli("enrich-tracks", database_url=use_database, **env)
-    assert "1 asked, 1 enriched, 0 no longer on Spotify; 0 left (every track has its object)" \
-        in rest.stdout, rest.stderr
+    assert "fetched for 1 track (0 from saved and recently played, 1 one by one), 0 no longer on " \
+        "Spotify, 3 requests; 0 left (every track has its details)" in rest.stdout, rest.stderr
     assert connected.tracks_asked() == ids
     [limited] = export_only(conn, connected, 4)
     connected.fail(f"/v1/tracks/{limited}", 429, headers={"Retry-After": "7200"})
     stopped = run_cli("enrich-tracks", database_url=use_database, **env)
     assert stopped.returncode == 1
-    assert "0 asked, 0 enriched, 0 no longer on Spotify; 1 left; stopped: " in stopped.stdout
+    assert "fetched for 0 tracks (0 from saved and recently played, 0 one by one), 0 no longer " \
+        "on Spotify, 3 requests; 1 left; stopped: " in stopped.stdout
     errors = [line for line in stopped.stderr.splitlines() if not line.startswith("  [")]
     assert len(errors) == 1 and re.fullmatch(
         r"python -m db: error: stopped early: Spotify is limiting this app's requests: continue "

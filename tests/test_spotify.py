@@ -87,12 +87,13 @@ def stored_token(conn) -> str | None:
 
 def test_connecting_stores_the_account_and_only_a_refresh_token(connected, conn):
     authorized = connected.hits("/accounts/authorize")[0][3]
-    assert authorized["scope"] == "user-top-read"
+    assert authorized["scope"] == "user-top-read user-library-read user-read-recently-played"
     assert authorized["code_challenge_method"] == "S256"
     assert authorized["redirect_uri"] == REDIRECT
     account = sync.account()
     assert (account.user_id, account.name, account.scope) == \
-        ("listener-1", "Ada Listener", "user-top-read")
+        ("listener-1", "Ada Listener", "user-top-read user-library-read user-read-recently-played")
+    assert account.bulk_details
     _, refresh = connected.issued()
     assert stored_token(conn) in refresh  # the one Spotify issued, and still valid
     assert conn.execute("SELECT count(*) FROM spotify_pending").fetchone()[0] == 0
@@ -265,6 +266,12 @@ def test_a_429_asking_for_too_long_gives_up_at_once(connected, conn):
     with pytest.raises(SpotifyError, match=r"wait 1\.0 h .*30 s at most: try again later"):
         run_sync()
     assert len(connected.hits("/v1/me/top/tracks")) == 1
+    # The hour is kept for every process: a sync before then asks nothing.
+    with pytest.raises(SpotifyError, match=r"limiting this app's requests: nothing is asked of "
+                                           r"Spotify before .* UTC \(in 60 min\)"):
+        run_sync()
+    assert len(connected.hits("/v1/me/top/tracks")) == 1
+    conn.execute("UPDATE spotify_quota SET not_before = now()")  # the hour has passed
     connected.fail("/v1/me/top/tracks", 429, times=4, headers={"Retry-After": "0"})
     with pytest.raises(SpotifyError, match="kept limiting .* after 3 waits: try again later"):
         run_sync()
@@ -450,8 +457,8 @@ def test_the_command_line_syncs_reports_and_never_shows_a_token(connected, use_d
     again = run_cli("sync-spotify", database_url=use_database, **env)
     assert "ranks: 0 new, 0 updated, 186 unchanged, 0 removed" in again.stdout
     status = run_cli("status", database_url=use_database, **env)
-    assert "spotify: connected as Ada Listener (scope user-top-read); last sync: 2" in \
-        status.stdout
+    assert "spotify: connected as Ada Listener (scope user-top-read user-library-read " \
+        "user-read-recently-played); last sync: 2" in status.stdout
     connected.revoke_all()
     refused = run_cli("sync-spotify", database_url=use_database, **env)
     assert refused.returncode == 1 and "Traceback" not in refused.stderr

@@ -27,8 +27,7 @@ from support.databases import create_database, drop_database, url_for
 UTC = dt.UTC
 SKIP_NAMES = {export.PODCAST: rows.SKIP_PODCAST, export.AUDIOBOOK: rows.SKIP_AUDIOBOOK,
               export.VIDEO: rows.SKIP_VIDEO, export.NO_URI: rows.SKIP_NO_URI}
-TABLES = ("plays", "tracks", "snapshots", "imports", "data_version", "app_meta",
-          "tracks_unavailable")
+TABLES = ("plays", "tracks", "snapshots", "imports", "data_version", "app_meta")
 
 _generated: dict = {}
 

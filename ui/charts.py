@@ -10,16 +10,22 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from queries.shared import source
+from queries.shared import NO_DETAILS, UNKNOWN, source
 from ui.text import chart_text
 
 SPOTIFY_GREEN = "#1DB954"
-EXPLICIT_COLORS = {"Explicit": "#E91E63", "Clean": SPOTIFY_GREEN, "Unknown": "#9E9E9E"}
+UNKNOWN_GREY = "#9E9E9E"
+NO_DETAILS_GREY = "#CFD8DC"  # lighter: not known yet, where Unknown is known to be missing
+EXPLICIT_COLORS = {"Explicit": "#E91E63", "Clean": SPOTIFY_GREEN, UNKNOWN: UNKNOWN_GREY,
+                   NO_DETAILS: NO_DETAILS_GREY}
+BAR_COLORS = {UNKNOWN: UNKNOWN_GREY, NO_DETAILS: NO_DETAILS_GREY}  # every other bar is green
 _MARGIN = {"t": 48, "l": 8, "r": 8, "b": 8}
 
 
 def _categorical_bars(data: pd.DataFrame, x: str, title: str, x_label: str) -> go.Figure:
-    bars = go.Bar(x=data[x].tolist(), y=data["tracks"].tolist(), marker_color=SPOTIFY_GREEN,
+    categories = data[x].tolist()
+    bars = go.Bar(x=categories, y=data["tracks"].tolist(),
+                  marker_color=[BAR_COLORS.get(c, SPOTIFY_GREEN) for c in categories],
                   hovertemplate=f"{x_label}: %{{x}}<br>Tracks: %{{y:,}}<extra></extra>")
     # Categories in the frame's order (decades ascending, years newest first, Unknown last).
     # The layout goes to the constructor, validated once: the same figure as update_layout

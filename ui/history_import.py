@@ -1,6 +1,5 @@
 """The Data page's streaming-history section: Spotify's data export (a zip of JSON files) checked
-with a dry run or imported, with progress and a report; and fetching Spotify's details of the
-tracks the export named.
+with a dry run or imported, with progress and a report.
 
 Everything the file brought (its name, the report's line) is shown as plain text (st.text, a
 dataframe); Markdown elements only ever hold this module's own words or text made plain.
@@ -17,15 +16,12 @@ import streamlit as st
 from db.access import Grant
 from db.errors import DatabaseError, DatabaseUnavailable, first_line
 from db.ingest import streaming_history
-from db.ingest.spotify import api, sync
-from db.ingest.spotify.enrich import enrich_tracks
 from queries import data
 from ui.guard import guarded
 from ui.tables import ROW_PX
 from ui.text import plain
 
 RESULT_KEY = "history_result"  # (the zips' file_ids, HistoryReport or the refusal's line)
-ENRICHED_KEY = "history_enriched"  # ("done" or "error", line) of the last enrichment, for the rerun
 # Where each of the importer's stages sits on the one bar: reading and parsing take most of the
 # time on a big export, storing the rest; a dry run stops after storing (then rolls back).
 STAGES = {"reading files": (0.0, 0.5), "storing plays": (0.5, 0.25),
@@ -33,8 +29,8 @@ STAGES = {"reading files": (0.0, 0.5), "storing plays": (0.5, 0.25),
 
 
 def intro(grant: Grant, after_write: Callable[[], None]) -> None:
-    """What the export is and how to get it, what it has brought so far, and fetching the details
-    of the tracks it named. The zip itself goes in the page's one file uploader (zips())."""
+    """What the export is and how to get it, and what it has brought so far. The zip itself goes
+    in the page's one file uploader (zips()); the details of the tracks it named, ui/details.py."""
     # Not "data export" in the heading: a heading holding "Data" would be a second match for
     # the page's title wherever the page is found by its heading (tests/support/browser.py).
     st.subheader("Streaming history (Spotify's export)")
@@ -45,7 +41,6 @@ def intro(grant: Grant, after_write: Callable[[], None]) -> None:
                "list is derived from them for every day Spotify's own lists do not cover.")
     with guarded("the plays so far"):
         st.caption(_so_far(data.plays_so_far()))
-    _enrichment(grant, after_write)
 
 
 def zips(uploads: list, grant: Grant, after_write: Callable[[], None]) -> None:
@@ -142,47 +137,3 @@ def report_table(report: streaming_history.HistoryReport) -> pd.DataFrame:
                  ("Ranks on them", str(lists.counts)),
                  ("Ranks taken off them", f"{lists.removed:,}")]
     return pd.DataFrame(rows, columns=["what", "value"])
-
-
-def _enrichment(grant: Grant, after_write: Callable[[], None]) -> None:
-    """Fetch Spotify's track objects for the tracks the export named only: offered when an
-    account is connected (the requests go out on its behalf) and some are waiting."""
-    kind, line = st.session_state.pop(ENRICHED_KEY, (None, None))
-    if kind == "error":
-        st.error(plain(line), icon="🚫")
-    elif kind == "done":
-        st.text(line)
-    waiting = 0
-    with guarded("the tracks waiting for their details"):
-        try:
-            api.settings()
-        except api.SpotifyNotConfigured:
-            return  # the Spotify section above says what to set
-        if sync.account() is None:
-            return
-        waiting = data.tracks_to_enrich()
-    if not waiting:
-        return
-    st.caption(f"{waiting:,} track{'s are' if waiting != 1 else ' is'} known only by name from "
-               "the export. Spotify can fill in the album, release date and explicit flag the "
-               "dashboard charts, one request per track: a long list takes a while, and when "
-               "Spotify asks to wait, the rest are left for the next click.")
-    if not st.button("Fetch details of tracks known only from the export",
-                     key="history_enrich"):
-        return
-    bar = st.progress(0.0, text="Asking Spotify…")
-
-    def progress(stage: str, done: int, total: int) -> None:
-        bar.progress(min(done / total, 1.0) if total else 1.0,
-                     text=f"{stage.capitalize()} ({done:,} of {total:,})")
-
-    try:
-        report = enrich_tracks(grant, progress=progress)
-    except DatabaseUnavailable as exc:
-        st.session_state[ENRICHED_KEY] = ("error", exc.public)
-    except (DatabaseError, psycopg.Error) as exc:
-        st.session_state[ENRICHED_KEY] = ("error", f"Nothing fetched: {first_line(exc)}")
-    else:
-        st.session_state[ENRICHED_KEY] = ("done", report.line())
-        after_write()
-    st.rerun()  # the count above, and the charts' data, now include what was fetched

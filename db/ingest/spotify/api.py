@@ -1,5 +1,6 @@
 """A small client for what the sync needs of Spotify: the accounts service (Authorization Code
-with PKCE, tokens) and three Web API endpoints (/v1/me, /v1/me/top/tracks, /v1/tracks/{id}).
+with PKCE, tokens) and the Web API endpoints it reads: /v1/me, /v1/me/top/tracks, /v1/tracks/{id},
+/v1/me/tracks and /v1/me/player/recently-played.
 
 Why not spotipy (2.26, read before deciding): its retries are urllib3's, which sleep as long as a
 429's Retry-After says (Spotify sends hours to an app over its limit) where the sync must give up
@@ -41,7 +42,11 @@ from db.errors import DatabaseError
 
 log = logging.getLogger(__name__)
 
-SCOPE = "user-top-read"
+TOP_SCOPE = "user-top-read"  # the top lists: what the sync needs
+# Full track objects 50 a request (saved tracks, recently played): details in bulk.
+LIBRARY_SCOPE = "user-library-read"
+RECENT_SCOPE = "user-read-recently-played"
+SCOPE = " ".join((TOP_SCOPE, LIBRARY_SCOPE, RECENT_SCOPE))  # what Connect asks for
 ACCOUNTS_URL = "https://accounts.spotify.com"
 API_URL = "https://api.spotify.com"
 DEFAULT_REDIRECT_URI = "http://127.0.0.1:8501/data"
@@ -184,8 +189,12 @@ class SpotifyClient:
 
     def __init__(self, config: Settings, policy: Policy | None = None, *,
                  refresh_token: str | None = None,
-                 on_new_refresh_token: Callable[[str], None] | None = None) -> None:
+                 on_new_refresh_token: Callable[[str], None] | None = None,
+                 meter: Callable[[str], None] | None = None) -> None:
         self.config = config
+        # Called with what is asked before every Web API request is sent, retries included:
+        # budget.Meter, which may refuse it.
+        self.meter = meter
         self.policy = policy or Policy()
         self._refresh_token = refresh_token
         self._access_token: str | None = None
@@ -272,6 +281,16 @@ class SpotifyClient:
             return None
         return _json(_ok(response, what), what)
 
+    def saved_tracks(self, offset: int) -> dict:
+        """A page of the saved library, newest first: items of {added_at, track}."""
+        return self.api("/v1/me/tracks", {"limit": PAGE_LIMIT, "offset": offset},
+                        f"your saved tracks ({offset + 1}-{offset + PAGE_LIMIT})")
+
+    def recently_played(self) -> dict:
+        """The last 50 plays: items of {played_at, track}."""
+        return self.api("/v1/me/player/recently-played", {"limit": PAGE_LIMIT},
+                        "your recently played tracks")
+
     def api(self, path: str, params: dict, what: str) -> dict:
         response = self.get(path, params, what)
         return _json(_ok(response, what), what)
@@ -283,7 +302,8 @@ class SpotifyClient:
             self.refresh()
         while True:
             response = self.send("GET", f"{self.config.api_url}{path}", what, params=params,
-                                 headers={"Authorization": f"Bearer {self._access_token}"})
+                                 headers={"Authorization": f"Bearer {self._access_token}"},
+                                 metered=True)
             if response.status_code != 401:
                 return response
             if self._refreshed:
@@ -295,11 +315,13 @@ class SpotifyClient:
 
     # -- HTTP, with the retry policy -----------------------------------------------------------
     def send(self, method: str, url: str, what: str, *, retry_timeouts: bool = True,
-             **kwargs) -> requests.Response:
+             metered: bool = False, **kwargs) -> requests.Response:
         """The response to a request, after the retries the policy allows; SpotifyError when
         Spotify could not be reached or kept failing. 4xx other than 429 are returned."""
         policy, failures, waits = self.policy, 0, 0
         while True:
+            if metered and self.meter is not None:
+                self.meter(what)
             try:
                 response = self._session.request(method, url, timeout=policy.timeout, **kwargs)
             except requests.ConnectTimeout:

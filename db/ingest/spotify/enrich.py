@@ -1,19 +1,27 @@
 """Enrichment: the Spotify track object of every track known only from the data export.
 
 The export names a track (and its id) but says nothing of its release date or explicit flag, so
-such tracks are stored with ``raw_json IS NULL`` and count as Unknown on the dashboard. This asks
-GET /v1/tracks/{id} for each of them, one track a request (development-mode apps lost Get Several
-Tracks in February 2026), at most MTM_ENRICH_PER_SECOND requests a second (default 5), as the
-connected account and under its lease (db.ingest.spotify.sync.leased_client: never beside a sync).
+such tracks are stored with ``raw_json IS NULL`` and their charts say "no details yet". A run, as
+the connected account and under its lease (db.ingest.spotify.sync.leased_client: never beside a
+sync), within the daily budget of requests (db.ingest.spotify.budget):
+
+1. in bulk (db.ingest.spotify.library): recently played and saved tracks, 50 objects a request,
+   when the account let the app read them;
+2. then GET /v1/tracks/{id}, one track a request (development-mode apps lost Get Several Tracks
+   in February 2026), most listened first: all-time streams, then days on the lists, so that each
+   day's requests cover as much as they can of what the pages show; at most
+   MTM_ENRICH_PER_SECOND requests a second (default 5).
 
 - Each object is written as every writer writes tracks (db.tracks.track_row, ON_CONFLICT_TRACK,
   through db.bulk), so the display and generated columns fill in; what was fetched is committed
   every few tracks and whenever the run ends, however it ends: a run stopped and started again
   never asks twice for a track it has (only a process killed outright loses the last few).
-- A 404 records the track in ``tracks_unavailable``; it is never asked for again.
+- A 404 marks the track not_on_spotify; it is never asked for again (nor an id Spotify could
+  not have, which would only earn a 400).
 - A 429 that asks for a short wait is waited out (api.Policy); a longer one, or a spent quota,
-  ends the run at once with the time to continue, and the track is not recorded as missing.
-- Tracks with an object (from a sync, an import, an earlier run) are never asked for.
+  ends the run at once and the time it names is stored, so that no process asks before then;
+  the track is not recorded as missing.
+- A spent budget ends the run with when it allows more and about how many days are left.
 """
 
 from __future__ import annotations
@@ -30,14 +38,9 @@ import psycopg
 
 from db import access, bulk
 from db.errors import ConfigurationError, DatabaseError, InvalidData, first_line
-from db.ingest.spotify.api import (
-    Policy,
-    SpotifyError,
-    SpotifyRateLimited,
-    duration,
-    settings,
-)
-from db.ingest.spotify.sync import TAKEN_OVER, SyncBusy, leased_client
+from db.ingest.spotify import budget, library
+from db.ingest.spotify.api import Policy, SpotifyError, SpotifyRateLimited, duration, settings
+from db.ingest.spotify.sync import TAKEN_OVER, SyncBusy, account, leased_client
 from db.pool import connection
 from db.tracks import ON_CONFLICT_TRACK, TRACK_COLUMNS, track_row
 
@@ -45,51 +48,86 @@ Progress = Callable[[str, int, int], None]
 RATE_SETTING = "MTM_ENRICH_PER_SECOND"
 DEFAULT_PER_SECOND = 5.0
 MAX_PER_SECOND = 50.0  # catches a typo (500 for 5.00); Spotify would answer 429s long before
-PAGE = 50  # ids read at a time: a track described meanwhile by an import is rarely asked for
+PAGE = 50  # ids checked at a time: a track described meanwhile by an import is not asked for
 # A write moves the data version, and with it every cached answer of the app: a few tracks at a
 # time (a second or so at the default rate) keeps the caches useful while losing little.
 BATCH = 8
 FLUSH_S = 2.0
 
-# Tracks still to ask for: no object, not known to be gone, and an id Spotify could have (the
-# export's are checked; anything else would only earn a 400 and stop every run at that track).
+# Tracks still to ask for: no object, and not known to be missing from Spotify.
 TODO = """
 FROM tracks t
-WHERE t.raw_json IS NULL AND t.track_id ~ '^[0-9A-Za-z]{22}$'
-  AND NOT EXISTS (SELECT 1 FROM tracks_unavailable u WHERE u.track_id = t.track_id)
+WHERE t.raw_json IS NULL AND NOT t.not_on_spotify
+"""
+# Most listened first: all-time streams, then days on any list, then id (a stable order).
+ORDERED_SQL = """
+SELECT t.track_id
+FROM tracks t
+LEFT JOIN listening_track_firsts f ON f.track_id = t.track_id
+LEFT JOIN chart_totals c ON c.time_range = 'any' AND c.track_id = t.track_id
+WHERE t.raw_json IS NULL AND NOT t.not_on_spotify
+ORDER BY coalesce(f.streams, 0) DESC, coalesce(c.days, 0) DESC, t.track_id
+LIMIT %s
+"""
+# An id Spotify could not have (the export's are checked; others would earn a 400 that stops
+# every run at that track) is never asked for.
+IMPOSSIBLE_IDS_SQL = """
+UPDATE tracks SET not_on_spotify = true
+WHERE raw_json IS NULL AND NOT not_on_spotify AND track_id !~ '^[0-9A-Za-z]{22}$'
 """
 
 
 @dataclass
 class EnrichReport:
-    asked: int = 0  # tracks Spotify answered for (a track's retries count once)
-    enriched: int = 0  # objects written
-    unavailable: int = 0  # 404s, recorded in tracks_unavailable
+    asked: int = 0  # tracks asked for one by one that Spotify answered (retries count once)
+    enriched: int = 0  # objects written from those answers
+    in_bulk: int = 0  # objects written from recently played and saved tracks
+    unavailable: int = 0  # 404s, marked not_on_spotify
+    requests: int = 0  # Web API requests this run made (the budget counts these)
     left: int = 0  # tracks still to ask for when the run ended
     stopped_until: dt.datetime | None = None  # Spotify asked the app to wait until then (UTC)
     stopped: str | None = None  # why the run ended before it was done, when Spotify made it
+    spent: budget.Standing | None = None  # the budget when it ended the run
+    reconnect: bool = False  # the account does not let the app read saved or recent tracks
 
     def line(self) -> str:
-        done = (f"Spotify track objects: {self.asked:,} asked, {self.enriched:,} enriched, "
-                f"{self.unavailable:,} no longer on Spotify; {self.left:,} left")
+        got = self.in_bulk + self.enriched
+        done = (f"Spotify track details: fetched for {got:,} track{'s' if got != 1 else ''} "
+                f"({self.in_bulk:,} from saved "
+                f"and recently played, {self.enriched:,} one by one), {self.unavailable:,} no "
+                f"longer on Spotify, {self.requests:,} requests; {self.left:,} left")
         if self.stopped:
             return f"{done}; stopped: {self.stopped}"
-        return done + ("" if self.left else " (every track has its object)")
+        if self.spent is not None and self.left:
+            return f"{done}; {budget_line(self.spent, self.left)}"
+        return done + ("" if self.left else " (every track has its details)")
+
+
+def budget_line(standing: budget.Standing, left: int) -> str:
+    """When the budget allows more details, and about how many days ``left`` tracks take."""
+    when = standing.next_at
+    more = (f"more after {when:%Y-%m-%d %H:%M} UTC" if when is not None else "more now")
+    days = standing.days_for(left)
+    return (f"the daily budget of {standing.daily:,} requests ({budget.SETTING}) allows {more}; "
+            f"about {days:,} day{'s' if days != 1 else ''} left at this budget")
 
 
 def enrich_tracks(grant: access.Grant | None, *, progress: Progress | None = None,
                   per_second: float | None = None, limit: int | None = None,
+                  daily: int | None = None,
                   conn: psycopg.Connection | None = None, policy: Policy | None = None,
                   clock: Callable[[], float] = time.monotonic,
-                  now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+                  now: budget.Clock = budget.utc_now,
                   ) -> EnrichReport:
-    """Fetch and store the objects of up to ``limit`` tracks that have none (all by default).
+    """Fetch and store the objects of tracks that have none, within the daily budget (``daily``
+    requests, else MTM_ENRICH_DAILY_REQUESTS); at most ``limit`` asked one by one.
 
-    ``policy.sleep`` does every wait (the rate's too) and ``clock`` tells the time between
-    requests: tests give both. ``conn``, when given, must be in autocommit mode, so that what is
-    fetched is committed as the run goes."""
+    ``policy.sleep`` does every wait (the rate's, the budget's) and ``clock`` tells the time
+    between requests, ``now`` the time of day: tests give all three. ``conn``, when given, must
+    be in autocommit mode, so that what is fetched is committed as the run goes."""
     access.check(grant)
     rate = checked_rate(per_second)
+    daily = budget.daily_requests(daily)
     if limit is not None and limit < 0:
         raise InvalidData(f"limit must be 0 or more, not {limit}")
     if conn is not None and not conn.autocommit:
@@ -98,31 +136,73 @@ def enrich_tracks(grant: access.Grant | None, *, progress: Progress | None = Non
     step = progress or (lambda stage, done, total: None)
     report = EnrichReport()
     with connection(conn) as c:
+        c.execute(IMPOSSIBLE_IDS_SQL)
         waiting = c.execute("SELECT count(*) " + TODO).fetchone()[0]
     total = waiting if limit is None else min(limit, waiting)
-    if total:  # nothing to ask for needs no Spotify settings, account or lease
-        with leased_client(settings(), policy, conn=conn) as run:
+    if total and _may_ask(report, budget.standing(conn, now(), daily)):
+        # Nothing to ask for, or no request to ask with, needs no Spotify settings or lease.
+        meter = budget.Meter("details", limited=True, daily=daily, conn=conn, now=now,
+                             sleep=policy.sleep)
+        with leased_client(settings(), policy, conn=conn, meter=meter) as run:
             fetched = _Fetched(conn, report, clock)
             try:
-                _ask(run, fetched, _Pace(rate, clock, policy.sleep), total, step)
+                _ask(run, meter, fetched, _Pace(rate, clock, policy.sleep), total, step)
             except SpotifyRateLimited as limited:
-                _stop(report, limited, now())
+                _stop(report, limited, now(), budget.remember(limited, now(), conn))
+            except budget.SpotifyQuiet as quiet:
+                report.stopped, report.stopped_until = str(quiet), quiet.until
+            except budget.BudgetSpent as spent:
+                report.spent = spent.standing
             except BaseException:
                 # Keep what was fetched, whatever ended the run; failing to, while another
                 # failure is on its way out, must not hide that one.
                 with contextlib.suppress(DatabaseError, psycopg.Error):
                     fetched.flush()
                 raise
+            finally:
+                report.requests = meter.sent
             fetched.flush()
     with connection(conn) as c:
         report.left = c.execute("SELECT count(*) " + TODO).fetchone()[0]
+    if report.left and report.spent is None and not report.stopped:
+        report.spent = budget.standing(conn, now(), daily)  # for the line: when, how many days
     step("done", report.asked, total)
     return report
 
 
-def _ask(run, fetched: _Fetched, pace: _Pace, total: int, step: Progress) -> None:
+def _may_ask(report: EnrichReport, standing: budget.Standing) -> bool:
+    """False (and the report says why) when Spotify asked for quiet, or the budget is spent and
+    will not free up within the wait a run allows."""
+    if standing.quiet:
+        wait = (standing.not_before - standing.now).total_seconds()
+        report.stopped_until = standing.not_before
+        report.stopped = (f"{standing.reason or budget.LIMITED}: continue after "
+                          f"{standing.not_before:%Y-%m-%d %H:%M:%S} UTC (in {duration(wait)})")
+        return False
+    if not standing.for_details and (standing.frees_at is None or
+                                     standing.frees_at - standing.now > budget.WAIT_FOR_BUDGET):
+        report.spent = standing
+        return False
+    return True
+
+
+def _ask(run, meter: budget.Meter, fetched: _Fetched, pace: _Pace, total: int,
+         step: Progress) -> None:
     step("renewing access", 0, total)
     run.client.refresh()
+    known = account(fetched.conn)
+    fetched.report.reconnect = known is not None and not known.bulk_details
+    if known is not None and known.bulk_details:
+        def before(stage: str) -> None:
+            meter.purpose = "recent" if stage.startswith("recent") else "saved"
+            pace.wait()
+            _renew(run)
+            step(stage, fetched.report.in_bulk, total)
+
+        library.recently_played(run.client, fetched.conn, fetched.keep, before)
+        library.saved_tracks(run.client, fetched.conn, fetched.keep, before, fetched.flush)
+        fetched.flush()
+    meter.purpose = "details"
     for track_id in _todo(fetched.conn, total):
         pace.wait()
         _renew(run)
@@ -169,19 +249,15 @@ class _Pace:
 
 
 def _todo(conn: psycopg.Connection | None, total: int):
-    """Up to ``total`` ids to ask for, in id order, read a page at a time: a track that gets an
-    object meanwhile (an import) is not asked for, and none is asked twice in one run."""
-    last, given = "", 0
-    while given < total:
-        with connection(conn) as c:
-            page = [row[0] for row in c.execute(
-                "SELECT t.track_id " + TODO + " AND t.track_id > %s ORDER BY t.track_id LIMIT %s",
-                (last, min(PAGE, total - given))).fetchall()]
-        if not page:
-            return
-        yield from page
-        given += len(page)
-        last = page[-1]
+    """Up to ``total`` ids to ask for, most listened first. The order is read once; each page of
+    it is checked again before it is asked for, so a track that gets an object meanwhile (an
+    import, the bulk step) is not asked for, and none is asked twice in one run."""
+    with connection(conn) as c:
+        ordered = [row[0] for row in c.execute(ORDERED_SQL, (total,))]
+    for start in range(0, len(ordered), PAGE):
+        page = ordered[start:start + PAGE]
+        still = library.awaiting(conn, page)
+        yield from (track_id for track_id in page if track_id in still)
 
 
 def _renew(run) -> None:
@@ -192,29 +268,41 @@ def _renew(run) -> None:
                                           "before were kept")) from None
 
 
-def _stop(report: EnrichReport, limited: SpotifyRateLimited, at: dt.datetime) -> None:
-    """How the run that Spotify stopped ends: when to continue, if Spotify said."""
-    if limited.retry_after_s is None:
+def _stop(report: EnrichReport, limited: SpotifyRateLimited, at: dt.datetime,
+          until: dt.datetime | None) -> None:
+    """How the run that Spotify stopped ends: when to continue (``until``), if Spotify said."""
+    if until is None:
         report.stopped = f"{limited}; Spotify did not say for how long"
         return
-    report.stopped_until = at + dt.timedelta(seconds=math.ceil(limited.retry_after_s))
-    why = ("Spotify says this app's quota is spent" if limited.quota
-           else "Spotify is limiting this app's requests")
-    report.stopped = (f"{why}: continue after "
-                      f"{report.stopped_until:%Y-%m-%d %H:%M:%S} UTC (in "
-                      f"{duration(limited.retry_after_s)})")
+    report.stopped_until = until
+    why = budget.QUOTA_SPENT if limited.quota else budget.LIMITED
+    report.stopped = (f"{why}: continue after {until:%Y-%m-%d %H:%M:%S} UTC (in "
+                      f"{duration((until - at).total_seconds())})")
 
 
 class _Fetched:
     """What the run fetched and has not written yet: objects, and tracks Spotify does not have.
-    Written every BATCH tracks, or FLUSH_S after the first one waiting (a slow rate)."""
+    Written every BATCH tracks, or FLUSH_S after the first one waiting (a slow rate), or when the
+    bulk step has taken a page."""
 
     def __init__(self, conn: psycopg.Connection | None, report: EnrichReport,
                  clock: Callable[[], float]) -> None:
         self.conn, self.report, self.clock = conn, report, clock
-        self.rows: list[tuple] = []
+        self.rows: dict[str, tuple] = {}
+        self.in_bulk = 0  # of the rows, those from the bulk step
         self.gone: list[str] = []
         self.since = 0.0
+
+    def keep(self, found: dict) -> None:
+        """An object from the bulk step: one that cannot be stored is left for the one-by-one
+        step, which says why if it cannot store it either."""
+        try:
+            row = _row(found["id"], found)
+        except SpotifyError:
+            return
+        if found["id"] not in self.rows:
+            self.rows[found["id"]] = row
+            self.in_bulk += 1
 
     def add(self, track_id: str, found: dict | None) -> None:
         if not self.rows and not self.gone:
@@ -222,31 +310,32 @@ class _Fetched:
         if found is None:
             self.gone.append(track_id)
         else:
-            self.rows.append(_row(track_id, found))
+            self.rows[track_id] = _row(track_id, found)
         if len(self.rows) + len(self.gone) >= BATCH or self.clock() - self.since >= FLUSH_S:
             self.flush()
 
     def flush(self) -> None:
         if not self.rows and not self.gone:
             return
+        rows = list(self.rows.values())
         with connection(self.conn) as c, c.transaction():
-            if self.rows:
+            if rows:
                 try:
-                    bulk.stage(c, "tracks", TRACK_COLUMNS, self.rows)
+                    bulk.stage(c, "tracks", TRACK_COLUMNS, rows)
                     bulk.merge_staged(c, "tracks", TRACK_COLUMNS, ("track_id",),
                                       ON_CONFLICT_TRACK)
                 except psycopg.DataError as exc:
-                    raise SpotifyError(f"Spotify's objects for tracks {self.rows[0][0]} to "
-                                       f"{self.rows[-1][0]} were refused by the database "
+                    raise SpotifyError(f"Spotify's objects for tracks {rows[0][0]} to "
+                                       f"{rows[-1][0]} were refused by the database "
                                        f"({first_line(exc)[:200]}); they were not recorded"
                                        ) from None
             if self.gone:
-                c.cursor().executemany(
-                    "INSERT INTO tracks_unavailable (track_id) VALUES (%s)"
-                    " ON CONFLICT (track_id) DO NOTHING", [(t,) for t in self.gone])
-        self.report.enriched += len(self.rows)
+                c.execute("UPDATE tracks SET not_on_spotify = true WHERE track_id = ANY(%s)"
+                          " AND raw_json IS NULL", (self.gone,))
+        self.report.in_bulk += self.in_bulk
+        self.report.enriched += len(rows) - self.in_bulk
         self.report.unavailable += len(self.gone)
-        self.rows, self.gone = [], []
+        self.rows, self.gone, self.in_bulk = {}, [], 0
 
 
 def _row(track_id: str, found: dict) -> tuple:

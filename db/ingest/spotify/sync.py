@@ -34,10 +34,14 @@ from psycopg.rows import dict_row
 from db import access, local_time, redact
 from db.errors import DatabaseError, first_line
 from db.ingest import json_files
+from db.ingest.spotify import budget
 from db.ingest.spotify.api import (
     LAST_OFFSET,
+    LIBRARY_SCOPE,
     PAGE_LIMIT,
+    RECENT_SCOPE,
     SCOPE,
+    TOP_SCOPE,
     Policy,
     Settings,
     SpotifyClient,
@@ -80,6 +84,23 @@ class Account:
     @property
     def name(self) -> str:
         return self.display_name or self.user_id or "your Spotify account"
+
+    def grants(self, scope: str) -> bool:
+        """Whether the owner let the app do what ``scope`` allows (an account connected before
+        the app asked for it did not)."""
+        return scope in self.scope.split()
+
+    @property
+    def bulk_details(self) -> bool:
+        """Whether saved and recently played tracks can bring details, 50 a request."""
+        return self.grants(LIBRARY_SCOPE) and self.grants(RECENT_SCOPE)
+
+
+# Said wherever an account connected before the app asked for the library scopes is shown.
+RECONNECT_FOR_DETAILS = (
+    "Connect Spotify again (Data page: Disconnect, then Connect Spotify) to let the app read "
+    "your saved and recently played tracks, which bring details 50 tracks a request instead of "
+    "one; the daily sync of your top lists keeps working meanwhile.")
 
 
 def account(conn: psycopg.Connection | None = None) -> Account | None:
@@ -134,8 +155,9 @@ def complete_connect(state: str | None, code: str | None, error: str | None = No
         raise SpotifyError("Spotify's answer held no authorization code: connect again")
     with SpotifyClient(replace(config, redirect_uri=redirect_uri), policy) as client:
         tokens = client.exchange_code(code, verifier)
-        if tokens.scope and SCOPE not in tokens.scope.split():
-            raise SpotifyError(f"Spotify granted {tokens.scope!r}, not {SCOPE!r}: connect again")
+        if tokens.scope and TOP_SCOPE not in tokens.scope.split():
+            raise SpotifyError(f"Spotify granted {tokens.scope!r}, without {TOP_SCOPE!r}: "
+                               "connect again")
         profile = client.me()
         refresh_token = client.refresh_token  # Spotify may have replaced it already
     user_id, name = profile.get("id"), profile.get("display_name")
@@ -149,7 +171,11 @@ def complete_connect(state: str | None, code: str | None, error: str | None = No
                 user_id = EXCLUDED.user_id, display_name = EXCLUDED.display_name,
                 connected_at = now(), sync_holder = NULL, sync_expires_at = NULL,
                 last_sync_at = CASE WHEN spotify_account.user_id IS NOT DISTINCT FROM
-                               EXCLUDED.user_id THEN spotify_account.last_sync_at END
+                               EXCLUDED.user_id THEN spotify_account.last_sync_at END,
+                library_offset = CASE WHEN spotify_account.user_id IS NOT DISTINCT FROM
+                                 EXCLUDED.user_id THEN spotify_account.library_offset END,
+                library_seen_until = CASE WHEN spotify_account.user_id IS NOT DISTINCT FROM
+                                     EXCLUDED.user_id THEN spotify_account.library_seen_until END
             """,
             {"token": refresh_token, "scope": tokens.scope or SCOPE,
              "user": user_id if isinstance(user_id, str) else None,
@@ -184,8 +210,10 @@ class SyncReport(json_files.ImportReport):
 
 
 def sync_spotify(grant: access.Grant | None, *, progress: Progress | None = None,
-                 policy: Policy | None = None, day: dt.date | None = None) -> SyncReport:
-    """Fetch the three top-track lists and record them as ``day``'s (default: today())."""
+                 policy: Policy | None = None, day: dt.date | None = None,
+                 now: budget.Clock = budget.utc_now) -> SyncReport:
+    """Fetch the three top-track lists and record them as ``day``'s (default: today()); its
+    requests count into the daily budget at ``now``."""
     access.check(grant)
     config = settings()
     day = day or local_time.today()
@@ -193,7 +221,8 @@ def sync_spotify(grant: access.Grant | None, *, progress: Progress | None = None
     report = SyncReport("Spotify top tracks", "spotify", day=day)
     tracks: dict[str, tuple] = {}
     ranks: list[tuple] = []
-    with leased_client(config, policy) as run:
+    meter = budget.Meter("lists", limited=False, now=now)
+    with leased_client(config, policy, meter=meter) as run, budget.keeping_stops(now):
         client = run.client
         step("renewing access", 0, STEPS)
         client.refresh()
@@ -238,12 +267,15 @@ class LeasedClient:
 
 @contextmanager
 def leased_client(config: Settings, policy: Policy | None = None, *,
-                  conn: psycopg.Connection | None = None) -> Iterator[LeasedClient]:
+                  conn: psycopg.Connection | None = None,
+                  meter: budget.Meter | None = None) -> Iterator[LeasedClient]:
     """The connected account's client, its lease taken (NotConnected, SyncBusy) and given back
-    at the end, and a refresh token that Spotify replaced during the run kept."""
+    at the end, and a refresh token that Spotify replaced during the run kept. ``meter`` counts
+    its Web API requests into the daily budget."""
     policy = policy or Policy()
-    # Renewed before every request of the run's own; one is at most three (ask, renew, ask).
-    lease_s = 3 * policy.worst_case_s() + 60
+    # Renewed before every request of the run's own; one is at most three (ask, renew, ask),
+    # after a wait for the budget.
+    lease_s = 3 * policy.worst_case_s() + 60 + budget.WAIT_FOR_BUDGET.total_seconds()
     holder = str(uuid.uuid4())
     refresh_token = _claim(holder, lease_s, conn)
     try:
@@ -262,7 +294,7 @@ def leased_client(config: Settings, policy: Policy | None = None, *,
                             "one had changed meanwhile (reconnected?): kept the stored one")
 
         with SpotifyClient(config, policy, refresh_token=refresh_token,
-                           on_new_refresh_token=keep) as client:
+                           on_new_refresh_token=keep, meter=meter) as client:
             yield LeasedClient(client, holder, lease_s, conn)
     finally:
         try:  # give the lease back if the run did not; a failure here must not hide the first

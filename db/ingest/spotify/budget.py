@@ -1,0 +1,221 @@
+"""The daily budget of Spotify requests, kept in the database so that it holds across every
+process that asks Spotify as this app: the Data page's buttons, the CLI, a cron job.
+
+Spotify's development-mode quota (2026) is per developer over a rolling window and unpublished;
+apps report QUOTA_EXCEEDED after about 1,100 requests in 24 hours. So every Web API request is
+recorded (spotify_requests) before it is sent, and enrichment takes one only while fewer than
+MTM_ENRICH_DAILY_REQUESTS (default 1,000) less the next sync's SYNC_REQUESTS were made in the
+24 hours before: the daily sync always finds its requests. The sync records its own but is never
+refused by the budget. When Spotify itself says stop (a quota 429, or a Retry-After too long to
+wait out), the time it names is stored and no process sends anything before then.
+
+Times are the caller's clock (``now``), so that tests and the benchmark can live through days in
+seconds; a cron job and the app each use their machine's clock, which NTP keeps within a second.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import psycopg
+
+from db.errors import ConfigurationError
+from db.ingest.spotify.api import SpotifyError, SpotifyRateLimited, duration
+from db.pool import connection
+from db.snapshots import TIME_RANGES
+
+SETTING = "MTM_ENRICH_DAILY_REQUESTS"
+DEFAULT_DAILY = 1000
+MAX_DAILY = 100_000
+SYNC_REQUESTS = 2 * len(TIME_RANGES)  # the most a sync asks: two pages of each top list
+WINDOW = dt.timedelta(hours=24)
+# A run that finds the budget spent waits for it when the oldest request in the window leaves it
+# this soon: a daily job runs about 24 hours after the last, while yesterday's requests are
+# still leaving the window at the pace they were made.
+WAIT_FOR_BUDGET = dt.timedelta(minutes=10)
+
+Clock = Callable[[], dt.datetime]
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class BudgetSpent(SpotifyError):
+    """No request is left for details in the last 24 hours (not an error of Spotify's)."""
+
+    def __init__(self, standing: Standing) -> None:
+        super().__init__(f"the daily budget of {standing.daily:,} Spotify requests "
+                         f"({SETTING}) is spent")
+        self.standing = standing
+
+
+class SpotifyQuiet(SpotifyError):
+    """Spotify asked this app to send nothing until ``until``; nothing was sent."""
+
+    def __init__(self, until: dt.datetime, reason: str | None, now: dt.datetime) -> None:
+        wait = (until - now).total_seconds()
+        super().__init__(f"{reason or 'Spotify asked this app to wait'}: nothing is asked of "
+                         f"Spotify before {until:%Y-%m-%d %H:%M:%S} UTC (in {duration(wait)})")
+        self.until = until
+
+
+def daily_requests(value: int | None = None) -> int:
+    """Requests a day: ``value``, else MTM_ENRICH_DAILY_REQUESTS, else 1,000."""
+    where, given = "daily requests", value
+    if value is None:
+        given = os.environ.get(SETTING, "").strip()
+        if not given:
+            return DEFAULT_DAILY
+        where = SETTING
+        try:
+            value = int(given.replace("_", ""))
+        except ValueError:
+            value = -1
+    if isinstance(value, bool) or not isinstance(value, int) or not (
+            SYNC_REQUESTS < value <= MAX_DAILY):
+        raise ConfigurationError(
+            f"{where} must be a whole number of Spotify requests in 24 hours above "
+            f"{SYNC_REQUESTS} (the daily sync's) and at most {MAX_DAILY:,}, such as "
+            f"{DEFAULT_DAILY}; not {str(given)[:40]!r}")
+    return value
+
+
+@dataclass(frozen=True)
+class Standing:
+    """Where the budget stands at ``now``."""
+
+    now: dt.datetime
+    daily: int  # the budget
+    used: int  # requests in the 24 hours before now
+    frees_at: dt.datetime | None  # when the oldest of them leaves the window
+    not_before: dt.datetime | None  # Spotify asked for quiet until then (None: it did not)
+    reason: str | None
+
+    @property
+    def for_details(self) -> int:
+        """Requests enrichment may make now (the next sync's are kept)."""
+        if self.quiet:
+            return 0
+        return max(0, self.daily - SYNC_REQUESTS - self.used)
+
+    @property
+    def quiet(self) -> bool:
+        return self.not_before is not None and self.not_before > self.now
+
+    @property
+    def next_at(self) -> dt.datetime | None:
+        """When details may be asked for again (None: now)."""
+        if self.quiet:
+            return self.not_before
+        if self.for_details:
+            return None
+        return self.frees_at  # never None while the window holds requests
+
+    def days_for(self, tracks: int) -> int:
+        return days_for(tracks, self.daily)
+
+
+def days_for(tracks: int, daily: int) -> int:
+    """About how many daily runs ``tracks`` more requests take at ``daily`` requests a day."""
+    return math.ceil(tracks / (daily - SYNC_REQUESTS)) if tracks else 0
+
+
+STANDING_SQL = """
+SELECT (SELECT count(*) FROM spotify_requests WHERE requested_at > %(since)s),
+       (SELECT min(requested_at) FROM spotify_requests WHERE requested_at > %(since)s),
+       q.not_before, q.reason
+FROM spotify_quota q
+"""
+
+
+def standing(conn: psycopg.Connection | None = None, now: dt.datetime | None = None,
+             daily: int | None = None) -> Standing:
+    now = now or utc_now()
+    with connection(conn) as c:
+        used, oldest, not_before, reason = c.execute(STANDING_SQL, {"since": now - WINDOW}
+                                                     ).fetchone()
+    return Standing(now, daily_requests(daily), used,
+                    oldest + WINDOW if oldest is not None else None, not_before, reason)
+
+
+class Meter:
+    """Counts a run's Web API requests into the budget, before each is sent (the client calls
+    it). ``purpose`` says what the run is asking for now; with ``limited`` (enrichment) a request
+    is only sent while the budget has room for it, waiting up to WAIT_FOR_BUDGET for room, else
+    BudgetSpent; the sync is never limited. Either way SpotifyQuiet while Spotify asked for quiet.
+    """
+
+    def __init__(self, purpose: str, *, limited: bool, daily: int | None = None,
+                 conn: psycopg.Connection | None = None, now: Clock = utc_now,
+                 sleep: Callable[[float], None] | None = None) -> None:
+        self.purpose, self.limited, self.conn, self.now = purpose, limited, conn, now
+        self.daily = daily_requests(daily)
+        self.sleep = sleep
+        self.sent = 0
+
+    def __call__(self, what: str) -> None:
+        limit = self.daily - SYNC_REQUESTS if self.limited else None
+        waited = dt.timedelta(0)
+        while True:
+            now = self.now()
+            with connection(self.conn) as c:
+                taken, used, not_before = c.execute(
+                    "SELECT * FROM spotify_request_take(%s, %s, %s)",
+                    (now, self.purpose, limit)).fetchone()
+            if taken:
+                self.sent += 1
+                return
+            if not_before is not None and not_before > now:
+                raise SpotifyQuiet(not_before, _reason(self.conn), now)
+            spent = standing(self.conn, now, self.daily)
+            wait = (spent.frees_at - now) if spent.frees_at else WINDOW
+            if self.sleep is None or waited + wait > WAIT_FOR_BUDGET:
+                raise BudgetSpent(spent)
+            # A hair past the moment, so that the oldest request has left the window.
+            step = wait + dt.timedelta(milliseconds=1)
+            self.sleep(step.total_seconds())
+            waited += step
+
+
+def _reason(conn: psycopg.Connection | None) -> str | None:
+    with connection(conn) as c:
+        return c.execute("SELECT reason FROM spotify_quota").fetchone()[0]
+
+
+def stop_until(until: dt.datetime, reason: str, conn: psycopg.Connection | None = None) -> None:
+    """Store Spotify's request for quiet (a later time than one stored wins)."""
+    with connection(conn) as c:
+        c.execute("UPDATE spotify_quota SET not_before = %(until)s, reason = %(reason)s"
+                  " WHERE not_before IS NULL OR not_before < %(until)s",
+                  {"until": until, "reason": reason})
+
+
+def remember(limited: SpotifyRateLimited, at: dt.datetime,
+             conn: psycopg.Connection | None = None) -> dt.datetime | None:
+    """Store the quiet a 429 asked for, from ``at``; the time it ends (None: Spotify did not say
+    for how long, and nothing is stored)."""
+    if limited.retry_after_s is None:
+        return None
+    until = at + dt.timedelta(seconds=math.ceil(limited.retry_after_s))
+    stop_until(until, QUOTA_SPENT if limited.quota else LIMITED, conn)
+    return until
+
+
+QUOTA_SPENT = "Spotify says this app's quota is spent"
+LIMITED = "Spotify is limiting this app's requests"
+
+
+@contextmanager
+def keeping_stops(now: Clock = utc_now, conn: psycopg.Connection | None = None) -> Iterator[None]:
+    """A 429 that ends the run inside is remembered for every process (remember())."""
+    try:
+        yield
+    except SpotifyRateLimited as limited:
+        remember(limited, now(), conn)
+        raise

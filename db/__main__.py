@@ -277,6 +277,14 @@ def _print_status(info: dict) -> None:
         print(f"plays: {info['plays']:,}{span}")
     if info["demo"]:
         print(f"demo data: yes (seed {info['demo'].get('seed')})")
+    if info["details_waiting"]:
+        print(f"tracks waiting for details: {info['details_waiting']:,} (`{PROG} "
+              "enrich-tracks`, or the daily sync-spotify)")
+    standing = info["budget"]
+    if standing is not None and standing.used:
+        print(f"spotify requests in the last 24 h: {standing.used:,} of {standing.daily:,}"
+              + (f"; Spotify asked for quiet until {standing.not_before:%Y-%m-%d %H:%M} UTC"
+                 if standing.quiet else ""))
     account = info.get("spotify")
     if account is None:
         print(f"spotify: not connected (connect on the app's Data page; then `{PROG} "

@@ -5,10 +5,11 @@ from __future__ import annotations
 import psycopg
 
 from db import meta, migrations
-from db.ingest.spotify import sync
+from db.ingest.spotify import budget, sync
 from db.pool import connection
 
 PLAYS_SCHEMA_VERSION = 9  # plays and derived lists
+DETAILS_SCHEMA_VERSION = 12  # tracks awaiting details, the budget of Spotify requests
 
 
 def database_status(conn: psycopg.Connection | None = None) -> dict:
@@ -29,6 +30,8 @@ def database_status(conn: psycopg.Connection | None = None) -> dict:
             "last_play": None,
             "demo": None,
             "spotify": None,
+            "details_waiting": None,
+            "budget": None,
         }
         if version == 0:
             return status
@@ -47,4 +50,8 @@ def database_status(conn: psycopg.Connection | None = None) -> dict:
                       last_snapshot=last, snapshot_days=days,
                       demo=meta.get_meta(meta.DEMO_KEY, c),
                       spotify=sync.account(c) if version >= sync.SCHEMA_VERSION else None)
+        if version >= DETAILS_SCHEMA_VERSION:
+            status.update(details_waiting=c.execute(
+                "SELECT coalesce(sum(tracks), 0) FROM track_facets WHERE awaiting_details"
+            ).fetchone()[0], budget=budget.standing(c))
     return status

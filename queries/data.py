@@ -55,10 +55,6 @@ def plays_so_far() -> dict:
     return frame(PLAYS_SO_FAR_SQL).iloc[0].to_dict()
 
 
-def tracks_to_enrich() -> int:
-    return int(frame(TRACKS_TO_ENRICH_SQL).iloc[0, 0])
-
-
 @cached
 def details_so_far() -> dict:
     """tracks, with_details, waiting (for theirs), gone (no longer on Spotify), streams_covered

@@ -71,7 +71,8 @@ def test_unfiltered_demo_dashboard(app, demo_data):
     assert decades[-1] == "Unknown" and decades[:-1] == sorted(decades[:-1])
     years = list(bars(at, "Release years"))
     assert years[:-1] == sorted(years[:-1], reverse=True)
-    assert chart(at, "Release decades")["data"][0]["marker"]["color"] == "#1DB954"
+    colors = chart(at, "Release decades")["data"][0]["marker"]["color"]
+    assert colors == ["#1DB954"] * (len(decades) - 1) + ["#9E9E9E"]  # Unknown in grey
     assert at.query_params == {}
 
 

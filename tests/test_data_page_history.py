@@ -254,3 +254,17 @@ def test_fetching_details_says_how_it_went_as_text(spotify_account, conn):
         "by one), 1 no longer on Spotify, 8 requests; 0 left (every track has its details)")
     assert not at.button  # nothing is left to fetch
     assert conn.execute("SELECT count(*) FROM tracks WHERE raw_json IS NULL").fetchone()[0] == 1
+
+
+def test_an_account_connected_before_the_library_scopes_is_asked_to_connect_again(
+        app, spotify_set_up):
+    spotify_set_up.grant_only = "user-top-read"  # what Connect asked for before issue #24
+    answer = requests.get(sync.begin_connect(OPEN), allow_redirects=False, timeout=60)
+    back = {k: v[0] for k, v in parse_qs(urlsplit(answer.headers["Location"]).query).items()}
+    sync.complete_connect(back["state"], back["code"], None)
+    import_export()
+    at = data_page(app)
+    assert [shown([w]) for w in at.warning if "Connect Spotify again" in shown([w])] == [
+        sync.RECONNECT_FOR_DETAILS]
+    assert buttons(at).get(FETCH) is False  # one track a request meanwhile
+    assert "Sync now" in buttons(at)

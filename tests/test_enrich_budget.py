@@ -224,6 +224,11 @@ def test_a_run_ends_at_the_budget_saying_when_and_how_many_days(connected, conn)
     assert report.line().endswith(
         "; 30 left; the daily budget of 18 requests (MTM_ENRICH_DAILY_REQUESTS) allows more "
         "after 2026-11-22 06:15 UTC; about 3 days left at this budget")
+    # A person at the Data page is told when, rather than kept waiting.
+    early = Clock(NOW + dt.timedelta(days=1) - dt.timedelta(seconds=30))
+    told = enrich_run(early, daily=budget.SYNC_REQUESTS + 12, wait_for_budget=False)
+    assert told.requests == 0 and early.seconds == 1000 and "allows more after 2026-11-22 " \
+        "06:15 UTC" in told.line()
     # The next day's run goes on, waiting the moments it takes yesterday's requests to leave
     # the window, and keeps the sync's share.
     tomorrow = Clock(NOW + dt.timedelta(days=1) - dt.timedelta(seconds=30))
@@ -263,8 +268,8 @@ def test_a_quota_429_midway_records_nothing_missing_and_stops_every_process(
     asked = len(connected.requests)
     # Any process, before then: the next run, the sync, the command line.
     assert enrich_run(Clock(start + dt.timedelta(hours=19))).requests == 0
-    with pytest.raises(budget.SpotifyQuiet, match="quota is spent: nothing is asked of Spotify "
-                                                  "before"):
+    with pytest.raises(budget.SpotifyQuiet, match=r"quota is spent: continue after .*; nothing "
+                                                  "was asked of Spotify"):
         sync.sync_spotify(OPEN, policy=Policy(timeout=(30.0, 60.0)))
     cli = run_cli("enrich-tracks", database_url=use_database, **connected.env(REDIRECT))
     errors = [line for line in cli.stderr.splitlines() if not line.startswith("  [")]
@@ -318,5 +323,9 @@ def test_the_daily_job_syncs_the_lists_then_fetches_details(connected, conn, use
         "0 left (every track has its details)")
     assert sorted(connected.tracks_asked()) == sorted(ids)
     assert requests_stored(conn)["lists"] == 2 * 4  # two syncs of four pages (fake_spotify)
+    used = sum(requests_stored(conn).values())
+    status = run_cli("status", database_url=use_database, **env)
+    assert f"spotify requests in the last 24 h: {used} of 1,000" in status.stdout
+    assert "tracks waiting for details" not in status.stdout
     for result in (only_lists, both):
         assert TOKEN_MARK not in result.stdout + result.stderr

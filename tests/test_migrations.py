@@ -5,6 +5,8 @@ import pytest
 
 from db import migrations
 
+from support.rollups import assert_exact
+
 SCHEMA_SHAPE = """
 SELECT table_name, column_name, data_type, is_nullable, coalesce(generation_expression, '')
 FROM information_schema.columns WHERE table_schema = 'public'
@@ -75,3 +77,34 @@ def test_a_failing_migration_leaves_no_trace(empty_database_url, tmp_path, monke
 def test_migration_files_are_numbered_in_order():
     versions = [m.version for m in migrations.available()]
     assert versions == sorted(versions) == list(range(1, len(versions) + 1))
+
+
+def test_details_of_an_existing_database_migrate_in_place(empty_database_url, tmp_path,
+                                                          monkeypatch):
+    """0012 on a database with tracks: those Spotify no longer has (tracks_unavailable) become
+    not_on_spotify, the others without an object await their details, and the rollups count
+    them so."""
+    before = tmp_path / "migrations"
+    before.mkdir()
+    for m in migrations.available():
+        if m.version < 12:
+            (before / m.path.name).write_text(m.sql)
+    with psycopg.connect(empty_database_url, autocommit=True) as conn:
+        monkeypatch.setattr(migrations, "MIGRATIONS_DIR", before)
+        migrations.migrate(conn)
+        conn.execute("""INSERT INTO tracks (track_id, name, raw_json) VALUES
+            ('a', 'with details', '{"explicit": true, "album": {"release_date": "1999"}}'),
+            ('b', 'without', NULL), ('c', 'gone', NULL), ('d', 'no fields', '{}')""")
+        conn.execute("INSERT INTO tracks_unavailable (track_id) VALUES ('c')")
+        rows = conn.execute("SELECT track_id, name, raw_json FROM tracks ORDER BY 1").fetchall()
+        monkeypatch.undo()
+        assert [m.version for m in migrations.migrate(conn)][0] == 12
+        assert conn.execute("SELECT track_id, name, raw_json FROM tracks ORDER BY 1"
+                            ).fetchall() == rows
+        assert conn.execute("SELECT track_id FROM tracks WHERE not_on_spotify").fetchall() == \
+            [("c",)]
+        assert conn.execute("SELECT to_regclass('tracks_unavailable')").fetchone() == (None,)
+        assert_exact(conn)
+        assert conn.execute("SELECT album_release_year, is_explicit, awaiting_details, tracks"
+                            " FROM track_facets ORDER BY 1, 2, 3").fetchall() == [
+            (1999, True, False, 1), (None, None, False, 2), (None, None, True, 1)]

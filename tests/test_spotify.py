@@ -267,8 +267,8 @@ def test_a_429_asking_for_too_long_gives_up_at_once(connected, conn):
         run_sync()
     assert len(connected.hits("/v1/me/top/tracks")) == 1
     # The hour is kept for every process: a sync before then asks nothing.
-    with pytest.raises(SpotifyError, match=r"limiting this app's requests: nothing is asked of "
-                                           r"Spotify before .* UTC \(in 60 min\)"):
+    with pytest.raises(SpotifyError, match=r"limiting this app's requests: continue after .* "
+                                           r"UTC \(in 60 min\); nothing was asked of Spotify"):
         run_sync()
     assert len(connected.hits("/v1/me/top/tracks")) == 1
     conn.execute("UPDATE spotify_quota SET not_before = now()")  # the hour has passed

@@ -43,12 +43,13 @@ def _days(tracks: int, daily: int | None) -> str:
 def dashboard_notice(waiting: dict) -> None:
     """What the charts do not know yet, and what fills it."""
     period, tracks, everywhere = waiting["period"], waiting["tracks"], waiting["all"]
-    st.info(f"**{period:,} of the {tracks:,} tracks here have no details yet.** They came from "
-            "your streaming history, which names tracks but not their release date or explicit "
-            "flag, so the charts count them as *No details yet*. Spotify fills them in, the "
-            "most listened first: **Fetch details** on the Data page, or the daily job "
-            f"({DAILY_JOB}); {everywhere:,} tracks in all are waiting."
-            + _days(everywhere, _daily()), icon="⏳")
+    which = f"All {tracks:,}" if period == tracks else f"{period:,} of the {tracks:,}"
+    more = f"; {everywhere:,} tracks in all are waiting" if everywhere > period else ""
+    st.info(f"**{which} tracks here have no details yet.** They came from your streaming "
+            "history, which names tracks but not their release date or explicit flag, so the "
+            "charts count them as *No details yet*. Spotify fills them in, the most listened "
+            "first, when you fetch them on the Data page or when the daily job "
+            f"({DAILY_JOB}) runs{more}." + _days(everywhere, _daily()), icon="⏳")
     st.page_link("pages/data.py", label="Fetch details on the Data page", icon="📥")
 
 
@@ -117,8 +118,6 @@ def section(grant: Grant, after_write: Callable[[], None]) -> None:
     if account is None:
         st.caption("Connect your Spotify account above to fetch them.")
         return
-    if not account.bulk_details:
-        st.warning(sync.RECONNECT_FOR_DETAILS, icon="🔄")
     st.caption("Spotify sends the album, release date and explicit flag the dashboard charts: "
                "your recently played and saved tracks 50 a request, then one track a request, "
                "the most listened first, within the daily budget. The daily job "
@@ -132,7 +131,7 @@ def section(grant: Grant, after_write: Callable[[], None]) -> None:
                      text=f"{stage.capitalize()} ({done:,} of {total:,})")
 
     try:
-        report = enrich_tracks(grant, progress=step)
+        report = enrich_tracks(grant, progress=step, wait_for_budget=False)
     except DatabaseUnavailable as exc:
         st.session_state[RESULT_KEY] = ("error", exc.public)
     except (DatabaseError, psycopg.Error) as exc:

@@ -91,19 +91,22 @@ def _connect(grant: Grant, config: api.Settings) -> None:
         url = sync.begin_connect(grant)
         st.session_state[CONNECT_KEY] = (url, time.monotonic())
     st.link_button("Connect Spotify", url, type="primary", icon="🔗")
-    st.caption(plain(f"Spotify asks you to let this app read your top tracks (scope "
-                     f"{api.SCOPE}, nothing else), then sends you back to "
-                     f"{config.redirect_uri}"))
+    st.caption(plain(f"Spotify asks you to let this app read your top tracks, saved tracks and "
+                     f"recently played tracks (scopes {api.SCOPE}, nothing else), then sends "
+                     f"you back to {config.redirect_uri}"))
 
 
 def _connected(grant: Grant, account: sync.Account) -> None:
     st.text(f"Connected as {account.name} since {_when(account.connected_at)}.\n"
             f"Last sync: {_when(account.last_sync_at)}.")
+    if not account.bulk_details:
+        st.warning(sync.RECONNECT_FOR_DETAILS, icon="🔄")
     buttons = st.container(horizontal=True)
     sync_now = buttons.button("Sync now", type="primary", key="spotify_sync")
     leave = buttons.button("Disconnect", key="spotify_disconnect")
-    st.caption("A sync records today's lists; run it every day from cron or GitHub Actions "
-               "with `python -m db sync-spotify` (docs/spotify.md shows how).")
+    st.caption("A sync records today's lists. Run `python -m db sync-spotify` every day from "
+               "cron or GitHub Actions: it records the lists, then fetches track details within "
+               "the daily budget (docs/spotify.md shows how).")
     if sync_now:
         bar = st.progress(0.0, text="Asking Spotify…")
 

@@ -19,7 +19,7 @@ from urllib.parse import quote
 import pandas as pd
 import streamlit as st
 
-from queries.shared import SOURCES, source
+from queries.shared import NO_DETAILS, SOURCES, source
 
 MISSING = "—"
 ROW_PX = 35  # st.dataframe's row height
@@ -91,14 +91,18 @@ def explicit_label(value) -> str:
 
 
 def readable(tracks: pd.DataFrame) -> pd.DataFrame:
-    """Missing names as a dash (not the grid's grey None), the explicit flag as yes/no/—, and
-    the `derived` flag as a `source` label in its place."""
+    """Missing names as a dash (not the grid's grey None), the explicit flag as yes/no/— (or
+    "no details yet" for a track whose Spotify object is still to come, in place of the
+    `awaiting` flag), and the `derived` flag as a `source` label in its place."""
     shown = tracks.copy()
     for column in ("track", "artist", "album"):
         if column in shown:
             shown[column] = shown[column].fillna(MISSING)
+    awaiting = shown.pop("awaiting").astype(bool) if "awaiting" in shown else None
     if "explicit" in shown:
         shown["explicit"] = shown["explicit"].map(explicit_label)
+        if awaiting is not None:
+            shown.loc[awaiting, "explicit"] = NO_DETAILS.lower()
     if "derived" in shown:
         shown.insert(shown.columns.get_loc("derived"), "source", shown.pop("derived").map(source))
     return shown

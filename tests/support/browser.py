@@ -136,9 +136,11 @@ def wait_until_ready(page, charts: int = 0, timeout_ms: float = 60_000) -> None:
     page.wait_for_selector("[data-testid='stMetric']", timeout=timeout_ms)
     page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']",
                            timeout=timeout_ms)
-    # Plotly draws after the script has finished: wait for every chart's SVG.
+    # Plotly draws after the script has finished: wait for every chart's SVG. A chart holds
+    # several .main-svg layers, so count the charts that have one, not the layers.
     page.wait_for_function(
-        """n => document.querySelectorAll("[data-testid='stPlotlyChart'] .main-svg").length >= n""",
+        """n => Array.from(document.querySelectorAll("[data-testid='stPlotlyChart']"))
+                    .filter(chart => chart.querySelector(".main-svg")).length >= n""",
         arg=charts, timeout=timeout_ms)
 
 

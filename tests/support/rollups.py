@@ -17,9 +17,13 @@ STORED_TOTALS = "SELECT time_range, track_id, best_rank, days FROM chart_totals 
 DATES = "SELECT DISTINCT time_range, snapshot_date FROM snapshots ORDER BY 1, 2"
 STORED_DATES = "SELECT time_range, snapshot_date FROM snapshot_dates ORDER BY 1, 2"
 FACETS = """
-SELECT album_release_year, is_explicit, count(*) FROM tracks GROUP BY 1, 2 ORDER BY 1, 2
+SELECT album_release_year, is_explicit, raw_json IS NULL AND NOT not_on_spotify, count(*)
+FROM tracks GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
 """
-STORED_FACETS = "SELECT album_release_year, is_explicit, tracks FROM track_facets ORDER BY 1, 2"
+STORED_FACETS = """
+SELECT album_release_year, is_explicit, awaiting_details, tracks FROM track_facets
+ORDER BY 1, 2, 3
+"""
 ARTISTS = """
 SELECT artist_name, count(*) FROM tracks WHERE artist_name IS NOT NULL GROUP BY 1 ORDER BY 1
 """

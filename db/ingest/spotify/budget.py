@@ -59,10 +59,16 @@ class SpotifyQuiet(SpotifyError):
     """Spotify asked this app to send nothing until ``until``; nothing was sent."""
 
     def __init__(self, until: dt.datetime, reason: str | None, now: dt.datetime) -> None:
-        wait = (until - now).total_seconds()
-        super().__init__(f"{reason or 'Spotify asked this app to wait'}: nothing is asked of "
-                         f"Spotify before {until:%Y-%m-%d %H:%M:%S} UTC (in {duration(wait)})")
+        self.line = quiet_line(until, reason, now)
+        super().__init__(f"{self.line}; nothing was asked of Spotify")
         self.until = until
+
+
+def quiet_line(until: dt.datetime, reason: str | None, now: dt.datetime) -> str:
+    """Why the app waits, and until when."""
+    wait = (until - now).total_seconds()
+    return (f"{reason or LIMITED}: continue after {until:%Y-%m-%d %H:%M:%S} UTC "
+            f"(in {duration(wait)})")
 
 
 def daily_requests(value: int | None = None) -> int:

@@ -39,7 +39,7 @@ import psycopg
 from db import access, bulk
 from db.errors import ConfigurationError, DatabaseError, InvalidData, first_line
 from db.ingest.spotify import budget, library
-from db.ingest.spotify.api import Policy, SpotifyError, SpotifyRateLimited, duration, settings
+from db.ingest.spotify.api import Policy, SpotifyError, SpotifyRateLimited, settings
 from db.ingest.spotify.sync import TAKEN_OVER, SyncBusy, account, leased_client
 from db.pool import connection
 from db.tracks import ON_CONFLICT_TRACK, TRACK_COLUMNS, track_row
@@ -114,13 +114,15 @@ def budget_line(standing: budget.Standing, left: int) -> str:
 
 def enrich_tracks(grant: access.Grant | None, *, progress: Progress | None = None,
                   per_second: float | None = None, limit: int | None = None,
-                  daily: int | None = None,
+                  daily: int | None = None, wait_for_budget: bool = True,
                   conn: psycopg.Connection | None = None, policy: Policy | None = None,
                   clock: Callable[[], float] = time.monotonic,
                   now: budget.Clock = budget.utc_now,
                   ) -> EnrichReport:
     """Fetch and store the objects of tracks that have none, within the daily budget (``daily``
-    requests, else MTM_ENRICH_DAILY_REQUESTS); at most ``limit`` asked one by one.
+    requests, else MTM_ENRICH_DAILY_REQUESTS); at most ``limit`` asked one by one. A spent budget
+    that frees within budget.WAIT_FOR_BUDGET is waited for, unless not ``wait_for_budget`` (a
+    person at the Data page is told when instead).
 
     ``policy.sleep`` does every wait (the rate's, the budget's) and ``clock`` tells the time
     between requests, ``now`` the time of day: tests give all three. ``conn``, when given, must
@@ -139,18 +141,18 @@ def enrich_tracks(grant: access.Grant | None, *, progress: Progress | None = Non
         c.execute(IMPOSSIBLE_IDS_SQL)
         waiting = c.execute("SELECT count(*) " + TODO).fetchone()[0]
     total = waiting if limit is None else min(limit, waiting)
-    if total and _may_ask(report, budget.standing(conn, now(), daily)):
+    if total and _may_ask(report, budget.standing(conn, now(), daily), wait_for_budget):
         # Nothing to ask for, or no request to ask with, needs no Spotify settings or lease.
         meter = budget.Meter("details", limited=True, daily=daily, conn=conn, now=now,
-                             sleep=policy.sleep)
+                             sleep=policy.sleep if wait_for_budget else None)
         with leased_client(settings(), policy, conn=conn, meter=meter) as run:
             fetched = _Fetched(conn, report, clock)
             try:
                 _ask(run, meter, fetched, _Pace(rate, clock, policy.sleep), total, step)
             except SpotifyRateLimited as limited:
                 _stop(report, limited, now(), budget.remember(limited, now(), conn))
-            except budget.SpotifyQuiet as quiet:
-                report.stopped, report.stopped_until = str(quiet), quiet.until
+            except budget.SpotifyQuiet as quiet:  # another process met Spotify's 429 meanwhile
+                report.stopped, report.stopped_until = quiet.line, quiet.until
             except budget.BudgetSpent as spent:
                 report.spent = spent.standing
             except BaseException:
@@ -170,16 +172,14 @@ def enrich_tracks(grant: access.Grant | None, *, progress: Progress | None = Non
     return report
 
 
-def _may_ask(report: EnrichReport, standing: budget.Standing) -> bool:
+def _may_ask(report: EnrichReport, standing: budget.Standing, wait: bool) -> bool:
     """False (and the report says why) when Spotify asked for quiet, or the budget is spent and
-    will not free up within the wait a run allows."""
+    will not free up within the wait a run allows (if it waits at all)."""
     if standing.quiet:
-        wait = (standing.not_before - standing.now).total_seconds()
         report.stopped_until = standing.not_before
-        report.stopped = (f"{standing.reason or budget.LIMITED}: continue after "
-                          f"{standing.not_before:%Y-%m-%d %H:%M:%S} UTC (in {duration(wait)})")
+        report.stopped = budget.quiet_line(standing.not_before, standing.reason, standing.now)
         return False
-    if not standing.for_details and (standing.frees_at is None or
+    if not standing.for_details and (not wait or standing.frees_at is None or
                                      standing.frees_at - standing.now > budget.WAIT_FOR_BUDGET):
         report.spent = standing
         return False
@@ -275,9 +275,8 @@ def _stop(report: EnrichReport, limited: SpotifyRateLimited, at: dt.datetime,
         report.stopped = f"{limited}; Spotify did not say for how long"
         return
     report.stopped_until = until
-    why = budget.QUOTA_SPENT if limited.quota else budget.LIMITED
-    report.stopped = (f"{why}: continue after {until:%Y-%m-%d %H:%M:%S} UTC (in "
-                      f"{duration((until - at).total_seconds())})")
+    report.stopped = budget.quiet_line(until, budget.QUOTA_SPENT if limited.quota
+                                       else budget.LIMITED, at)
 
 
 class _Fetched:

@@ -13,7 +13,7 @@ import sys
 import psycopg
 
 from db import access, config, derived_lists, local_time, migrations, redact, status
-from db.errors import DatabaseError, first_line
+from db.errors import ConfigurationError, DatabaseError, first_line
 from db.ingest import demo, json_files, legacy_sqlite, streaming_history
 from db.ingest.spotify import enrich, sync
 from db.snapshots import TIME_RANGES
@@ -281,7 +281,9 @@ def _print_status(info: dict) -> None:
         print(f"tracks waiting for details: {info['details_waiting']:,} (`{PROG} "
               "enrich-tracks`, or the daily sync-spotify)")
     standing = info["budget"]
-    if standing is not None and standing.used:
+    if isinstance(standing, ConfigurationError):
+        print(f"spotify requests: {standing}")
+    elif standing is not None and standing.used:
         print(f"spotify requests in the last 24 h: {standing.used:,} of {standing.daily:,}"
               + (f"; Spotify asked for quiet until {standing.not_before:%Y-%m-%d %H:%M} UTC"
                  if standing.quiet else ""))

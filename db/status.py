@@ -5,8 +5,10 @@ from __future__ import annotations
 import psycopg
 
 from db import meta, migrations
+from db.errors import ConfigurationError
 from db.ingest.spotify import budget, sync
 from db.pool import connection
+from db.tracks import AWAITING_COUNT_SQL
 
 PLAYS_SCHEMA_VERSION = 9  # plays and derived lists
 DETAILS_SCHEMA_VERSION = 12  # tracks awaiting details, the budget of Spotify requests
@@ -51,7 +53,9 @@ def database_status(conn: psycopg.Connection | None = None) -> dict:
                       demo=meta.get_meta(meta.DEMO_KEY, c),
                       spotify=sync.account(c) if version >= sync.SCHEMA_VERSION else None)
         if version >= DETAILS_SCHEMA_VERSION:
-            status.update(details_waiting=c.execute(
-                "SELECT coalesce(sum(tracks), 0) FROM track_facets WHERE awaiting_details"
-            ).fetchone()[0], budget=budget.standing(c))
+            status["details_waiting"] = c.execute(AWAITING_COUNT_SQL).fetchone()[0]
+            try:
+                status["budget"] = budget.standing(c)
+            except ConfigurationError as exc:  # the status still shows, and says what is wrong
+                status["budget"] = exc
     return status

@@ -14,6 +14,12 @@ from db.pool import connection
 
 MAX_INT4 = 2**31 - 1
 
+# A track awaiting its details: known from plays, its Spotify object not fetched yet, and not one
+# Spotify answered 404 for. The rollup triggers say the same (db/migrations/0012); track_facets
+# counts these as awaiting_details.
+AWAITING = "raw_json IS NULL AND NOT not_on_spotify"
+AWAITING_COUNT_SQL = "SELECT coalesce(sum(tracks), 0) FROM track_facets WHERE awaiting_details"
+
 TRACK_COLUMNS = ("track_id", "name", "artist_name", "album_name", "duration_ms", "spotify_url",
                  "raw_json")
 

@@ -29,6 +29,7 @@ import pandas as pd
 from psycopg import sql
 
 from db.snapshots import TIME_RANGES
+from db.tracks import AWAITING_COUNT_SQL
 from queries.core import cached, frame
 from queries.shared import AWAITING_SQL, NO_DETAILS, UNKNOWN
 
@@ -83,7 +84,7 @@ SELECT album_release_year AS year, is_explicit AS explicit, awaiting_details AS 
 FROM track_facets
 """
 
-AWAITING_ALL_SQL = "SELECT coalesce(sum(tracks), 0) FROM track_facets WHERE awaiting_details"
+
 
 SNAPSHOT_DAYS_SQL = """
 SELECT count(DISTINCT snapshot_date) AS snapshot_days, max(snapshot_date) AS latest_snapshot
@@ -199,7 +200,7 @@ def details_waiting(start, end, time_range) -> dict:
     the whole library ("all")."""
     facets = release_facets(start, end, time_range)
     waiting = int(facets.loc[facets["awaiting"].astype(bool), "tracks"].sum())
-    everywhere = int(frame(AWAITING_ALL_SQL).iloc[0, 0]) if waiting else 0
+    everywhere = int(frame(AWAITING_COUNT_SQL).iloc[0, 0]) if waiting else 0
     return {"period": waiting, "tracks": int(facets["tracks"].sum()), "all": everywhere}
 
 

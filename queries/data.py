@@ -1,13 +1,14 @@
 """The Data page's questions: the imports that wrote, newest first; what the streaming-history
 export has brought in so far; and how far the tracks' Spotify details have come.
 
-The imports and the tracks waiting are not cached: the page shows them the moment a write is
-done."""
+The imports are not cached: the page shows one the moment it has written. The rest is cached by
+data version like every answer (queries/core.py): writes of plays and tracks move it."""
 
 from __future__ import annotations
 
 import pandas as pd
 
+from db.tracks import AWAITING_COUNT_SQL
 from queries.core import cached, frame
 
 # Plays and skipped rows belong to streaming-history imports only: NULL (an empty cell) for the
@@ -30,13 +31,11 @@ SELECT count(*) AS plays, count(DISTINCT track_id) AS tracks,
 FROM plays
 """
 
-# Tracks known only from plays (no Spotify object yet) that Spotify has not said it no longer
-# has: what enrichment asks for, as the trigger-kept rollup counts them.
-TRACKS_TO_ENRICH_SQL = "SELECT coalesce(sum(tracks), 0) FROM track_facets WHERE awaiting_details"
-
+# How far the tracks' details have come: the waiting from the trigger-kept rollup; the streams
+# of tracks with an object, of all streams (one row a track that was ever streamed).
 DETAILS_SO_FAR_SQL = """
 SELECT (SELECT coalesce(sum(tracks), 0) FROM track_facets) AS tracks,
-       (""" + TRACKS_TO_ENRICH_SQL + """) AS waiting,
+       (""" + AWAITING_COUNT_SQL + """) AS waiting,
        (SELECT count(*) FROM tracks WHERE not_on_spotify AND raw_json IS NULL) AS gone,
        (SELECT coalesce(sum(f.streams) FILTER (WHERE t.raw_json IS NOT NULL), 0)::float8
                / nullif(sum(f.streams), 0)

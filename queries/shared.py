@@ -10,13 +10,13 @@ import pandas as pd
 from db import meta
 from db.derived_lists import WINDOW_DAYS
 from db.streams import STREAM_MS
+from db.tracks import AWAITING
 from queries.core import cached, frame
 
 UNKNOWN = "Unknown"  # Spotify's object lacks the field
 NO_DETAILS = "No details yet"  # a track known from plays whose object is not fetched yet
-# Whether a row of tracks (alias t) still awaits its Spotify object: as track_facets counts it
-# (db/migrations/0012_track_details_budget.sql) and enrichment asks for it.
-AWAITING_SQL = "(t.raw_json IS NULL AND NOT t.not_on_spotify)"
+# Whether a row of tracks still awaits its Spotify object (db.tracks.AWAITING), as a column.
+AWAITING_SQL = f"({AWAITING})"
 
 BOUNDS_SQL = "SELECT min(snapshot_date), max(snapshot_date) FROM snapshot_dates"
 

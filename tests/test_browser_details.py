@@ -1,4 +1,4 @@
-"""Track details in Chromium (issue #18): on a database built only from Spotify's data export, the
+"""Track details in Chromium (issue #24): on a database built only from Spotify's data export, the
 dashboard says how many of its tracks have no details yet (of the period's, and in all), links
 to the Data page, which says as many wait, and charts them as "No details yet"; once the details
 arrive (the daily job, another process; or the Data page's Fetch details button, against the

@@ -22,6 +22,7 @@ from db.tracks import save_tracks
 
 from support.cli import one_line_error, run_cli
 from support.fake_spotify import TOKEN_MARK, FakeSpotify, track
+from support.rollups import assert_exact
 
 REDIRECT = "http://127.0.0.1:8501/data"
 OPEN = access.Grant("open")
@@ -140,6 +141,7 @@ def test_a_404_marks_the_track_unavailable_and_it_is_never_asked_again(connected
     report = run(time_)
     assert (report.asked, report.enriched, report.unavailable, report.left) == (3, 2, 1, 0)
     assert unavailable_ids(conn) == {gone}
+    assert_exact(conn)  # the rollups count it as Unknown now, no longer as awaiting details
     assert "for 3 tracks" not in report.line() and ", 1 no longer on Spotify" in report.line()
     assert enriched_ids(conn) == set(present)
     assert conn.execute("SELECT name, raw_json FROM tracks WHERE track_id = %s",
@@ -200,8 +202,10 @@ def test_a_spent_quota_ends_the_run_at_once_even_with_a_short_retry_after(
     assert run(time_).requests == 0  # stored: nothing is asked before then
     connected.fail("/v1/tracks/*", 429, body=quota)  # and one that does not say for how long
     report = run(time_, at=NOW + dt.timedelta(seconds=2))
-    assert report.stopped_until is None
-    assert "QUOTA_EXCEEDED" in report.stopped and "did not say for how long" in report.stopped
+    # A spent quota that does not say for how long waits out the day it is counted over.
+    assert report.stopped_until == NOW + dt.timedelta(seconds=2) + dt.timedelta(hours=24)
+    assert report.stopped.startswith("Spotify says this app's quota is spent and did not say for "
+                                     "how long: continue after 2026-11-22 12:00:02 UTC (in 24.0 h)")
     assert connected.tracks_asked() == [ids[0], ids[0]]
     assert time_.slept == pytest.approx([0.2] * len(time_.slept))  # the rate's waits alone
     assert unavailable_ids(conn) == set()

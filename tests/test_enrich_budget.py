@@ -11,10 +11,12 @@ import io
 import json
 import math
 import threading
+import time
 import zipfile
 from collections import Counter
 from urllib.parse import parse_qs, urlsplit
 
+import psycopg
 import pytest
 import requests
 
@@ -22,7 +24,7 @@ from db import access
 from db.errors import ConfigurationError
 from db.ingest import streaming_history
 from db.ingest.spotify import budget, enrich, sync
-from db.ingest.spotify.api import Policy
+from db.ingest.spotify.api import Policy, SpotifyRateLimited
 
 from support.cli import run_cli
 from support.fake_spotify import TOKEN_MARK, FakeSpotify, track
@@ -329,3 +331,100 @@ def test_the_daily_job_syncs_the_lists_then_fetches_details(connected, conn, use
     assert "tracks waiting for details" not in status.stdout
     for result in (only_lists, both):
         assert TOKEN_MARK not in result.stdout + result.stderr
+
+
+def test_a_newer_export_sends_the_next_pass_through_the_whole_library(connected, conn):
+    export_tracks(conn, connected, range(1, 101))
+    saved(connected, range(1, 201))  # 200 saved: the first 100 played, the rest not yet
+    daily = budget.SYNC_REQUESTS + 6
+    assert enrich_run(Clock(), daily=daily).in_bulk == 100  # two pages: nothing left waiting
+    export_tracks(conn, connected, range(150, 201))  # a newer export: tracks saved long ago
+    report = enrich_run(Clock(NOW + dt.timedelta(days=2)), daily=daily)
+    assert report.in_bulk == 51 and report.left == 0
+    assert [int(r[3]["offset"]) for r in connected.hits(SAVED_PAGES)] == [0, 50, 0, 50, 100, 150]
+
+
+def test_an_interrupted_later_pass_still_stops_where_the_last_one_began(connected, conn):
+    export_tracks(conn, connected, range(1, 400))
+    saved(connected, range(1, 101))
+    daily = budget.SYNC_REQUESTS + 3
+    enrich_run(Clock(), daily=daily)  # recently played and the two pages: a finished pass
+    before = list(connected.saved)
+    newest = NOW + dt.timedelta(days=5)
+    saved(connected, range(300, 370), newest=newest)  # 70 saved since, an hour apart
+    connected.saved += before
+    enrich_run(Clock(newest), daily=budget.SYNC_REQUESTS + 2)  # one page, then the budget
+    assert conn.execute("SELECT library_offset FROM spotify_account").fetchone() == (50,)
+    enrich_run(Clock(newest + dt.timedelta(days=2)), daily=daily)
+    # The rest of the pass: one page, which reaches what the first pass saw; not the library.
+    assert [int(r[3]["offset"]) for r in connected.hits(SAVED_PAGES)] == [0, 50, 0, 50]
+    assert {track(n)["id"] for n in range(300, 370)} <= with_details(conn)
+
+
+def test_the_pass_ends_when_asking_one_by_one_is_cheaper(connected, conn):
+    export_tracks(conn, connected, range(1, 4))
+    saved(connected, [*range(1000, 1500), 1, 2, 3])  # 503 saved, the played ones oldest
+    report = enrich_run(Clock())
+    assert len(connected.hits(SAVED_PAGES)) == 1  # 3 waiting, 10 pages left: not worth it
+    assert (report.in_bulk, report.enriched) == (0, 3)
+
+
+def test_a_403_from_the_library_leaves_it_to_one_by_one(connected, conn):
+    ids = export_tracks(conn, connected, range(1, 4))
+    connected.fail(SAVED_PAGES, 403, body={"error": {"status": 403,
+                                                     "message": "Insufficient client scope"}})
+    report = enrich_run(Clock())
+    assert report.reconnect and report.enriched == 3 and connected.tracks_asked() == ids
+
+
+def test_a_bad_daily_setting_does_not_stop_the_lists(connected, conn, use_database, monkeypatch):
+    monkeypatch.setenv("MTM_ENRICH_DAILY_REQUESTS", "lots")
+    assert sync.sync_spotify(OPEN, policy=Policy(timeout=(30.0, 60.0))).ranks
+    status = run_cli("status", database_url=use_database, **connected.env(REDIRECT),
+                     MTM_ENRICH_DAILY_REQUESTS="lots")
+    assert status.returncode == 0
+    assert "spotify requests: MTM_ENRICH_DAILY_REQUESTS must be a whole number" in status.stdout
+
+
+def test_times_are_told_in_utc_whatever_the_session_time_zone(use_database, conn):
+    conn.execute("SET TIME ZONE 'Pacific/Auckland'")
+    budget.Meter("lists", limited=False, conn=conn, now=lambda: NOW)("a top list")
+    budget.remember(SpotifyRateLimited("quota", 3600, quota=True), NOW, conn)
+    standing = budget.standing(conn, NOW + dt.timedelta(minutes=1), budget.SYNC_REQUESTS + 1)
+    assert standing.not_before == NOW + dt.timedelta(hours=1)
+    assert standing.not_before.utcoffset() == dt.timedelta(0)
+    assert standing.frees_at.utcoffset() == dt.timedelta(0)
+    assert "continue after 2026-11-21 07:15:00 UTC" in budget.quiet_line(
+        standing.not_before, standing.reason, standing.now)
+
+
+def test_a_second_run_waits_for_the_first_ones_count(use_database, database_url):
+    """Taking a request locks the budget's row: a run that asks while another's request is not
+    yet committed waits for it, then counts it (and is refused at the limit)."""
+    daily = budget.SYNC_REQUESTS + 1  # room for one request
+    with psycopg.connect(database_url) as first:  # a transaction, as if held mid-statement
+        assert first.execute("SELECT taken FROM spotify_request_take(%s, 'details', 1)",
+                             (NOW,)).fetchone() == (True,)
+        outcome: list[object] = []
+
+        def second() -> None:
+            try:
+                budget.Meter("details", limited=True, daily=daily, now=lambda: NOW)("a track")
+            except budget.BudgetSpent as spent:
+                outcome.append(spent)
+            else:
+                outcome.append("sent")
+
+        thread = threading.Thread(target=second)
+        thread.start()
+        with psycopg.connect(database_url, autocommit=True) as watcher:
+            waiting = """SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'
+                         AND query LIKE '%%spotify_request_take%%'"""
+            deadline = time.monotonic() + 60
+            while watcher.execute(waiting).fetchone()[0] == 0:
+                assert thread.is_alive() and time.monotonic() < deadline, outcome
+                time.sleep(0.05)
+        first.commit()
+    thread.join(60)
+    assert len(outcome) == 1 and isinstance(outcome[0], budget.BudgetSpent)
+    assert budget.standing(now=NOW, daily=daily).used == 1

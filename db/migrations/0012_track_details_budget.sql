@@ -118,10 +118,11 @@ INSERT INTO spotify_quota DEFAULT VALUES;
 -- includes every request taken by a process that held the lock before.
 CREATE FUNCTION spotify_request_take(p_at timestamptz, p_purpose text, p_limit integer,
                                      OUT taken boolean, OUT used bigint,
-                                     OUT not_before timestamptz)
+                                     OUT not_before timestamptz, OUT reason text)
 LANGUAGE plpgsql AS $$
 BEGIN
-    SELECT q.not_before INTO not_before FROM spotify_quota q WHERE only_row FOR UPDATE;
+    SELECT q.not_before, q.reason INTO not_before, reason FROM spotify_quota q
+    WHERE only_row FOR UPDATE;
     SELECT count(*) INTO used FROM spotify_requests
     WHERE requested_at > p_at - interval '24 hours';
     taken := (not_before IS NULL OR not_before <= p_at) AND (p_limit IS NULL OR used < p_limit);
@@ -134,7 +135,11 @@ END
 $$;
 
 -- Reading the saved library (GET /v1/me/tracks, newest first, 50 a request): the offset an
--- unfinished pass reached, and the newest saved time a finished pass saw (a later pass stops
--- there). Reset when another account connects.
+-- unfinished pass reached and the newest track it saw; the newest saved time finished passes
+-- saw (a later pass stops there) and when the last one finished (tracks awaiting details since
+-- then, from a newer export, are looked for in the whole library again). Reset when another
+-- account connects.
 ALTER TABLE spotify_account ADD COLUMN library_offset integer;
+ALTER TABLE spotify_account ADD COLUMN library_pass_newest timestamptz;
 ALTER TABLE spotify_account ADD COLUMN library_seen_until timestamptz;
+ALTER TABLE spotify_account ADD COLUMN library_read_at timestamptz;

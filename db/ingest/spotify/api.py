@@ -67,6 +67,11 @@ class SpotifyReconnect(SpotifyError):
     """Spotify no longer accepts this app's authorization: the owner must connect again."""
 
 
+class SpotifyForbidden(SpotifyError):
+    """403: this app may not do that for this account (a scope it was not granted, a user not
+    added to a development-mode app)."""
+
+
 class SpotifyRateLimited(SpotifyError):
     """A 429 the client would not wait out. ``retry_after_s``: how long Spotify asked the app to
     wait (None when it did not say), so a long run can say when to continue; ``quota``: Spotify
@@ -381,8 +386,9 @@ def _ok(response: requests.Response, what: str) -> requests.Response:
     if response.status_code == 403:
         hint = (" (in development mode only the users added to the app in Spotify's Developer "
                 "Dashboard may connect, five at most)")
-    raise SpotifyError(f"Spotify answered {_status(response)} when asked for {what}"
-                       + (f": {detail}" if detail else "") + hint)
+    raise (SpotifyForbidden if response.status_code == 403 else SpotifyError)(
+        f"Spotify answered {_status(response)} when asked for {what}"
+        + (f": {detail}" if detail else "") + hint)
 
 
 def _json(response: requests.Response, what: str) -> dict:

@@ -34,10 +34,10 @@ DEFAULT_DAILY = 1000
 MAX_DAILY = 100_000
 SYNC_REQUESTS = 2 * len(TIME_RANGES)  # the most a sync asks: two pages of each top list
 WINDOW = dt.timedelta(hours=24)
-# A run that finds the budget spent waits for it when the oldest request in the window leaves it
-# this soon: a daily job runs about 24 hours after the last, while yesterday's requests are
-# still leaving the window at the pace they were made.
-WAIT_FOR_BUDGET = dt.timedelta(minutes=10)
+# A run that finds the budget spent waits for room when it comes this soon: a daily job runs
+# about 24 hours after the last (a scheduled workflow often starts tens of minutes late, or
+# early after a late one), while yesterday's requests leave the window at the pace they were made.
+WAIT_FOR_BUDGET = dt.timedelta(hours=1)
 
 Clock = Callable[[], dt.datetime]
 
@@ -94,12 +94,12 @@ def daily_requests(value: int | None = None) -> int:
 
 @dataclass(frozen=True)
 class Standing:
-    """Where the budget stands at ``now``."""
+    """Where the budget stands at ``now`` (times in UTC)."""
 
     now: dt.datetime
     daily: int  # the budget
     used: int  # requests in the 24 hours before now
-    frees_at: dt.datetime | None  # when the oldest of them leaves the window
+    frees_at: dt.datetime | None  # when enough of them have left the window for one more
     not_before: dt.datetime | None  # Spotify asked for quiet until then (None: it did not)
     reason: str | None
 
@@ -126,75 +126,95 @@ class Standing:
     def days_for(self, tracks: int) -> int:
         return days_for(tracks, self.daily)
 
+    def line(self, left: int) -> str:
+        """When the budget allows more details, and about how many days ``left`` tracks take."""
+        when = self.next_at
+        more = f"more after {when:%Y-%m-%d %H:%M} UTC" if when is not None else "more now"
+        days = self.days_for(left)
+        return (f"the daily budget of {self.daily:,} requests ({SETTING}) allows {more}; about "
+                f"{days:,} day{'s' if days != 1 else ''} left at this budget")
+
 
 def days_for(tracks: int, daily: int) -> int:
     """About how many daily runs ``tracks`` more requests take at ``daily`` requests a day."""
     return math.ceil(tracks / (daily - SYNC_REQUESTS)) if tracks else 0
 
 
+# With `used` requests in the window and room for `room`, one more may go when the
+# (used - room + 1)th oldest has left it.
 STANDING_SQL = """
-SELECT (SELECT count(*) FROM spotify_requests WHERE requested_at > %(since)s),
-       (SELECT min(requested_at) FROM spotify_requests WHERE requested_at > %(since)s),
+WITH recent AS (
+    SELECT requested_at, row_number() OVER (ORDER BY requested_at) AS n,
+           count(*) OVER () AS used
+    FROM spotify_requests WHERE requested_at > %(since)s
+)
+SELECT coalesce((SELECT max(used) FROM recent), 0),
+       (SELECT requested_at FROM recent WHERE n = greatest(used - %(room)s + 1, 1)),
        q.not_before, q.reason
 FROM spotify_quota q
 """
 
 
+def _utc(moment: dt.datetime | None) -> dt.datetime | None:
+    """A timestamptz as UTC (psycopg gives it in the session's time zone)."""
+    return None if moment is None else moment.astimezone(dt.UTC)
+
+
 def standing(conn: psycopg.Connection | None = None, now: dt.datetime | None = None,
              daily: int | None = None) -> Standing:
-    now = now or utc_now()
+    now, daily = now or utc_now(), daily_requests(daily)
     with connection(conn) as c:
-        used, oldest, not_before, reason = c.execute(STANDING_SQL, {"since": now - WINDOW}
-                                                     ).fetchone()
-    return Standing(now, daily_requests(daily), used,
-                    oldest + WINDOW if oldest is not None else None, not_before, reason)
+        used, oldest, not_before, reason = c.execute(STANDING_SQL, {
+            "since": now - WINDOW, "room": daily - SYNC_REQUESTS}).fetchone()
+    return Standing(now, daily, used, _utc(oldest + WINDOW) if oldest is not None else None,
+                    _utc(not_before), reason)
 
 
 class Meter:
     """Counts a run's Web API requests into the budget, before each is sent (the client calls
     it). ``purpose`` says what the run is asking for now; with ``limited`` (enrichment) a request
-    is only sent while the budget has room for it, waiting up to WAIT_FOR_BUDGET for room, else
-    BudgetSpent; the sync is never limited. Either way SpotifyQuiet while Spotify asked for quiet.
+    is only sent while the budget has room for it, else BudgetSpent, unless the room comes
+    within WAIT_FOR_BUDGET and the meter may ``sleep`` (a minute at a time, calling ``on_wait``
+    with the time it waits for before each). The sync is never limited. Either way SpotifyQuiet
+    while Spotify asked for quiet.
     """
 
     def __init__(self, purpose: str, *, limited: bool, daily: int | None = None,
                  conn: psycopg.Connection | None = None, now: Clock = utc_now,
                  sleep: Callable[[float], None] | None = None) -> None:
         self.purpose, self.limited, self.conn, self.now = purpose, limited, conn, now
-        self.daily = daily_requests(daily)
+        # Only enrichment reads the setting: a bad one must not stop the sync of the lists.
+        self.daily = daily_requests(daily) if limited else None
         self.sleep = sleep
+        self.on_wait: Callable[[dt.datetime], None] | None = None
         self.sent = 0
 
     def __call__(self, what: str) -> None:
-        limit = self.daily - SYNC_REQUESTS if self.limited else None
+        room = self.daily - SYNC_REQUESTS if self.limited else None
         waited = dt.timedelta(0)
         while True:
             now = self.now()
             with connection(self.conn) as c:
-                taken, used, not_before = c.execute(
-                    "SELECT * FROM spotify_request_take(%s, %s, %s)",
-                    (now, self.purpose, limit)).fetchone()
+                taken, not_before, reason = c.execute(
+                    "SELECT taken, not_before, reason FROM spotify_request_take(%s, %s, %s)",
+                    (now, self.purpose, room)).fetchone()
             if taken:
                 self.sent += 1
                 return
             if not_before is not None and not_before > now:
-                raise SpotifyQuiet(not_before, _reason(self.conn), now)
+                raise SpotifyQuiet(_utc(not_before), reason, now)
             spent = standing(self.conn, now, self.daily)
-            wait = (spent.frees_at - now) if spent.frees_at else WINDOW
+            wait = spent.frees_at - now + dt.timedelta(milliseconds=1)  # a hair past it
             if self.sleep is None or waited + wait > WAIT_FOR_BUDGET:
                 raise BudgetSpent(spent)
-            # A hair past the moment, so that the oldest request has left the window.
-            step = wait + dt.timedelta(milliseconds=1)
+            if self.on_wait:
+                self.on_wait(spent.frees_at)
+            step = min(wait, dt.timedelta(minutes=1))
             self.sleep(step.total_seconds())
             waited += step
 
 
-def _reason(conn: psycopg.Connection | None) -> str | None:
-    with connection(conn) as c:
-        return c.execute("SELECT reason FROM spotify_quota").fetchone()[0]
-
-
-def stop_until(until: dt.datetime, reason: str, conn: psycopg.Connection | None = None) -> None:
+def _stop_until(until: dt.datetime, reason: str, conn: psycopg.Connection | None = None) -> None:
     """Store Spotify's request for quiet (a later time than one stored wins)."""
     with connection(conn) as c:
         c.execute("UPDATE spotify_quota SET not_before = %(until)s, reason = %(reason)s"
@@ -203,14 +223,19 @@ def stop_until(until: dt.datetime, reason: str, conn: psycopg.Connection | None 
 
 
 def remember(limited: SpotifyRateLimited, at: dt.datetime,
-             conn: psycopg.Connection | None = None) -> dt.datetime | None:
-    """Store the quiet a 429 asked for, from ``at``; the time it ends (None: Spotify did not say
-    for how long, and nothing is stored)."""
-    if limited.retry_after_s is None:
+             conn: psycopg.Connection | None = None) -> tuple[dt.datetime, str] | None:
+    """Store the quiet a 429 asked for, from ``at``: (when it ends, why). A spent quota that
+    does not say for how long waits out the window it is counted over; another 429 that does not
+    say is not stored (None)."""
+    if limited.retry_after_s is not None:
+        until = at + dt.timedelta(seconds=math.ceil(limited.retry_after_s))
+        reason = QUOTA_SPENT if limited.quota else LIMITED
+    elif limited.quota:
+        until, reason = at + WINDOW, f"{QUOTA_SPENT} and did not say for how long"
+    else:
         return None
-    until = at + dt.timedelta(seconds=math.ceil(limited.retry_after_s))
-    stop_until(until, QUOTA_SPENT if limited.quota else LIMITED, conn)
-    return until
+    _stop_until(until, reason, conn)
+    return until, reason
 
 
 QUOTA_SPENT = "Spotify says this app's quota is spent"

@@ -39,10 +39,16 @@ import psycopg
 from db import access, bulk
 from db.errors import ConfigurationError, DatabaseError, InvalidData, first_line
 from db.ingest.spotify import budget, library
-from db.ingest.spotify.api import Policy, SpotifyError, SpotifyRateLimited, settings
+from db.ingest.spotify.api import (
+    Policy,
+    SpotifyError,
+    SpotifyForbidden,
+    SpotifyRateLimited,
+    settings,
+)
 from db.ingest.spotify.sync import TAKEN_OVER, SyncBusy, account, leased_client
 from db.pool import connection
-from db.tracks import ON_CONFLICT_TRACK, TRACK_COLUMNS, track_row
+from db.tracks import AWAITING, ON_CONFLICT_TRACK, TRACK_COLUMNS, track_row
 
 Progress = Callable[[str, int, int], None]
 RATE_SETTING = "MTM_ENRICH_PER_SECOND"
@@ -55,17 +61,14 @@ BATCH = 8
 FLUSH_S = 2.0
 
 # Tracks still to ask for: no object, and not known to be missing from Spotify.
-TODO = """
-FROM tracks t
-WHERE t.raw_json IS NULL AND NOT t.not_on_spotify
-"""
+TODO = " FROM tracks WHERE " + AWAITING
 # Most listened first: all-time streams, then days on any list, then id (a stable order).
 ORDERED_SQL = """
 SELECT t.track_id
 FROM tracks t
 LEFT JOIN listening_track_firsts f ON f.track_id = t.track_id
 LEFT JOIN chart_totals c ON c.time_range = 'any' AND c.track_id = t.track_id
-WHERE t.raw_json IS NULL AND NOT t.not_on_spotify
+WHERE """ + AWAITING + """
 ORDER BY coalesce(f.streams, 0) DESC, coalesce(c.days, 0) DESC, t.track_id
 LIMIT %s
 """
@@ -73,7 +76,7 @@ LIMIT %s
 # every run at that track) is never asked for.
 IMPOSSIBLE_IDS_SQL = """
 UPDATE tracks SET not_on_spotify = true
-WHERE raw_json IS NULL AND NOT not_on_spotify AND track_id !~ '^[0-9A-Za-z]{22}$'
+WHERE """ + AWAITING + """ AND track_id !~ '^[0-9A-Za-z]{22}$'
 """
 
 
@@ -99,17 +102,8 @@ class EnrichReport:
         if self.stopped:
             return f"{done}; stopped: {self.stopped}"
         if self.spent is not None and self.left:
-            return f"{done}; {budget_line(self.spent, self.left)}"
+            return f"{done}; {self.spent.line(self.left)}"
         return done + ("" if self.left else " (every track has its details)")
-
-
-def budget_line(standing: budget.Standing, left: int) -> str:
-    """When the budget allows more details, and about how many days ``left`` tracks take."""
-    when = standing.next_at
-    more = (f"more after {when:%Y-%m-%d %H:%M} UTC" if when is not None else "more now")
-    days = standing.days_for(left)
-    return (f"the daily budget of {standing.daily:,} requests ({budget.SETTING}) allows {more}; "
-            f"about {days:,} day{'s' if days != 1 else ''} left at this budget")
 
 
 def enrich_tracks(grant: access.Grant | None, *, progress: Progress | None = None,
@@ -150,7 +144,7 @@ def enrich_tracks(grant: access.Grant | None, *, progress: Progress | None = Non
             try:
                 _ask(run, meter, fetched, _Pace(rate, clock, policy.sleep), total, step)
             except SpotifyRateLimited as limited:
-                _stop(report, limited, now(), budget.remember(limited, now(), conn))
+                _stop(report, limited, now(), conn)
             except budget.SpotifyQuiet as quiet:  # another process met Spotify's 429 meanwhile
                 report.stopped, report.stopped_until = quiet.line, quiet.until
             except budget.BudgetSpent as spent:
@@ -188,6 +182,12 @@ def _may_ask(report: EnrichReport, standing: budget.Standing, wait: bool) -> boo
 
 def _ask(run, meter: budget.Meter, fetched: _Fetched, pace: _Pace, total: int,
          step: Progress) -> None:
+    def waiting(until: dt.datetime) -> None:  # the lease is kept while the budget frees up
+        _renew(run)
+        step(f"waiting for the daily budget (until {until:%H:%M:%S} UTC)", fetched.report.asked,
+             total)
+
+    meter.on_wait = waiting
     step("renewing access", 0, total)
     run.client.refresh()
     known = account(fetched.conn)
@@ -199,8 +199,11 @@ def _ask(run, meter: budget.Meter, fetched: _Fetched, pace: _Pace, total: int,
             _renew(run)
             step(stage, fetched.report.in_bulk, total)
 
-        library.recently_played(run.client, fetched.conn, fetched.keep, before)
-        library.saved_tracks(run.client, fetched.conn, fetched.keep, before, fetched.flush)
+        try:
+            library.recently_played(run.client, fetched.conn, fetched.keep, before)
+            library.saved_tracks(run.client, fetched.conn, fetched.keep, before, fetched.flush)
+        except SpotifyForbidden:  # the scope was not granted after all: one by one, then
+            fetched.report.reconnect = True
         fetched.flush()
     meter.purpose = "details"
     for track_id in _todo(fetched.conn, total):
@@ -269,14 +272,15 @@ def _renew(run) -> None:
 
 
 def _stop(report: EnrichReport, limited: SpotifyRateLimited, at: dt.datetime,
-          until: dt.datetime | None) -> None:
-    """How the run that Spotify stopped ends: when to continue (``until``), if Spotify said."""
-    if until is None:
+          conn: psycopg.Connection | None) -> None:
+    """How the run that Spotify stopped ends: when to continue (stored for every process),
+    when Spotify said or its quota implies."""
+    stored = budget.remember(limited, at, conn)
+    if stored is None:
         report.stopped = f"{limited}; Spotify did not say for how long"
         return
-    report.stopped_until = until
-    report.stopped = budget.quiet_line(until, budget.QUOTA_SPENT if limited.quota
-                                       else budget.LIMITED, at)
+    report.stopped_until, reason = stored
+    report.stopped = budget.quiet_line(report.stopped_until, reason, at)
 
 
 class _Fetched:

@@ -5,23 +5,23 @@ library, so no page counts differently for having read it.
 
 The saved library (GET /v1/me/tracks) is newest first. A pass reads it to the end once, saving
 its offset as it goes (an interrupted pass resumes there); a later pass stops at the first track
-saved no later than the newest the pass before saw, which is usually one request a day.
+saved no later than the newest the pass before saw, which is usually one request a day. Called by
+enrich_tracks, which checks who may write.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Callable, Iterable
 
 import psycopg
 
 from db.ingest.spotify.api import PAGE_LIMIT, SpotifyError
 from db.pool import connection
+from db.tracks import AWAITING, AWAITING_COUNT_SQL
 
-AWAITING_SQL = """
-SELECT track_id FROM tracks
-WHERE track_id = ANY(%s) AND raw_json IS NULL AND NOT not_on_spotify
-"""
+AWAITING_SQL = "SELECT track_id FROM tracks WHERE track_id = ANY(%s) AND " + AWAITING
 
 
 def awaiting(conn: psycopg.Connection | None, ids: Iterable[str]) -> set[str]:
@@ -73,24 +73,37 @@ def recently_played(client, conn: psycopg.Connection | None, keep: Keep,
             keep(obj)
 
 
+# Where the pass stands; and whether tracks came to await details since the last finished one.
+PASS_SQL = """
+SELECT library_offset, library_seen_until,
+       library_read_at IS NULL OR EXISTS (
+           SELECT 1 FROM tracks WHERE """ + AWAITING + """ AND created_at > library_read_at)
+FROM spotify_account
+"""
+FIRST_PAGE_SQL = "UPDATE spotify_account SET library_offset = %s, library_pass_newest = %s"
+NEXT_PAGE_SQL = "UPDATE spotify_account SET library_offset = %s"
+FINISHED_SQL = """
+UPDATE spotify_account SET library_offset = NULL, library_pass_newest = NULL,
+       library_seen_until = greatest(library_seen_until, library_pass_newest),
+       library_read_at = now()
+"""
+
+
 def saved_tracks(client, conn: psycopg.Connection | None, keep: Keep, before: Before,
                  flush: Callable[[], None]) -> None:
-    """One pass over the saved library (or the rest of an unfinished one); ``flush`` writes what
-    was kept before the offset reached is stored, so a resumed pass misses nothing."""
+    """One pass over the saved library (or the rest of an unfinished one). A page's objects are
+    written (``flush``) before the offset after it is stored, so a resumed pass misses nothing.
+    The pass stops at a track saved before the newest one the last pass saw, unless tracks came
+    to await details since (a newer export), and once the pages left outnumber the tracks still
+    waiting, which one request each would bring for less."""
     with connection(conn) as c:
-        offset, seen_until = c.execute(
-            "SELECT library_offset, library_seen_until FROM spotify_account").fetchone()
-    # A resumed pass reads to the end: the tracks it has not reached are older than the newest.
-    stop_at = None if offset else seen_until
-    offset = offset or 0
-    while True:
+        offset, seen_until, anew = c.execute(PASS_SQL).fetchone()
+    stop_at = None if anew else seen_until
+    offset, total = offset or 0, None
+    while total is None or 0 < _waiting(conn) > math.ceil((total - offset) / PAGE_LIMIT):
         before("saved tracks")
         answer = client.saved_tracks(offset)
         page = _objects(answer, "saved tracks")
-        if offset == 0 and page and page[0][1] is not None:
-            _store(conn, "library_seen_until = greatest(library_seen_until, %s)", page[0][1])
-        reached = stop_at is not None and any(
-            when is not None and when <= stop_at for _, when in page)
         wanted = awaiting(conn, (obj["id"] for obj, _ in page))
         for obj, _ in page:
             if obj["id"] in wanted:
@@ -98,13 +111,21 @@ def saved_tracks(client, conn: psycopg.Connection | None, keep: Keep, before: Be
                 keep(obj)
         flush()
         items = answer.get("items") or []
+        total = answer.get("total") if isinstance(answer.get("total"), int) else offset + len(
+            items) + (PAGE_LIMIT if answer.get("next") else 0)
+        with connection(conn) as c:
+            if offset == 0:  # the newest saved track: where the next pass will stop
+                c.execute(FIRST_PAGE_SQL, (len(items), page[0][1] if page else None))
+            else:
+                c.execute(NEXT_PAGE_SQL, (offset + len(items),))
         offset += len(items)
+        reached = stop_at is not None and any(w is not None and w <= stop_at for _, w in page)
         if reached or len(items) < PAGE_LIMIT or not answer.get("next", True):
-            _store(conn, "library_offset = NULL")
-            return
-        _store(conn, "library_offset = %s", offset)
-
-
-def _store(conn: psycopg.Connection | None, assignment: str, *values) -> None:
+            break
     with connection(conn) as c:
-        c.execute(f"UPDATE spotify_account SET {assignment}", values)  # the module's own SQL
+        c.execute(FINISHED_SQL)
+
+
+def _waiting(conn: psycopg.Connection | None) -> int:
+    with connection(conn) as c:
+        return c.execute(AWAITING_COUNT_SQL).fetchone()[0]

@@ -172,10 +172,15 @@ def complete_connect(state: str | None, code: str | None, error: str | None = No
                 connected_at = now(), sync_holder = NULL, sync_expires_at = NULL,
                 last_sync_at = CASE WHEN spotify_account.user_id IS NOT DISTINCT FROM
                                EXCLUDED.user_id THEN spotify_account.last_sync_at END,
+                -- Another account has another library: its reading starts over.
                 library_offset = CASE WHEN spotify_account.user_id IS NOT DISTINCT FROM
                                  EXCLUDED.user_id THEN spotify_account.library_offset END,
+                library_pass_newest = CASE WHEN spotify_account.user_id IS NOT DISTINCT FROM
+                                      EXCLUDED.user_id THEN spotify_account.library_pass_newest END,
                 library_seen_until = CASE WHEN spotify_account.user_id IS NOT DISTINCT FROM
-                                     EXCLUDED.user_id THEN spotify_account.library_seen_until END
+                                     EXCLUDED.user_id THEN spotify_account.library_seen_until END,
+                library_read_at = CASE WHEN spotify_account.user_id IS NOT DISTINCT FROM
+                                  EXCLUDED.user_id THEN spotify_account.library_read_at END
             """,
             {"token": refresh_token, "scope": tokens.scope or SCOPE,
              "user": user_id if isinstance(user_id, str) else None,
@@ -273,9 +278,9 @@ def leased_client(config: Settings, policy: Policy | None = None, *,
     at the end, and a refresh token that Spotify replaced during the run kept. ``meter`` counts
     its Web API requests into the daily budget."""
     policy = policy or Policy()
-    # Renewed before every request of the run's own; one is at most three (ask, renew, ask),
-    # after a wait for the budget.
-    lease_s = 3 * policy.worst_case_s() + 60 + budget.WAIT_FOR_BUDGET.total_seconds()
+    # Renewed before every request of the run's own (and every minute of a wait for the
+    # budget); one is at most three (ask, renew, ask).
+    lease_s = 3 * policy.worst_case_s() + 60
     holder = str(uuid.uuid4())
     refresh_token = _claim(holder, lease_s, conn)
     try:

@@ -63,17 +63,23 @@ def fake():
     server.stop()
 
 
-def connect(fake: FakeSpotify, monkeypatch) -> sync.Account:
+def connect(fake: FakeSpotify, monkeypatch, conn) -> sync.Account:
+    """Connect the account, as if long before NOW: connecting's /v1/me counts into the budget at
+    the real clock, which the tests' days do not follow."""
     for name, value in fake.env(REDIRECT).items():
         monkeypatch.setenv(name, value)
     answer = requests.get(sync.begin_connect(OPEN), allow_redirects=False, timeout=60)
     back = {k: v[0] for k, v in parse_qs(urlsplit(answer.headers["Location"]).query).items()}
-    return sync.complete_connect(back["state"], back["code"], policy=Policy(timeout=(30.0, 60.0)))
+    account = sync.complete_connect(back["state"], back["code"],
+                                    policy=Policy(timeout=(30.0, 60.0)))
+    assert conn.execute("UPDATE spotify_requests SET requested_at = %s WHERE purpose = 'account'",
+                        (NOW - dt.timedelta(days=30),)).rowcount == 1
+    return account
 
 
 @pytest.fixture
-def connected(fake, use_database, monkeypatch):
-    connect(fake, monkeypatch)
+def connected(fake, use_database, monkeypatch, conn):
+    connect(fake, monkeypatch, conn)
     return fake
 
 
@@ -135,7 +141,7 @@ def test_saved_tracks_arrive_fifty_a_request_and_only_for_tracks_the_app_knows(c
     assert connected.tracks_asked() == ids[120:]  # only those the library did not bring
     assert conn.execute("SELECT count(*) FROM tracks").fetchone()[0] == tracks_before
     assert with_details(conn) == set(ids)
-    assert requests_stored(conn) == Counter(recent=1, saved=3, details=10)
+    assert requests_stored(conn) == Counter(recent=1, saved=3, details=10)  # connecting: pruned
     assert report.requests == 14 and "(120 from saved and recently played, 10 one by one)" in \
         report.line()
 
@@ -234,9 +240,12 @@ def test_a_run_ends_at_the_budget_saying_when_and_how_many_days(connected, conn)
     # The next day's run goes on, waiting the moments it takes yesterday's requests to leave
     # the window, and keeps the sync's share.
     tomorrow = Clock(NOW + dt.timedelta(days=1) - dt.timedelta(seconds=30))
-    again = enrich_run(tomorrow, daily=budget.SYNC_REQUESTS + 12)
+    stages: list[str] = []
+    again = enrich_run(tomorrow, daily=budget.SYNC_REQUESTS + 12,
+                       progress=lambda stage, done, total: stages.append(stage))
     assert again.requests == 12 and again.enriched == 10
-    assert tomorrow.seconds - 1000 >= 30  # it waited for the window
+    assert tomorrow.seconds - 1000 >= 30  # it waited for the window, and said so
+    assert "waiting for the daily budget (until 06:15:00 UTC)" in stages
     standing = budget.standing(now=tomorrow.now(), daily=budget.SYNC_REQUESTS + 12)
     assert standing.used == 12 and standing.for_details == 0
 
@@ -289,7 +298,7 @@ def test_a_quota_429_midway_records_nothing_missing_and_stops_every_process(
 def test_an_account_without_the_library_scopes_is_asked_to_connect_again(
         fake, use_database, conn, monkeypatch):
     fake.grant_only = "user-top-read"
-    account = connect(fake, monkeypatch)
+    account = connect(fake, monkeypatch, conn)
     assert not account.bulk_details
     ids = export_tracks(conn, fake, range(1, 4))
     saved(fake, range(1, 4))
@@ -303,7 +312,7 @@ def test_an_account_without_the_library_scopes_is_asked_to_connect_again(
     assert cli.returncode == 0, cli.stderr
     assert sync.RECONNECT_FOR_DETAILS in cli.stdout.splitlines()
     fake.grant_only = None
-    assert connect(fake, monkeypatch).bulk_details  # connecting again asks for them
+    assert connect(fake, monkeypatch, conn).bulk_details  # connecting again asks for them
 
 
 # -- one daily job ------------------------------------------------------------------------------

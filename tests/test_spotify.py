@@ -97,6 +97,8 @@ def test_connecting_stores_the_account_and_only_a_refresh_token(connected, conn)
     _, refresh = connected.issued()
     assert stored_token(conn) in refresh  # the one Spotify issued, and still valid
     assert conn.execute("SELECT count(*) FROM spotify_pending").fetchone()[0] == 0
+    # Its one Web API request (/v1/me) counts into the daily budget like every other.
+    assert conn.execute("SELECT purpose FROM spotify_requests").fetchall() == [("account",)]
 
 
 def test_a_wrong_state_changes_nothing(configured, conn):

@@ -99,7 +99,7 @@ FROM tracks GROUP BY 1, 2, 3;
 -- CLI, a cron job), so that a daily budget holds across all of them (db/ingest/spotify/budget.py).
 CREATE TABLE spotify_requests (
     requested_at timestamptz NOT NULL,
-    purpose      text NOT NULL CHECK (purpose IN ('lists', 'details', 'saved', 'recent'))
+    purpose      text NOT NULL CHECK (purpose IN ('account', 'lists', 'details', 'saved', 'recent'))
 );
 CREATE INDEX spotify_requests_at_idx ON spotify_requests (requested_at);
 

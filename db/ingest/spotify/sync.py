@@ -153,7 +153,8 @@ def complete_connect(state: str | None, code: str | None, error: str | None = No
                            "changed")
     if not code:
         raise SpotifyError("Spotify's answer held no authorization code: connect again")
-    with SpotifyClient(replace(config, redirect_uri=redirect_uri), policy) as client:
+    with SpotifyClient(replace(config, redirect_uri=redirect_uri), policy,
+                       meter=budget.Meter("account", limited=False, conn=conn)) as client:
         tokens = client.exchange_code(code, verifier)
         if tokens.scope and TOP_SCOPE not in tokens.scope.split():
             raise SpotifyError(f"Spotify granted {tokens.scope!r}, without {TOP_SCOPE!r}: "

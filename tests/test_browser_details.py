@@ -12,18 +12,17 @@ from __future__ import annotations
 import math
 import os
 from collections import Counter
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
 import psycopg
 import pytest
-import requests
 
 from db import access
 from db.ingest import streaming_history
-from db.ingest.spotify import budget, enrich, sync
+from db.ingest.spotify import budget, enrich
 from db.ingest.spotify.api import Policy
 
-from support import browser
+from support import browser, spotify_account
 from support.browser import app_env, settle
 from support.export_zip import FIRST, FOCUS, SCRIPT_START, SECOND, export_zip, history
 from support.fake_spotify import FakeSpotify, track
@@ -62,9 +61,7 @@ def spotify_app(use_database, fake, monkeypatch):
     settings = fake.env(f"http://127.0.0.1:{port}/data")
     for name, value in settings.items():
         monkeypatch.setenv(name, value)
-    answer = requests.get(sync.begin_connect(OPEN), allow_redirects=False, timeout=60)
-    back = {k: v[0] for k, v in parse_qs(urlsplit(answer.headers["Location"]).query).items()}
-    sync.complete_connect(back["state"], back["code"], policy=Policy(timeout=(30.0, 60.0)))
+    spotify_account.connect()
     env = app_env(DATABASE_URL=use_database, HOME=os.environ["HOME"], MTM_TIMEZONE="UTC",
                   **settings)
     return port, env

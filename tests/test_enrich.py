@@ -8,10 +8,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections import Counter
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
-import requests
 
 from db import access
 from db.access import WriteRefused
@@ -20,6 +18,7 @@ from db.ingest.spotify import enrich, sync
 from db.ingest.spotify.api import Policy, SpotifyError
 from db.tracks import save_tracks
 
+from support import spotify_account
 from support.cli import one_line_error, run_cli
 from support.fake_spotify import TOKEN_MARK, FakeSpotify, track
 from support.rollups import assert_exact
@@ -55,9 +54,7 @@ def fake():
 def connected(fake, use_database, monkeypatch):
     for name, value in fake.env(REDIRECT).items():
         monkeypatch.setenv(name, value)
-    answer = requests.get(sync.begin_connect(OPEN), allow_redirects=False, timeout=60)
-    back = {k: v[0] for k, v in parse_qs(urlsplit(answer.headers["Location"]).query).items()}
-    sync.complete_connect(back["state"], back["code"], policy=Policy(timeout=(30.0, 60.0)))
+    spotify_account.connect()
     return fake
 
 

@@ -14,11 +14,9 @@ import threading
 import time
 import zipfile
 from collections import Counter
-from urllib.parse import parse_qs, urlsplit
 
 import psycopg
 import pytest
-import requests
 
 from db import access
 from db.errors import ConfigurationError
@@ -26,6 +24,7 @@ from db.ingest import streaming_history
 from db.ingest.spotify import budget, enrich, sync
 from db.ingest.spotify.api import Policy, SpotifyRateLimited
 
+from support import spotify_account
 from support.cli import run_cli
 from support.fake_spotify import TOKEN_MARK, FakeSpotify, track
 
@@ -68,10 +67,7 @@ def connect(fake: FakeSpotify, monkeypatch, conn) -> sync.Account:
     the real clock, which the tests' days do not follow."""
     for name, value in fake.env(REDIRECT).items():
         monkeypatch.setenv(name, value)
-    answer = requests.get(sync.begin_connect(OPEN), allow_redirects=False, timeout=60)
-    back = {k: v[0] for k, v in parse_qs(urlsplit(answer.headers["Location"]).query).items()}
-    account = sync.complete_connect(back["state"], back["code"],
-                                    policy=Policy(timeout=(30.0, 60.0)))
+    account = spotify_account.connect()
     assert conn.execute("UPDATE spotify_requests SET requested_at = %s WHERE purpose = 'account'",
                         (NOW - dt.timedelta(days=30),)).rowcount == 1
     return account

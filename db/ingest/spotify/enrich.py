@@ -206,7 +206,9 @@ def _ask(run, meter: budget.Meter, fetched: _Fetched, pace: _Pace, total: int,
             fetched.report.reconnect = True
         fetched.flush()
     meter.purpose = "details"
-    for track_id in _todo(fetched.conn, total):
+    # No run can ask for more than two days' budget (one day's, and what leaves the window while
+    # it waits): the order of a million tracks is not read for that.
+    for track_id in _todo(fetched.conn, min(total, 2 * meter.daily)):
         pace.wait()
         _renew(run)
         found = run.client.track(track_id)  # a 429 that ends the run leaves it unrecorded

@@ -26,6 +26,7 @@ from db import pool as db_pool  # noqa: E402
 
 from support.apptest import app_test  # noqa: E402
 from support.databases import create_database, drop_database, url_for  # noqa: E402
+from support.fake_spotify import FakeSpotify  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -116,6 +117,14 @@ def conn(database_url):
     """A direct connection to the test's database (autocommit: what a test writes is stored)."""
     with psycopg.connect(database_url, autocommit=True) as connection:
         yield connection
+
+
+@pytest.fixture
+def fake():
+    """The local fake of Spotify's services (tests/support/fake_spotify.py), stopped after."""
+    server = FakeSpotify()
+    yield server
+    server.stop()
 
 
 @pytest.fixture

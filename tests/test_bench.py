@@ -3,7 +3,6 @@
 import json
 import re
 import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
@@ -20,6 +19,7 @@ from ui import stress_test
 from support import writes_seen as writes_seen_support
 from support.apptest import app_test
 from support.cli import one_line_error, run_cli
+from support.waits import wait_until
 
 END = demo.dt.date(2026, 6, 30)
 DAY = demo.dt.date(2026, 7, 1)  # the day in-process runs date their rows (bench_day, pinned)
@@ -334,14 +334,6 @@ def blocked_by(pid: int, url: str) -> int:
     with psycopg.connect(url, autocommit=True) as c:
         return c.execute("SELECT count(*) FROM pg_stat_activity WHERE %s = ANY(pg_blocking_pids(pid))",
                          (pid,)).fetchone()[0]
-
-
-def wait_until(condition: Callable[[], bool], what: str, timeout_s: float = 60) -> None:
-    """Ask again until ``condition()`` holds; the bound is for a stuck test, not a speed goal."""
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        assert time.monotonic() < deadline, what
-        time.sleep(0.02)
 
 
 def test_dashboard_queries_keep_answering_while_it_runs(history, use_database, writes_seen):

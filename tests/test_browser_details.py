@@ -25,7 +25,7 @@ from db.ingest.spotify.api import Policy
 from support import browser, spotify_account
 from support.browser import app_env, settle
 from support.export_zip import FIRST, FOCUS, SCRIPT_START, SECOND, export_zip, history
-from support.fake_spotify import FakeSpotify, track
+from support.fake_spotify import track
 
 OPEN = access.Grant("open")
 NO_DETAILS, UNKNOWN = "No details yet", "Unknown"
@@ -44,13 +44,6 @@ FROM tracks t
 WHERE t.track_id IN (SELECT track_id FROM snapshots
                      WHERE snapshot_date BETWEEN %s AND %s AND time_range = 'short_term')
 """
-
-
-@pytest.fixture
-def fake():
-    server = FakeSpotify()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

@@ -44,13 +44,6 @@ class FakeTime:
 
 
 @pytest.fixture
-def fake():
-    server = FakeSpotify()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
 def connected(fake, use_database, monkeypatch):
     for name, value in fake.env(REDIRECT).items():
         monkeypatch.setenv(name, value)

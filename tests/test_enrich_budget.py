@@ -11,7 +11,6 @@ import io
 import json
 import math
 import threading
-import time
 import zipfile
 from collections import Counter
 
@@ -27,6 +26,7 @@ from db.ingest.spotify.api import Policy, SpotifyRateLimited
 from support import spotify_account
 from support.cli import run_cli
 from support.fake_spotify import TOKEN_MARK, FakeSpotify, track
+from support.waits import wait_until
 
 REDIRECT = "http://127.0.0.1:8501/data"
 OPEN = access.Grant("open")
@@ -53,13 +53,6 @@ class Clock:
 
     def policy(self) -> Policy:
         return Policy(backoff_s=0.01, timeout=(30.0, 60.0), sleep=self.sleep)
-
-
-@pytest.fixture
-def fake():
-    server = FakeSpotify()
-    yield server
-    server.stop()
 
 
 def connect(fake: FakeSpotify, monkeypatch, conn) -> sync.Account:
@@ -425,10 +418,9 @@ def test_a_second_run_waits_for_the_first_ones_count(use_database, database_url)
         with psycopg.connect(database_url, autocommit=True) as watcher:
             waiting = """SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'
                          AND query LIKE '%%spotify_request_take%%'"""
-            deadline = time.monotonic() + 60
-            while watcher.execute(waiting).fetchone()[0] == 0:
-                assert thread.is_alive() and time.monotonic() < deadline, outcome
-                time.sleep(0.05)
+            wait_until(lambda: watcher.execute(waiting).fetchone()[0] or not thread.is_alive(),
+                       "the second run to wait for the first one's lock")
+            assert thread.is_alive(), outcome  # it waited; it did not go ahead
         first.commit()
     thread.join(60)
     assert len(outcome) == 1 and isinstance(outcome[0], budget.BudgetSpent)

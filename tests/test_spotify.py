@@ -21,7 +21,7 @@ from db.ingest.spotify.api import Policy, SpotifyError, SpotifyReconnect
 from queries import core, dashboard
 
 from support.cli import run_cli
-from support.fake_spotify import TOKEN_MARK, FakeSpotify, track
+from support.fake_spotify import TOKEN_MARK, track
 
 DAY = dt.date(2026, 11, 21)
 REDIRECT = "http://127.0.0.1:8501/data"
@@ -37,13 +37,6 @@ SELECT (SELECT md5(coalesce(string_agg(t::text || t.xmin::text, ',' ORDER BY tra
        (SELECT count(*) FROM imports),
        (SELECT version FROM data_version)
 """
-
-
-@pytest.fixture
-def fake():
-    server = FakeSpotify()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import streamlit as st
 
 from db import redact
 from db.errors import DatabaseError, DatabaseUnavailable
-from queries import core, shared
+from queries import core, data, shared
 from queries.filters import Filters
 from queries.links import Comparison, Moment
 from queries.listening_state import Listening
@@ -43,16 +43,6 @@ try:
 except DatabaseError as exc:
     database_down(exc)
 
-# Once per run, before any cached answer: the cache is keyed by the data version. A database
-# that cannot be reached ends the view here, in one box; any other failure is left to the
-# sections below, each of which says what it could not load.
-try:
-    core.sync_version()
-except DatabaseUnavailable as exc:
-    database_down(exc)
-except (DatabaseError, psycopg.Error):
-    pass
-
 # Each page with the sidebar controls it uses (None: its controls are on the page).
 PAGES = [
     (st.Page("pages/dashboard.py", title="Dashboard", icon="📊", default=True),
@@ -70,6 +60,20 @@ PAGES = [
 ]
 page = st.navigation([p for p, _ in PAGES])
 page_state.note_page(page.url_path)
+
+# What a page shows as it is now, from any process, on every run: not cached, asked with the
+# data version.
+LIVE = {"data": (data.past_imports, data.spotify_account, data.budget_standing)}
+
+# Once per run, before any cached answer: the cache is keyed by the data version. A database
+# that cannot be reached ends the view here, in one box; any other failure is left to the
+# sections below, each of which says what it could not load.
+try:
+    core.sync_version(LIVE.get(page.url_path, ()))
+except DatabaseUnavailable as exc:
+    database_down(exc)
+except (DatabaseError, psycopg.Error):
+    pass
 
 with st.sidebar:
     controls = next(c for p, c in PAGES if p.url_path == page.url_path)

@@ -28,6 +28,16 @@ LEFT JOIN ranks r
 ORDER BY f.track_id, f.time_range, d.snapshot_date
 """
 
+# The first tracks of the latest list of a time range: what the page shows when none are named.
+LATEST_TOP_SQL = """
+SELECT track_id FROM snapshots
+WHERE time_range = %(time_range)s
+  AND snapshot_date = (SELECT max(snapshot_date) FROM snapshot_dates
+                       WHERE time_range = %(time_range)s)
+ORDER BY rank, track_id
+LIMIT %(limit)s
+"""
+
 # The tracks a rank history can be drawn for, best first: every track that was ever on a list.
 CHARTED_SQL = """
 SELECT c.track_id, t.name AS track, t.artist_name AS artist, c.best_rank, c.days
@@ -57,6 +67,12 @@ def rank_history(tracks: tuple[str, ...], time_range: str | None) -> pd.DataFram
 def charted_tracks(limit: int = 500) -> pd.DataFrame:
     """Tracks that were on a list, best first (best rank on any list, then days on lists)."""
     return frame(CHARTED_SQL, {"limit": limit})
+
+
+@cached
+def latest_top(time_range: str, limit: int) -> list[str]:
+    """The ids of the first `limit` tracks of the latest list of `time_range`, best first."""
+    return frame(LATEST_TOP_SQL, {"time_range": time_range, "limit": limit})["track_id"].tolist()
 
 
 @cached

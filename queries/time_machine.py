@@ -16,7 +16,7 @@ import datetime as dt
 
 import pandas as pd
 
-from queries.core import cached, frame
+from queries.core import cached, frame, frames
 from queries.shared import AWAITING_SQL
 
 # Whether a list is derived: any one of its rows says so, found through the date index.
@@ -134,5 +134,5 @@ def consistent_artists(list_date: dt.date, time_range: str, window: int | None, 
     most days, then best rank, then most tracks, then name), and the window's snapshot dates."""
     params = {"time_range": time_range, "start": window_start(list_date, window),
               "end": list_date, "limit": limit}
-    days = int(frame(WINDOW_DAYS_SQL, params).iloc[0, 0])
-    return frame(CONSISTENT_ARTISTS_SQL, params), days
+    days, artists = frames((WINDOW_DAYS_SQL, params), (CONSISTENT_ARTISTS_SQL, params))
+    return artists, int(days.iloc[0, 0])

@@ -58,7 +58,7 @@ def sync_version(live: tuple[Callable[[], object], ...] = ()) -> int:
     common = _listed([*(q.uncached for q in _EVERY_RUN), *live])
     answers = read_each([Statement(VERSION_SQL), *common])
     _run.version = answers[0][1][0][0]
-    _run.answers = {_key(s): a for s, a in zip(common, answers[1:])}
+    _run.answers = {_key(s): a for s, a in zip(common, answers[1:], strict=True)}
     return _run.version
 
 
@@ -113,7 +113,9 @@ def _answered(statements) -> list:
     if missing and asking is not None:
         asking.extend(missing)
         raise _Asked
-    answers = dict(zip(map(_key, missing), read_each(missing))) if missing else {}
+    answers = {}
+    if missing:
+        answers = dict(zip(map(_key, missing), read_each(missing), strict=True))
     return [known.get(_key(s)) or answers[_key(s)] for s in listed]
 
 
@@ -153,7 +155,7 @@ def together(*questions: Callable[[], object], waves: int = 3) -> None:
         except (DatabaseError, psycopg.Error):
             return
         _run.answers = getattr(_run, "answers", {}) | {
-            _key(s): a for s, a in zip(listed, answers)}
+            _key(s): a for s, a in zip(listed, answers, strict=True)}
 
 
 def cached(func: Callable[..., Answer]) -> Callable[..., Answer]:

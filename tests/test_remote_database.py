@@ -14,6 +14,7 @@ import streamlit as st
 from db import access, config
 from db import pool as db_pool
 from db.ingest import demo, streaming_history
+
 from support import history_export as export
 from support.apptest import app_test
 from support.delay_proxy import DelayProxy

@@ -14,7 +14,7 @@ import streamlit as st
 
 from db.access import Grant
 from db.errors import ConfigurationError, DatabaseError, DatabaseUnavailable, first_line
-from db.ingest.spotify import api, budget, sync
+from db.ingest.spotify import api, budget
 from db.ingest.spotify.enrich import enrich_tracks
 from queries import data
 from ui.guard import guarded

@@ -6,7 +6,7 @@ import streamlit as st
 from db.snapshots import TIME_RANGES
 from queries import core, history, shared
 from queries.filters import ALL_TIME_RANGES
-from queries.links import ALL, DEFAULT_RANGE, MAX_TRACKS, History, parse_history
+from queries.links import ALL, MAX_TRACKS, History, parse_history
 from ui import charts, entry, page_state, tables
 from ui.guard import guarded
 
@@ -19,9 +19,6 @@ current, hints, starting = page_state.take_up(NAME, ("tracks", "time_range"), pa
                                               ("hist_tracks", "hist_range"))
 page_state.show_hints(hints)
 
-FIRST_TRACKS = 3
-
-
 def names_of(charted, named) -> dict[str, str]:
     found = {row.track_id: f"{row.track} — {row.artist or '—'}" for row in charted.itertuples()}
     if named is not None:
@@ -33,7 +30,7 @@ def first_tracks(names: dict[str, str]) -> list[str]:
     """What a page opened from a link shows: the link's tracks that are in the library, else the
     top of the latest short-term list."""
     return ([t for t in current.tracks if t in names]
-            or history.latest_top(DEFAULT_RANGE, FIRST_TRACKS))
+            or history.latest_top())
 
 
 def the_first_history() -> None:
@@ -44,8 +41,8 @@ def the_first_history() -> None:
                              else current.time_range)
 
 
-if starting:  # the names and the first list, then the ranks of the tracks they pick
-    core.together(lambda: history.latest_top(DEFAULT_RANGE, FIRST_TRACKS), the_first_history)
+if starting:  # the ranks of the tracks that the names and the latest list (asked first) pick
+    core.together(the_first_history)
 charted = named = None
 with guarded("the tracks to choose from"):
     charted = history.charted_tracks()

@@ -45,7 +45,7 @@ class _Asked(BaseException):
     `except Exception` on the way swallows it, and st.cache_data caches nothing."""
 
 
-def sync_version(live: tuple[Callable[[], object], ...] = ()) -> int:
+def sync_version(questions: tuple[Callable[[], object], ...] = ()) -> int:
     """Read the data version, once at the start of each script run, before any cached answer is
     asked for. Streamlit runs each session's script in a thread of its own, so sessions never
     see each other's reading; and an answer computed after reading version v reflects at least v
@@ -53,9 +53,9 @@ def sync_version(live: tuple[Callable[[], object], ...] = ()) -> int:
 
     The questions every page asks go in the same round trip: at most a few rows each, answered
     again on every run so that a run whose answers are all cached waits for the server once;
-    and so do the page's ``live`` questions, which are never cached."""
+    and so do the page's own ``questions`` (streamlit_app.py: WITH_THE_VERSION)."""
     _run.answers = {}
-    common = _listed([*(q.uncached for q in _EVERY_RUN), *live])
+    common = _listed([*(q.uncached for q in _EVERY_RUN), *questions])
     answers = read_each([Statement(VERSION_SQL), *common])
     _run.version = answers[0][1][0][0]
     _run.answers = {_key(s): a for s, a in zip(common, answers[1:], strict=True)}

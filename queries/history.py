@@ -11,6 +11,9 @@ import pandas as pd
 
 from db.snapshots import TIME_RANGES
 from queries.core import cached, frame
+from queries.links import DEFAULT_RANGE
+
+FIRST_TRACKS = 3
 
 RANKS_SQL = """
 WITH ranks AS (
@@ -70,9 +73,11 @@ def charted_tracks(limit: int = 500) -> pd.DataFrame:
 
 
 @cached
-def latest_top(time_range: str, limit: int) -> list[str]:
-    """The ids of the first `limit` tracks of the latest list of `time_range`, best first."""
-    return frame(LATEST_TOP_SQL, {"time_range": time_range, "limit": limit})["track_id"].tolist()
+def latest_top() -> list[str]:
+    """The ids of the first FIRST_TRACKS tracks of the latest short-term list, best first: what
+    the page shows when a link names none."""
+    params = {"time_range": DEFAULT_RANGE, "limit": FIRST_TRACKS}
+    return frame(LATEST_TOP_SQL, params)["track_id"].tolist()
 
 
 @cached

@@ -1,4 +1,4 @@
-"""A database far away and asleep, as hosted ones are: every page from a link costs at most three
+"""A database far away and asleep, as hosted ones are: every page from a link costs at most two
 round trips on a first view and one on a view again, and a database that suspends and wakes costs
 a visitor no error box. Round trips are counted by a TCP proxy in front of the server
 (tests/support/delay_proxy.py), which delays each one so that statements sent together are
@@ -21,7 +21,9 @@ from support.delay_proxy import DelayProxy
 
 END = dt.date(2026, 11, 30)
 DELAY_S = 0.2  # far more than the client takes between the writes of one pipeline
-FIRST_VIEW, AGAIN = 3, 1  # round trips at most (issue #25)
+# Round trips at most. Issue #25 asks for 3 and 1; every page holds 2 on a first view (the data
+# version with the page's first questions, then the rest), which keeps 100 ms under 0.3 s.
+FIRST_VIEW, AGAIN = 2, 1
 
 
 @pytest.fixture(scope="module")

@@ -179,6 +179,7 @@ if uploads:
             else:
                 st.success(plain(report.line()), icon="✅")
         bar.empty()
+        core.forget_answers()  # the imports below were asked with the data version, before these
         st.session_state.pop(PREVIEW_KEY, None)
         st.session_state.pop(history_import.RESULT_KEY, None)  # an export's dry run is stale too
 

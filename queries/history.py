@@ -1,8 +1,8 @@
 """Rank history: a track's rank on every list of a time range, with a gap (rank None) on the
 lists it was not on, from its first list to the last list of that time range.
 
-The ranks come from snapshots through its primary key (track_id first), the lists' dates from
-snapshot_dates: a track's history is at most one row per day and time range.
+The ranks come from track_list_ranks() (migration 0013: snapshots through its primary key, the
+derived lists through the index on their tracks), the lists' dates from snapshot_dates: a track's history is at most one row per day and time range.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from queries.core import cached, frame
 
 RANKS_SQL = """
 WITH ranks AS (
-    SELECT track_id, time_range, snapshot_date, rank, derived FROM snapshots
-    WHERE track_id = ANY(%(tracks)s) AND time_range = ANY(%(ranges)s)
+    SELECT track_id, time_range, snapshot_date, rank, derived FROM track_list_ranks(%(tracks)s)
+    WHERE time_range = ANY(%(ranges)s)
 ), firsts AS (
     SELECT track_id, time_range, min(snapshot_date) AS first_date FROM ranks GROUP BY 1, 2
 )

@@ -37,12 +37,15 @@ DERIVED_RANKS = [
 
 
 def write_derived(url: str, rows) -> None:
-    """Derived ranks, written the way derivation writes them (db/derived_lists.py)."""
+    """Derived ranks, written where derivation writes them (db/derived_lists.py): one row of
+    derived_lists per day and time range, the tracks' keys in rank order."""
     with psycopg.connect(url) as conn, conn.transaction():
-        conn.execute("SET LOCAL mtm.deriving = 'on'")
-        conn.cursor().executemany(
-            "INSERT INTO snapshots (track_id, snapshot_date, time_range, rank, derived) "
-            "VALUES (%s, %s, %s, %s, true)", rows)
+        conn.execute(
+            "INSERT INTO derived_lists (snapshot_date, time_range, track_keys)"
+            " SELECT r.day, r.time_range, array_agg(t.track_key ORDER BY r.rank)"
+            " FROM unnest(%s::text[], %s::date[], %s::text[], %s::int[])"
+            "   AS r(track_id, day, time_range, rank)"
+            " JOIN tracks t USING (track_id) GROUP BY 1, 2", [list(c) for c in zip(*rows)])
 
 
 @pytest.fixture

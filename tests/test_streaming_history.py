@@ -53,7 +53,7 @@ def run(paths, *, dry_run=False, conn=None, **options):
 def derived(conn) -> dict[tuple[dt.date, str], list[str]]:
     found: dict = {}
     for day, time_range, track_id, rank in conn.execute(
-            "SELECT snapshot_date, time_range, track_id, rank FROM snapshots WHERE derived"
+            "SELECT snapshot_date, time_range, track_id, rank FROM list_ranks WHERE derived"
             " ORDER BY 1, 2, 4"):
         ranked = found.setdefault((day, time_range), [])
         assert rank == len(ranked) + 1, f"ranks of {day} {time_range} are not 1, 2, 3, ..."

@@ -73,13 +73,25 @@ ORDER BY s.rank, s.track_id
 
 # Artists by the number of snapshot dates (of one time range, in a window) on which at least one
 # of their tracks was on the list. Artists are told apart by name, as tracks.artist_name has it.
+# Spotify's rows and the derived lists (migration 0013) each join tracks once here, rather than
+# list_ranks joined to tracks again: over all time that is a third of a million ranks, and with a
+# generic plan the second join became an index probe per rank (1.4 s instead of 0.7 s).
 CONSISTENT_ARTISTS_SQL = """
-SELECT t.artist_name AS artist, count(DISTINCT s.snapshot_date) AS days,
-       count(DISTINCT s.track_id) AS tracks, min(s.rank) AS best_rank
-FROM list_ranks s JOIN tracks t USING (track_id)
-WHERE s.time_range = %(time_range)s AND s.snapshot_date BETWEEN %(start)s AND %(end)s
-  AND t.artist_name IS NOT NULL
-GROUP BY t.artist_name
+SELECT artist, count(DISTINCT snapshot_date) AS days, count(DISTINCT track_id) AS tracks,
+       min(rank) AS best_rank
+FROM (
+    SELECT t.artist_name AS artist, s.snapshot_date, s.track_id, s.rank
+    FROM snapshots s JOIN tracks t USING (track_id)
+    WHERE s.time_range = %(time_range)s AND s.snapshot_date BETWEEN %(start)s AND %(end)s
+    UNION ALL
+    SELECT t.artist_name, d.snapshot_date, t.track_id, u.rank::integer
+    FROM derived_lists d
+    CROSS JOIN LATERAL unnest(d.track_keys) WITH ORDINALITY AS u(track_key, rank)
+    JOIN tracks t ON t.track_key = u.track_key
+    WHERE d.time_range = %(time_range)s AND d.snapshot_date BETWEEN %(start)s AND %(end)s
+) AS ranks
+WHERE artist IS NOT NULL
+GROUP BY artist
 ORDER BY days DESC, best_rank, tracks DESC, artist
 LIMIT %(limit)s
 """

@@ -23,9 +23,6 @@ CREATE TABLE IF NOT EXISTS derived_lists (
     track_keys    integer[] NOT NULL,
     PRIMARY KEY (snapshot_date, time_range)
 );
--- A track's ranks on derived lists (rank history, a track's page, the rollups of a deleted track):
--- the lists that hold its key, found without reading every list.
-CREATE INDEX IF NOT EXISTS derived_lists_tracks_idx ON derived_lists USING gin (track_keys);
 
 -- Every rank on every list, as snapshots held them before: Spotify's rows, then the derived lists
 -- unnested (rank = position). Conditions on snapshot_date and time_range reach both parts.
@@ -191,12 +188,21 @@ BEGIN
 END
 $$;
 
+-- A track's ranks on derived lists (rank history, a track's page, the rollups of a deleted track):
+-- the lists that hold its key, found without reading every list. Made after the move above: built
+-- in one go it is half the size of one grown by inserts (3 MB against 6 MB for the decade).
+CREATE INDEX IF NOT EXISTS derived_lists_tracks_idx ON derived_lists USING gin (track_keys);
+
 -- snapshots holds Spotify's lists only.
 ALTER TABLE snapshots DROP CONSTRAINT IF EXISTS snapshots_spotify_only;
 ALTER TABLE snapshots ADD CONSTRAINT snapshots_spotify_only CHECK (NOT derived);
 -- 0009's partial index on Spotify's rows is now the whole table: snapshots_date_range_idx
 -- answers the same questions ("does Spotify have a list on these days").
 DROP INDEX IF EXISTS snapshots_spotify_days_idx;
+-- No query reads listening_track_days by track (a track's page reads listening_track_months;
+-- the Listening page reads days by day, through the primary key): 7 MB of a decade for nothing.
+-- Only a deleted track's cascade would use it, and the app never deletes tracks.
+DROP INDEX IF EXISTS listening_track_days_track_idx;
 
 -- The rollups follow derived_lists like snapshots: the ranks of the lists a statement wrote or
 -- removed are refreshed, the data version moves on, writers take the rollups' lock first.

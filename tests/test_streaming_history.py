@@ -564,3 +564,30 @@ def test_plays_after_a_silence_of_over_a_year_get_every_list_between(use_databas
     report = run([export.write_zip(export.files(h), tmp_path / "all.zip")])
     assert report.plays_new == len(oracle.plays(h.rows)) - len(oracle.plays(before.rows)) > 0
     assert_lists_equal(derived(conn), oracle.lists(oracle.plays(h.rows), "America/Los_Angeles"))
+
+
+def _ranks(conn) -> dict[tuple, int]:
+    return {(t, d, r): k for t, d, r, k in conn.execute(
+        "SELECT track_id, snapshot_date, time_range, rank FROM list_ranks WHERE derived")}
+
+
+def test_the_report_counts_ranks_as_rows_of_the_lists_it_derived(use_database, conn, monkeypatch,
+                                                                 tmp_path):
+    """Derived lists are stored one row per list, but the report (and imports) still counts
+    ranks: new, moved, unchanged and removed (track, day, range), as when each was a row."""
+    run([export.write_zip(export.files(history()), tmp_path / "export.zip")])
+    before = _ranks(conn)
+    monkeypatch.setenv("MTM_TIMEZONE", "Asia/Kolkata")  # every list derived again
+    report = run([export.write_zip(export.files(later()), tmp_path / "newer.zip")])
+    after = _ranks(conn)
+    both = before.keys() & after.keys()
+    moved = sum(before[k] != after[k] for k in both)
+    assert moved and len(after.keys() - before.keys()) and len(before.keys() - after.keys())
+    assert (report.lists.counts.inserted, report.lists.counts.updated,
+            report.lists.counts.unchanged, report.lists.removed) == (
+        len(after.keys() - before.keys()), moved, len(both) - moved,
+        len(before.keys() - after.keys()))
+    stored = conn.execute("SELECT snapshots_inserted, snapshots_updated, snapshots_unchanged,"
+                          " snapshots_removed FROM imports ORDER BY id DESC LIMIT 1").fetchone()
+    assert stored == (len(after.keys() - before.keys()), moved, len(both) - moved,
+                      len(before.keys() - after.keys()))

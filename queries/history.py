@@ -2,7 +2,8 @@
 lists it was not on, from its first list to the last list of that time range.
 
 The ranks come from track_list_ranks() (migration 0013: snapshots through its primary key, the
-derived lists through the index on their tracks), the lists' dates from snapshot_dates: a track's history is at most one row per day and time range.
+derived lists through the index on their tracks), the lists' dates from snapshot_dates: a
+track's history is at most one row per day and time range.
 """
 
 from __future__ import annotations

@@ -11,8 +11,8 @@ it, imports the generated export with `python -m db import-history ZIP` in a pro
 fields Spotify dropped in 2026 left out), runs VACUUM ANALYZE, and prints pg_database_size and
 every table's and index's size, largest first. --readers times the queries that read the lists
 (time machine, consistent artists, rank history, a track's page, the dashboard's partial months,
-Compare's periods) straight through queries.core.frame, uncached, on random dates. Drop the database yourself when done
-(`DROP DATABASE NAME`).
+Compare's periods) straight through queries.core.frame, uncached, on random dates. Drop the
+database yourself when done (`DROP DATABASE NAME`).
 """
 
 from __future__ import annotations

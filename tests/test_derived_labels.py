@@ -45,7 +45,7 @@ def write_derived(url: str, rows) -> None:
             " SELECT r.day, r.time_range, array_agg(t.track_key ORDER BY r.rank)"
             " FROM unnest(%s::text[], %s::date[], %s::text[], %s::int[])"
             "   AS r(track_id, day, time_range, rank)"
-            " JOIN tracks t USING (track_id) GROUP BY 1, 2", [list(c) for c in zip(*rows)])
+            " JOIN tracks t USING (track_id) GROUP BY 1, 2", [list(c) for c in zip(*rows, strict=True)])
 
 
 @pytest.fixture

@@ -14,11 +14,11 @@ from collections import Counter
 import psycopg
 import pytest
 
-from db import access, derived_lists
+from db import access, bulk, derived_lists
 from db.ingest import history_rows as rows
 from db.ingest import streaming_history
 from db.ingest.json_files import ImportRejected
-from db.snapshots import save_snapshots
+from db.snapshots import SNAPSHOT_COLUMNS, merge_staged_ranks, save_snapshots
 
 from support import derived_oracle as oracle
 from support import history_export as export
@@ -591,3 +591,25 @@ def test_the_report_counts_ranks_as_rows_of_the_lists_it_derived(use_database, c
                           " snapshots_removed FROM imports ORDER BY id DESC LIMIT 1").fetchone()
     assert stored == (len(after.keys() - before.keys()), moved, len(both) - moved,
                       len(before.keys() - after.keys()))
+
+
+def test_spotifys_ranks_over_a_derived_list_count_as_they_did_over_its_rows(use_database, conn,
+                                                                            tmp_path):
+    """A rank of Spotify's that takes the place of the same track's derived rank that day counts
+    as unchanged (same rank) or updated (another), as when derived ranks were rows of snapshots;
+    only a track the derived list lacked is new."""
+    h = history()
+    run([export.write_zip(export.files(h), tmp_path / "export.zip")])
+    full = oracle.lists(oracle.plays(h.rows), "UTC")
+    day = sorted(full)[len(full) // 2]
+    derived_ids = full[day]
+    other = next(t.id for t in h.tracks if t.id not in derived_ids)
+    conn.execute("INSERT INTO tracks (track_id, name) VALUES (%s, 'spotify only')"
+                 " ON CONFLICT DO NOTHING", (other,))
+    ids = [derived_ids[0]] + list(reversed(derived_ids[1:5])) + [other]  # same, 4 moved, new
+    spotify = [(track_id, *day, rank) for rank, track_id in enumerate(ids, start=1)]
+    with conn.transaction():
+        bulk.stage(conn, "snapshots", SNAPSHOT_COLUMNS, spotify)
+        assert merge_staged_ranks(conn) == (1, 4, 1)
+    assert conn.execute("SELECT count(*) FROM derived_lists WHERE (snapshot_date, time_range)"
+                        " = (%s, %s)", day).fetchone() == (0,)

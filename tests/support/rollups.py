@@ -1,4 +1,5 @@
-"""The rollup tables checked against the same facts recomputed from tracks and list_ranks (snapshots and the derived lists)."""
+"""The rollup tables checked against the same facts recomputed from tracks and list_ranks
+(Spotify's snapshots and the derived lists)."""
 
 RECOMPUTED = """
 SELECT coalesce(time_range, 'any'), date_trunc('month', snapshot_date)::date, track_id,

@@ -240,18 +240,23 @@ BEGIN
 END
 $$;
 
-CREATE OR REPLACE TRIGGER rollups_lock BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE
+DROP TRIGGER IF EXISTS rollups_lock ON derived_lists;
+CREATE TRIGGER rollups_lock BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE
     ON derived_lists FOR EACH STATEMENT EXECUTE FUNCTION rollups_lock();
-CREATE OR REPLACE TRIGGER derived_lists_insert AFTER INSERT ON derived_lists
+DROP TRIGGER IF EXISTS derived_lists_insert ON derived_lists;
+CREATE TRIGGER derived_lists_insert AFTER INSERT ON derived_lists
     REFERENCING NEW TABLE AS changed_lists
     FOR EACH STATEMENT EXECUTE FUNCTION derived_lists_after_write();
-CREATE OR REPLACE TRIGGER derived_lists_update AFTER UPDATE ON derived_lists
+DROP TRIGGER IF EXISTS derived_lists_update ON derived_lists;
+CREATE TRIGGER derived_lists_update AFTER UPDATE ON derived_lists
     REFERENCING OLD TABLE AS old_lists NEW TABLE AS new_lists
     FOR EACH STATEMENT EXECUTE FUNCTION derived_lists_after_update();
-CREATE OR REPLACE TRIGGER derived_lists_delete AFTER DELETE ON derived_lists
+DROP TRIGGER IF EXISTS derived_lists_delete ON derived_lists;
+CREATE TRIGGER derived_lists_delete AFTER DELETE ON derived_lists
     REFERENCING OLD TABLE AS changed_lists
     FOR EACH STATEMENT EXECUTE FUNCTION derived_lists_after_write();
-CREATE OR REPLACE TRIGGER derived_lists_truncate AFTER TRUNCATE ON derived_lists
+DROP TRIGGER IF EXISTS derived_lists_truncate ON derived_lists;
+CREATE TRIGGER derived_lists_truncate AFTER TRUNCATE ON derived_lists
     FOR EACH STATEMENT EXECUTE FUNCTION chart_rollups_after_truncate();
 
 -- A deleted track leaves the derived lists (their arrays keep its key, which no track has again,
@@ -264,6 +269,7 @@ BEGIN
     RETURN NULL;
 END
 $$;
-CREATE OR REPLACE TRIGGER derived_ranks_of_deleted_tracks AFTER DELETE ON tracks
+DROP TRIGGER IF EXISTS derived_ranks_of_deleted_tracks ON tracks;
+CREATE TRIGGER derived_ranks_of_deleted_tracks AFTER DELETE ON tracks
     REFERENCING OLD TABLE AS deleted_tracks
     FOR EACH STATEMENT EXECUTE FUNCTION derived_ranks_of_deleted_tracks();

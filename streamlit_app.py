@@ -7,7 +7,7 @@ import streamlit as st
 
 from db import redact
 from db.errors import DatabaseError, DatabaseUnavailable
-from queries import core, shared
+from queries import compare, core, dashboard, data, history, listening, recap, shared, time_machine
 from queries.filters import Filters
 from queries.links import Comparison, Moment
 from queries.listening_state import Listening
@@ -43,16 +43,6 @@ try:
 except DatabaseError as exc:
     database_down(exc)
 
-# Once per run, before any cached answer: the cache is keyed by the data version. A database
-# that cannot be reached ends the view here, in one box; any other failure is left to the
-# sections below, each of which says what it could not load.
-try:
-    core.sync_version()
-except DatabaseUnavailable as exc:
-    database_down(exc)
-except (DatabaseError, psycopg.Error):
-    pass
-
 # Each page with the sidebar controls it uses (None: its controls are on the page).
 PAGES = [
     (st.Page("pages/dashboard.py", title="Dashboard", icon="📊", default=True),
@@ -70,6 +60,30 @@ PAGES = [
 ]
 page = st.navigation([p for p, _ in PAGES])
 page_state.note_page(page.url_path)
+
+# Asked with the data version, on every run, from the page's link: what a page shows as it is
+# now, from any process (never cached), and a page's first questions, cheap to ask again (cached
+# questions' uncached selves: the page's own asking finds their answers).
+WITH_THE_VERSION = {
+    "": lambda link: (dashboard.awaiting_everywhere.uncached,),
+    "time_machine": time_machine.first_questions,
+    "compare": compare.first_questions,
+    "history": lambda link: (history.charted_tracks.uncached, history.latest_top.uncached),
+    "listening": lambda link: (listening.stream_bounds.uncached,),
+    "recap": lambda link: (recap.years.uncached, recap.rollup_zone.uncached),
+    "data": lambda link: (data.past_imports, data.spotify_account, data.budget_standing),
+}
+
+# Once per run, before any cached answer: the cache is keyed by the data version. A database
+# that cannot be reached ends the view here, in one box; any other failure is left to the
+# sections below, each of which says what it could not load.
+try:
+    asked_first = WITH_THE_VERSION.get(page.url_path, lambda link: ())
+    core.sync_version(asked_first(st.query_params.to_dict()))
+except DatabaseUnavailable as exc:
+    database_down(exc)
+except (DatabaseError, psycopg.Error):
+    pass
 
 with st.sidebar:
     controls = next(c for p, c in PAGES if p.url_path == page.url_path)

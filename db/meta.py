@@ -12,9 +12,12 @@ from db.pool import connection
 DEMO_KEY = "demo_data"
 
 
+GET_SQL = "SELECT value FROM app_meta WHERE key = %s"
+
+
 def get_meta(key: str, conn: psycopg.Connection | None = None) -> Any:
     with connection(conn) as c:
-        row = c.execute("SELECT value FROM app_meta WHERE key = %s", (key,)).fetchone()
+        row = c.execute(GET_SQL, (key,)).fetchone()
     return None if row is None else row[0]
 
 

@@ -4,9 +4,9 @@ Opened explicitly on first use (failing fast with the server's own reason when t
 cannot be reached), checking each connection before lending it so that it survives a server
 restart, and closed at exit before the embedded server stops.
 
-The check costs no round trip for a connection in use (see check_connection): psycopg_pool's
-own check sends a query on every borrow, which made the concurrent-write benchmark's writes
-a third slower.
+The check costs no round trip (see check_connection): psycopg_pool's own check sends a query on
+every borrow, which made the concurrent-write benchmark's writes a third slower, and costs a
+visitor a round trip to a database that may be 100 ms away.
 """
 
 from __future__ import annotations
@@ -17,10 +17,10 @@ import logging
 import math
 import threading
 import time
-import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import TypeVar
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import psycopg
 from psycopg import pq
@@ -31,17 +31,14 @@ from db.errors import DatabaseBusy, DatabaseUnavailable, QueryTimeout, first_lin
 
 CONNECT_TIMEOUT_S = 5
 GETCONN_TIMEOUT_S = 10
-# A connection idle for longer than this is checked with a round trip before it is lent.
-PING_AFTER_IDLE_S = 30.0
 # How long a borrower waits for a pooled connection before asking the server directly whether it
 # is there at all (a busy pool and a dead server look the same from inside the pool).
 QUICK_WAIT_S = 0.5
 # While the server is down, at most one caller a second asks it again; the others are told at
-# once. libpq waits at least 2 s for a connection (a smaller connect_timeout counts as 2).
+# once. A hosted database that sleeps (Neon's free tier) holds a new connection while it wakes,
+# for a few seconds: the probe waits as long as any connection does.
 PROBE_EVERY_S = 1.0
-PROBE_TIMEOUT_S = 2
-
-_lent_at: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+PROBE_TIMEOUT_S = CONNECT_TIMEOUT_S
 
 _pool: ConnectionPool | None = None
 T = TypeVar("T")
@@ -50,12 +47,13 @@ log = logging.getLogger(__name__)
 
 
 def connection_kwargs(url: str | None = None) -> dict:
-    """Options for every connection the app opens. Over TCP, keepalives and a TCP user timeout
-    bound how long a connection to a host that vanished without a word (a dead network, a
-    dropped NAT entry) can hang before it fails; the connection string's own values win."""
+    """Options for every connection the app opens. Over TCP, keepalives find a host that vanished
+    without a word under an idle connection (and keep a NAT entry from expiring), and a TCP
+    user timeout bounds how long a statement sent to such a host hangs before it fails (and is
+    asked again on a fresh connection, see read_each); the connection string's values win."""
     kwargs = {"connect_timeout": CONNECT_TIMEOUT_S, "application_name": config.APP_NAME}
     kwargs |= {"keepalives": 1, "keepalives_idle": 30, "keepalives_interval": 10,
-               "keepalives_count": 3, "tcp_user_timeout": 60_000}
+               "keepalives_count": 3, "tcp_user_timeout": 20_000}
     given = (redact.parse(url) or {}) if url else {}
     return {k: v for k, v in kwargs.items() if k not in given}
 
@@ -77,7 +75,8 @@ def get_pool() -> ConnectionPool:
 
 
 def _open(target: config.DatabaseTarget) -> ConnectionPool:
-    check_reachable(target)
+    if not _outage.answered_recently():  # else the server just answered: no second connect
+        check_reachable(target)
     low, high = config.pool_sizes()
     pool = ConnectionPool(
         target.url,
@@ -124,15 +123,15 @@ def check_reachable(target: config.DatabaseTarget, timeout: float = CONNECT_TIME
 
 
 def check_connection(conn: psycopg.Connection) -> None:
-    """Raise if ``conn`` is no longer usable.
+    """Raise if ``conn`` is no longer usable, without a round trip.
 
-    A server that restarts, or terminates a backend, sends an error and closes the socket:
-    reading what is waiting on the socket (no round trip, about a microsecond) finds that out.
-    A connection not lent for more than PING_AFTER_IDLE_S, whose peer may have vanished
-    without a word (a dropped NAT entry, a killed host), is checked with a round trip as well.
-    (Not psycopg_pool's own check, which pings on every borrow and sleeps with a growing
-    backoff between dead connections; not a `reset` callback to note returns: with one,
-    psycopg_pool hands every return to its worker thread, which costs more than it saves.)
+    A server that restarts, terminates a backend, or suspends (Neon's free tier after 5 idle
+    minutes) sends an error or closes the socket: reading what is waiting on the socket (about
+    a microsecond) finds that out. A host that vanished without a word is left to keepalives
+    and the TCP user timeout (connection_kwargs), and a read that fails on a broken connection
+    is asked again on another (read_each). Not psycopg_pool's own check, which pings on every
+    borrow; not a `reset` callback to note returns: with one, psycopg_pool hands every return
+    to its worker thread, which costs more than it saves.
     """
     pgconn = conn.pgconn
     pgconn.consume_input()  # raises OperationalError when the server has closed the socket
@@ -140,11 +139,6 @@ def check_connection(conn: psycopg.Connection) -> None:
     pgconn.consume_input()  # ...and the end of the stream after it
     if pgconn.status != pq.ConnStatus.OK:
         raise psycopg.OperationalError("the connection to the server was lost")
-    now = time.monotonic()
-    last_lent = _lent_at.get(conn)
-    _lent_at[conn] = now
-    if last_lent is None or now - last_lent > PING_AFTER_IDLE_S:
-        ConnectionPool.check_connection(conn)
 
 
 class _Outage:
@@ -178,6 +172,10 @@ class _Outage:
                 self.asked_at = time.monotonic()
             if self.error is not None:
                 raise self.error
+
+    def answered_recently(self) -> bool:
+        """Whether the server answered a new connection within the last PROBE_EVERY_S."""
+        return self.error is None and time.monotonic() - self.asked_at < PROBE_EVERY_S
 
     def reset(self) -> None:
         with self.lock:
@@ -293,32 +291,87 @@ def _explained(exc: psycopg.OperationalError, conn: psycopg.Connection) -> Excep
 # Session settings for one read transaction: what a dashboard read may cost the server.
 _READ_LIMITS = ("SELECT set_config('statement_timeout', %(statement_timeout)s, true),"
                 " set_config('lock_timeout', %(lock_timeout)s, true)")
+_SETTING = "SELECT set_config(%s, %s, true)"
+
+
+@dataclass(frozen=True)
+class Statement:
+    """One read-only statement, and settings it runs under (name, value pairs) beyond the read
+    limits, e.g. a larger work_mem."""
+
+    query: Any  # str or psycopg.sql.Composable
+    params: Any = ()
+    settings: tuple[tuple[str, str], ...] = ()
+
+
+Rows = tuple[list[str], list[tuple]]  # column names, rows
+
+
+def _limits() -> dict[str, str]:
+    return {k: str(v) for k, v in config.read_limits().items()}
+
+
+def _twice(work: Callable[[psycopg.Connection], T]) -> T:
+    """Run ``work`` on a pooled connection; if the server drops the connection under it, once
+    more on another. The check before lending misses a backend terminated a moment before (its
+    goodbye not yet on the socket) or during the query, as in a restart or a suspend: for a
+    read, asking again is safe, and the viewer sees the answer instead of an error box. A read
+    that fails for any other reason (an error in it, a cancel, a timeout) is not repeated."""
+    with connection() as conn:
+        try:
+            return work(conn)
+        except psycopg.OperationalError:
+            if not conn.broken:
+                raise
+    # Leaving the block handed the broken connection back, and the pool discarded it.
+    with connection() as conn:
+        return work(conn)
+
+
+def read_each(statements: Sequence[Statement]) -> list[Rows]:
+    """Answer read-only ``statements`` in one round trip, under the read limits
+    (MTM_STATEMENT_TIMEOUT_MS, MTM_LOCK_TIMEOUT_MS).
+
+    They go in one pipeline, which PostgreSQL runs as one implicit transaction up to its Sync:
+    the limits, set locally, hold for each statement and end with it, behind transaction
+    poolers too, and never reach writers. Statements with settings of their own run last, after
+    those settings. Every answer is read after the pipeline's Sync, so the client waits for the
+    server once. An error in any statement fails them all (the rest are not run)."""
+    limits = _limits()
+    order = sorted(range(len(statements)), key=lambda i: statements[i].settings)
+
+    def run(conn: psycopg.Connection) -> list[Rows]:
+        cursors: dict[int, psycopg.Cursor] = {}
+        with conn.pipeline():
+            conn.execute(_READ_LIMITS, limits)
+            settings: tuple = ()
+            for i in order:
+                statement = statements[i]
+                if statement.settings != settings:
+                    for name, value in statement.settings:
+                        conn.execute(_SETTING, (name, value))
+                    settings = statement.settings
+                cursors[i] = conn.cursor()
+                cursors[i].execute(statement.query, statement.params)
+        answers = []
+        for i in range(len(statements)):
+            with cursors[i] as cur:
+                answers.append(([d.name for d in cur.description], cur.fetchall()))
+        return answers
+
+    return _twice(run)
 
 
 def read(work: Callable[[psycopg.Connection], T]) -> T:
-    """Run read-only ``work`` on a pooled connection, in a transaction under the read limits
-    (MTM_STATEMENT_TIMEOUT_MS, MTM_LOCK_TIMEOUT_MS): a read stuck behind a lock or on a huge
-    scan gives its connection back instead of holding it for good. Set per transaction, so that
-    the limits hold behind transaction poolers too and never reach writers.
-
-    If the server drops the connection under it, ``work`` runs once more on another. The check
-    before lending misses a backend terminated a moment before (its goodbye not yet on the
-    socket) or during the query, as in a restart: for a read, trying again is safe, and the
-    viewer sees the answer instead of an error box. A query that fails for any other reason (an
-    error in it, a cancel, a timeout) is not repeated."""
-    limits = {k: str(v) for k, v in config.read_limits().items()}
+    """Run read-only ``work`` on a pooled connection, in a transaction under the read limits,
+    asked again on a fresh connection if the server drops this one (see _twice). Each statement
+    of ``work`` waits for the server: where statements are known beforehand, read_each asks
+    them all in one round trip."""
+    limits = _limits()
 
     def limited(conn: psycopg.Connection) -> T:
         with conn.transaction():
             conn.execute(_READ_LIMITS, limits)
             return work(conn)
 
-    with connection() as conn:
-        try:
-            return limited(conn)
-        except psycopg.OperationalError:
-            if not conn.broken:
-                raise
-    # Leaving the block handed the broken connection back, and the pool discarded it.
-    with connection() as conn:
-        return limited(conn)
+    return _twice(limited)

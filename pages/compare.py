@@ -1,10 +1,12 @@
 """Compare two dates (their top lists) or two periods: what entered, what dropped, the biggest
 movers, and the release-decade and explicit mix of each side."""
 
+from functools import partial
+
 import streamlit as st
 
 from db.snapshots import TIME_RANGES
-from queries import compare, shared
+from queries import compare, core, shared
 from ui import charts, entry, tables
 from ui.guard import guarded
 
@@ -15,6 +17,8 @@ st.title("Compare")
 if chosen.a is None or chosen.b is None:  # the sidebar could not choose (database trouble)
     st.stop()
 
+core.together(*(partial(compare.side_tracks, side, chosen.time_range)
+                for side in (chosen.a, chosen.b)))
 sides = None
 with guarded("the two lists"):
     (a, about_a), (b, about_b) = (compare.side_tracks(side, chosen.time_range)

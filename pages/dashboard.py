@@ -1,14 +1,19 @@
 """The default page: for the chosen period, how much, from which eras, how explicit."""
 
+from functools import partial
+
 import streamlit as st
 
-from queries import dashboard
+from queries import core, dashboard
 from ui import charts, details, entry, tables
 from ui.guard import guarded
 
 entry.within_the_app()
 filters = st.session_state["filters"]
 args = (filters.start, filters.end, filters.time_range)
+core.together(*(partial(question, *args) for question in (
+    dashboard.summary, dashboard.snapshot_days, dashboard.details_waiting, dashboard.release_decades,
+    dashboard.explicit_breakdown, dashboard.release_years, dashboard.top_tracks)))
 
 st.title("Dashboard")
 numbers = None

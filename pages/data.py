@@ -15,7 +15,7 @@ from db import access
 from db.errors import DatabaseError
 from db.ingest import json_files, legacy_sqlite
 from db.snapshots import EARLIEST_DATE, TIME_RANGES
-from queries import data
+from queries import core, data
 from ui import details, entry, history_import
 from ui import spotify as spotify_section
 from ui.guard import guarded
@@ -34,6 +34,7 @@ st.caption("Bring your own history: sync your top tracks from Spotify every day,
            "lists) or the earlier Music Time Machine's SQLite file. Each file is checked first "
            "and imported whole or not at all.")
 spotify_section.finish_connecting()
+core.together(data.plays_so_far, data.details_so_far)
 
 
 def past() -> None:

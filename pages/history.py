@@ -4,9 +4,9 @@ where a track was not on the list."""
 import streamlit as st
 
 from db.snapshots import TIME_RANGES
-from queries import history, shared, time_machine
+from queries import core, history, shared
 from queries.filters import ALL_TIME_RANGES
-from queries.links import ALL, DEFAULT_RANGE, MAX_TRACKS, History, parse_history
+from queries.links import ALL, MAX_TRACKS, History, parse_history
 from ui import charts, entry, page_state, tables
 from ui.guard import guarded
 
@@ -19,6 +19,30 @@ current, hints, starting = page_state.take_up(NAME, ("tracks", "time_range"), pa
                                               ("hist_tracks", "hist_range"))
 page_state.show_hints(hints)
 
+def names_of(charted, named) -> dict[str, str]:
+    found = {row.track_id: f"{row.track} — {row.artist or '—'}" for row in charted.itertuples()}
+    if named is not None:
+        found |= {row.track_id: f"{row.track} — {row.artist or '—'}" for row in named.itertuples()}
+    return found
+
+
+def first_tracks(names: dict[str, str]) -> list[str]:
+    """What a page opened from a link shows: the link's tracks that are in the library, else the
+    top of the latest short-term list."""
+    return ([t for t in current.tracks if t in names]
+            or history.latest_top())
+
+
+def the_first_history() -> None:
+    named = history.track_names(current.tracks) if current.tracks else None
+    picked = first_tracks(names_of(history.charted_tracks(), named))
+    if picked:
+        history.rank_history(tuple(picked), None if current.time_range == ALL
+                             else current.time_range)
+
+
+if starting:  # the ranks of the tracks that the names and the latest list (asked first) pick
+    core.together(the_first_history)
 charted = named = None
 with guarded("the tracks to choose from"):
     charted = history.charted_tracks()
@@ -30,24 +54,16 @@ if charted.empty:
             "data with `python -m db seed-demo`.")
     st.stop()
 
-def labels(found) -> dict[str, str]:
-    return {row.track_id: f"{row.track} — {row.artist or '—'}" for row in found.itertuples()}
-
-
-names = labels(charted)
+names = names_of(charted, named)
 if named is not None:
-    names |= labels(named)
     unknown = [t for t in current.tracks if t not in names]
     if unknown:
         page_state.show_hints([f"{len(unknown)} track(s) in the link are not in the library; "
                                "left out."])
 if starting:
-    picked = [t for t in current.tracks if t in names]
-    if not picked:  # nothing named: the top of the latest short-term list
-        with guarded("the latest list"):
-            dates = time_machine.list_dates(None, DEFAULT_RANGE)
-            top = time_machine.top_list(dates["list_date"], None, DEFAULT_RANGE)
-            picked = top["track_id"].head(3).tolist()
+    picked = []
+    with guarded("the latest list"):
+        picked = first_tracks(names)
     state["hist_tracks"] = picked
     state["hist_range"] = current.time_range
 

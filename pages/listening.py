@@ -7,7 +7,7 @@ import streamlit as st
 from db import local_time
 from db.errors import ConfigurationError
 from db.streams import STREAM_MS
-from queries import listening
+from queries import core, listening
 from queries.listening_state import VIEWS, period_text
 from ui import charts, entry, page_state, sidebar, tables
 from ui.guard import guarded
@@ -59,6 +59,10 @@ def minutes_text(minutes) -> str:
     return "—" if minutes is None else f"{minutes:,.0f}"
 
 
+core.together(lambda: listening.cards(*args),
+              *((lambda: listening.series(*args, chosen.granularity),
+                 lambda: listening.heatmap(*args)) if chosen.view == "time"
+                else (lambda: listening.top(*args, chosen.view, chosen.by),)))
 numbers = None
 with guarded("the period's figures"):
     numbers = listening.cards(*args)

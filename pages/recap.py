@@ -5,7 +5,7 @@ with streams. All from the listening rollups (queries/recap.py)."""
 import streamlit as st
 
 from db.streams import STREAM_MS
-from queries import recap
+from queries import core, recap
 from queries.links import Recap, TrackQuery, parse_recap
 from ui import charts, entry, page_state, tables
 from ui.guard import guarded
@@ -28,6 +28,20 @@ else:
     asked, hints = shown_last, []
 page_state.show_hints(hints)
 
+
+
+def asked_ahead(part, earlier: bool):
+    """One figure of the year shown (or of the year before), once the years are known."""
+    def question() -> None:
+        known = recap.years()
+        shown = asked.year or (known[0] if known else None)
+        if shown is not None and shown - earlier in known:
+            part(shown - earlier)
+    return question
+
+
+core.together(recap.rollup_zone, *(asked_ahead(part, earlier) for part in recap.PARTS
+                                   for earlier in (False, True)))
 years = zone = None
 with guarded("the years with plays"):
     years = recap.years()

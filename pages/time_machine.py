@@ -4,7 +4,7 @@ the most consistent artists up to that date."""
 import streamlit as st
 
 from db.snapshots import TIME_RANGES
-from queries import shared, time_machine
+from queries import core, shared, time_machine
 from queries.links import History
 from ui import entry, tables
 from ui.guard import guarded
@@ -14,6 +14,21 @@ entry.within_the_app()
 moment = st.session_state["moment"]
 
 st.title("Time machine")
+
+
+def the_list() -> None:
+    found = time_machine.list_dates(moment.date, moment.time_range)
+    if found["list_date"] is not None:
+        time_machine.top_list(found["list_date"], found["previous_date"], moment.time_range)
+
+
+def the_artists() -> None:
+    found = time_machine.list_dates(moment.date, moment.time_range)
+    if found["list_date"] is not None:
+        time_machine.consistent_artists(found["list_date"], moment.time_range, moment.window)
+
+
+core.together(the_list, the_artists)  # the dates first, then the list and its artists together
 dates = None
 with guarded("the dates of the lists"):
     dates = time_machine.list_dates(moment.date, moment.time_range)

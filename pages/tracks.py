@@ -2,11 +2,12 @@
 its rank history, the raw payload), an artist's plays (?artist=NAME, ui/plays.py), and the
 explorer (questions about payloads, asked with JSONB operators, the SQL shown)."""
 
+from functools import partial
 
 import pandas as pd
 import streamlit as st
 
-from queries import history, tracks
+from queries import core, history, tracks
 from queries.links import MAX_SEARCH, History, TrackQuery, parse_track_query
 from queries.shared import SOURCES
 from ui import charts, entry, page_state, plays, tables
@@ -113,6 +114,9 @@ st.title("Tracks")
 page_state.show_hints(hints)
 track_id = current.track
 if track_id:
+    core.together(*(partial(question, track_id) for question in (
+        tracks.track_detail, tracks.chart_summary, tracks.track_plays)),
+        partial(history.rank_history, (track_id,), None), tracks.any_plays)
     # The search's widgets are not drawn here: keep their values for the way back.
     state["tracks_q"], state["tracks_explore"] = state["tracks_q"], state["tracks_explore"]
     st.button("← Back to the search", on_click=open_track, args=(None,))
@@ -122,6 +126,8 @@ if track_id:
                                           tuple(state["tracks_explore"])))
     st.stop()
 if current.artist:
+    core.together(*(partial(question, current.artist) for question in (
+        tracks.artist_tracks, tracks.artist_plays)), tracks.any_plays)
     state["tracks_q"], state["tracks_explore"] = state["tracks_q"], state["tracks_explore"]
     st.button("← Back to the search", on_click=open_track, args=(None,))
     with guarded("the artist's plays"):
@@ -130,6 +136,9 @@ if current.artist:
                                           tuple(state["tracks_explore"]), current.artist))
     st.stop()
 
+searched = " ".join(state["tracks_q"].split())
+core.together(*([partial(tracks.search, searched)] if searched else []),
+              partial(tracks.explore, tuple(state["tracks_explore"])))
 # A link with explorer questions and no search opens on the explorer.
 opening = "Explorer" if current.explore and not current.q else "Search"
 search_tab, explorer_tab = st.tabs(["Search", "Explorer"], default=opening)

@@ -10,11 +10,14 @@ from the streaming history (the rollups behind its best ranks do not know a rank
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from functools import partial
+
 import pandas as pd
 
 from queries import dashboard, time_machine
 from queries.core import cached, frame
-from queries.links import Side
+from queries.links import Side, parse_comparison
 from queries.shared import MIXED_SOURCES, SOURCES
 
 EXPLICIT_ORDER = {"Explicit": -2, "Clean": -1}
@@ -106,3 +109,11 @@ def _side_by_side(of, key: str, a: pd.DataFrame, b: pd.DataFrame, labels: tuple[
     joined = pd.DataFrame(counts).fillna(0).astype(int)
     order = sorted(joined.index, key=lambda k: (LAST.get(k, 0), EXPLICIT_ORDER.get(k, 0), k))
     return joined.loc[order].rename_axis(key).reset_index()
+
+
+def first_questions(link: Mapping[str, str]) -> tuple[Callable[[], object], ...]:
+    """The dates of the lists the link's two dates show, to ask with the data version (see
+    time_machine.first_questions)."""
+    chosen = parse_comparison(link)[0]
+    return tuple(partial(time_machine.list_dates.uncached, side.start, chosen.time_range)
+                 for side in (chosen.a, chosen.b) if side is not None and side.single)

@@ -196,12 +196,18 @@ def facet_counts(tracks: pd.DataFrame) -> pd.DataFrame:
 
 
 @cached
+def awaiting_everywhere() -> int:
+    """Tracks in the whole library still awaiting their details."""
+    return int(frame(AWAITING_COUNT_SQL).iloc[0, 0])
+
+
+@cached
 def details_waiting(start, end, time_range) -> dict:
     """Tracks in the filter still awaiting their details ("period", of "tracks" there), and in
     the whole library ("all")."""
     facets = release_facets(start, end, time_range)
     waiting = int(facets.loc[facets["awaiting"].astype(bool), "tracks"].sum())
-    everywhere = int(frame(AWAITING_COUNT_SQL).iloc[0, 0]) if waiting else 0
+    everywhere = awaiting_everywhere() if waiting else 0
     return {"period": waiting, "tracks": int(facets["tracks"].sum()), "all": everywhere}
 
 

@@ -1,15 +1,18 @@
 """The Data page's questions: the imports that wrote, newest first; what the streaming-history
 export has brought in so far; and how far the tracks' Spotify details have come.
 
-The imports are not cached: the page shows one the moment it has written. The rest is cached by
-data version like every answer (queries/core.py): writes of plays and tracks move it."""
+The imports, the Spotify account and the request budget are not cached: the page shows an import
+or a sync the moment it has written, from any process. They go with the data version, in the
+same round trip (streamlit_app.py: LIVE). The rest is cached by data version like every answer
+(queries/core.py): writes of plays and tracks move it."""
 
 from __future__ import annotations
 
 import pandas as pd
 
+from db.ingest.spotify import budget, sync
 from db.tracks import AWAITING_COUNT_SQL
-from queries.core import cached, frame
+from queries.core import cached, frame, records, rows
 
 # Plays and skipped rows belong to streaming-history imports only: NULL (an empty cell) for the
 # other kinds, whose 0 would read as "nothing added" rather than "not applicable".
@@ -46,6 +49,21 @@ SELECT (SELECT coalesce(sum(tracks), 0) FROM track_facets) AS tracks,
 
 def past_imports(limit: int = 50) -> pd.DataFrame:
     return frame(PAST_IMPORTS_SQL, {"limit": limit})
+
+
+def spotify_account() -> sync.Account | None:
+    """The connected account (who, when last synced), never its tokens."""
+    found = records(sync.ACCOUNT_SQL)
+    return sync.Account(**found[0]) if found else None
+
+
+def budget_standing() -> budget.Standing:
+    """Where the daily request budget stands (ConfigurationError: a bad MTM_ENRICH_DAILY_REQUESTS).
+    To the minute, so that a run's answer, asked ahead with the data version, is the one used."""
+    now = budget.utc_now().replace(second=0, microsecond=0)
+    daily = budget.daily_requests()
+    row = rows(budget.STANDING_SQL, budget.standing_params(now, daily))[0]
+    return budget.standing_of(row, now, daily)
 
 
 @cached

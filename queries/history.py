@@ -12,6 +12,9 @@ import pandas as pd
 
 from db.snapshots import TIME_RANGES
 from queries.core import cached, frame
+from queries.links import DEFAULT_RANGE
+
+FIRST_TRACKS = 3
 
 RANKS_SQL = """
 WITH ranks AS (
@@ -27,6 +30,16 @@ LEFT JOIN ranks r
        ON r.track_id = f.track_id AND r.time_range = f.time_range
       AND r.snapshot_date = d.snapshot_date
 ORDER BY f.track_id, f.time_range, d.snapshot_date
+"""
+
+# The first tracks of the latest list of a time range: what the page shows when none are named.
+LATEST_TOP_SQL = """
+SELECT track_id FROM snapshots
+WHERE time_range = %(time_range)s
+  AND snapshot_date = (SELECT max(snapshot_date) FROM snapshot_dates
+                       WHERE time_range = %(time_range)s)
+ORDER BY rank, track_id
+LIMIT %(limit)s
 """
 
 # The tracks a rank history can be drawn for, best first: every track that was ever on a list.
@@ -58,6 +71,14 @@ def rank_history(tracks: tuple[str, ...], time_range: str | None) -> pd.DataFram
 def charted_tracks(limit: int = 500) -> pd.DataFrame:
     """Tracks that were on a list, best first (best rank on any list, then days on lists)."""
     return frame(CHARTED_SQL, {"limit": limit})
+
+
+@cached
+def latest_top() -> list[str]:
+    """The ids of the first FIRST_TRACKS tracks of the latest short-term list, best first: what
+    the page shows when a link names none."""
+    params = {"time_range": DEFAULT_RANGE, "limit": FIRST_TRACKS}
+    return frame(LATEST_TOP_SQL, params)["track_id"].tolist()
 
 
 @cached

@@ -19,7 +19,6 @@ import pandas as pd
 from psycopg import sql
 
 from db.listening import META_KEY
-from db.pool import read
 from queries.core import cached, frame
 from queries.dashboard import whole_months
 
@@ -245,17 +244,12 @@ def cards_query(params: dict) -> sql.Composable:
     return sql.SQL(CARDS_SQL).format(tracks=tracks, artists=artists)
 
 
+# For the statements over every track of a period: WORK_MEM, and neither JIT nor parallel workers.
+ROOMY = (("work_mem", WORK_MEM), ("jit", "off"), ("max_parallel_workers_per_gather", "0"))
+
+
 def _roomy_frame(query: sql.Composable, params: dict) -> pd.DataFrame:
-    """core.frame with WORK_MEM and without JIT for this one statement's transaction."""
-
-    def run(conn) -> pd.DataFrame:
-        conn.execute("SELECT set_config('work_mem', %s, true), set_config('jit', 'off', true),"
-                     " set_config('max_parallel_workers_per_gather', '0', true)", (WORK_MEM,))
-        with conn.cursor() as cur:
-            cur.execute(query, params)
-            return pd.DataFrame(cur.fetchall(), columns=[d.name for d in cur.description])
-
-    return read(run)
+    return frame(query, params, ROOMY)
 
 
 def _minutes(ms) -> float:

@@ -157,7 +157,8 @@ def top_artists(year: int, limit: int = TOP) -> pd.DataFrame:
 def rollup_zone() -> str | None:
     """The time zone the rollups were made in (None: never made): the one the figures count in,
     which is MTM_TIMEZONE's as of the last import or `python -m db derive-lists`."""
-    made = meta.get_meta(META_KEY)
+    found = frame(meta.GET_SQL, (META_KEY,))
+    made = None if found.empty else found.iloc[0, 0]
     return made.get("timezone") if isinstance(made, dict) else None
 
 
@@ -184,6 +185,9 @@ class Review:
         return top_month(self.months)
 
 
+# What a review is made of, in the order of Review's fields after the year.
+PARTS = (months, discovered, top_tracks, top_artists, most_returned)
+
+
 def review(year: int) -> Review:
-    return Review(year, months(year), discovered(year), top_tracks(year), top_artists(year),
-                  most_returned(year))
+    return Review(year, *(part(year) for part in PARTS))

@@ -11,7 +11,7 @@ from db import meta
 from db.derived_lists import WINDOW_DAYS
 from db.streams import STREAM_MS
 from db.tracks import AWAITING
-from queries.core import cached, frame
+from queries.core import cached, every_run, frame
 
 UNKNOWN = "Unknown"  # Spotify's object lacks the field
 NO_DETAILS = "No details yet"  # a track known from plays whose object is not fetched yet
@@ -44,6 +44,7 @@ def derived_note(time_range: str | None = None, day: dt.date | None = None) -> s
             f"least {STREAM_MS // 1000} s, not in incognito mode) in the {days} {ending}.")
 
 
+@every_run
 @cached
 def snapshot_bounds() -> tuple[dt.date | None, dt.date | None]:
     """The first and last snapshot dates (None, None on an empty database)."""
@@ -51,7 +52,9 @@ def snapshot_bounds() -> tuple[dt.date | None, dt.date | None]:
     return (first if pd.notna(first) else None, last if pd.notna(last) else None)
 
 
+@every_run
 @cached
 def demo_info() -> dict | None:
     """What demo data the database holds (None: the user's own)."""
-    return meta.get_meta(meta.DEMO_KEY)
+    found = frame(meta.GET_SQL, (meta.DEMO_KEY,))
+    return None if found.empty else found.iloc[0, 0]

@@ -19,7 +19,7 @@ from psycopg import sql
 from psycopg.types.json import Jsonb
 
 from db.snapshots import TIME_RANGES
-from queries.core import cached, frame
+from queries.core import cached, frame, frames
 
 SEARCH_LIMIT = 50
 EXPLORE_LIMIT = 100
@@ -248,8 +248,9 @@ def _months(months: pd.DataFrame) -> pd.DataFrame:
 
 @cached
 def track_plays(track_id: str) -> Plays:
-    months = _months(frame(TRACK_MONTHS_SQL, {"track_id": track_id}))
-    span = frame(TRACK_SPAN_SQL, {"track_id": track_id})
+    months, span = frames((TRACK_MONTHS_SQL, {"track_id": track_id}),
+                          (TRACK_SPAN_SQL, {"track_id": track_id}))
+    months = _months(months)
     first, last = span.iloc[0] if not span.empty else (None, None)
     return Plays(first, last, int(months["streams"].sum()), int(months["ms"].sum()), months)
 

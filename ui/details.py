@@ -14,7 +14,7 @@ import streamlit as st
 
 from db.access import Grant
 from db.errors import ConfigurationError, DatabaseError, DatabaseUnavailable, first_line
-from db.ingest.spotify import api, budget, sync
+from db.ingest.spotify import api, budget
 from db.ingest.spotify.enrich import enrich_tracks
 from queries import data
 from ui.guard import guarded
@@ -74,7 +74,7 @@ def progress() -> int:
     if not waiting:
         return 0
     try:
-        standing = budget.standing()
+        standing = data.budget_standing()
     except ConfigurationError as exc:
         st.warning(plain(exc), icon="⚙️")
         return waiting
@@ -114,7 +114,7 @@ def section(grant: Grant, after_write: Callable[[], None]) -> None:
         except api.SpotifyNotConfigured:
             st.caption("Set up Spotify (above) and connect your account to fetch them.")
             return
-        account = sync.account()
+        account = data.spotify_account()
     if account is None:
         st.caption("Connect your Spotify account above to fetch them.")
         return

@@ -17,6 +17,7 @@ import streamlit as st
 from db.access import Grant
 from db.errors import DatabaseError, first_line
 from db.ingest.spotify import api, sync
+from queries import core, data
 from ui.guard import guarded
 from ui.text import plain
 
@@ -36,6 +37,7 @@ def finish_connecting() -> None:
         params.pop(name, None)
     try:
         account = sync.complete_connect(state, code, error)
+        core.forget_answers()  # the account asked with the data version is the one before
     except (DatabaseError, psycopg.Error) as exc:
         _say("error", f"Spotify was not connected: {first_line(exc)}")
     else:
@@ -61,7 +63,7 @@ def visitor_status() -> None:
     st.subheader("Spotify")
     _show_message()
     with guarded("the Spotify connection"):
-        account = sync.account()
+        account = data.spotify_account()
         st.caption("No Spotify account is connected." if account is None else
                    f"A Spotify account is connected; last synced {_when(account.last_sync_at)}.")
 
@@ -76,7 +78,7 @@ def panel(grant: Grant) -> None:
                 "create the app and what to register.", icon="🔌")
         return
     with guarded("the Spotify connection"):
-        account = sync.account()
+        account = data.spotify_account()
         if account is None:
             _connect(grant, config)
         else:

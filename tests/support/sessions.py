@@ -56,8 +56,10 @@ class PageView:
 async def view_page(base_url: str, query_string: str = "", click: str | None = None,
                     numbers: dict[str, int] | None = None, opening: str | None = None,
                     timeout: float = VIEW_TIMEOUT_S,
-                    until: Callable[[PageView], bool] | None = None) -> PageView:
-    """Open the app as a browser would (one new session) and wait for its page to finish.
+                    until: Callable[[PageView], bool] | None = None,
+                    page: str = "") -> PageView:
+    """Open the app as a browser would (one new session) and wait for its page to finish;
+    ``page``: the page's URL path ("time_machine"; "" the default page).
 
     With ``opening``, the view then opens the expander of that label, as a click on it would
     (an expander that draws its content only while open reruns the page), and keeps it open.
@@ -76,6 +78,7 @@ async def view_page(base_url: str, query_string: str = "", click: str | None = N
         view = PageView(query_string)
         back = BackMsg()
         back.rerun_script.query_string = query_string
+        back.rerun_script.page_name = page
         for expander in opened:
             back.rerun_script.widget_states.widgets.add(id=expander, bool_value=True)
         if widgets:

@@ -164,8 +164,17 @@ def standing(conn: psycopg.Connection | None = None, now: dt.datetime | None = N
              daily: int | None = None) -> Standing:
     now, daily = now or utc_now(), daily_requests(daily)
     with connection(conn) as c:
-        used, oldest, not_before, reason = c.execute(STANDING_SQL, {
-            "since": now - WINDOW, "room": daily - SYNC_REQUESTS}).fetchone()
+        row = c.execute(STANDING_SQL, standing_params(now, daily)).fetchone()
+    return standing_of(row, now, daily)
+
+
+def standing_params(now: dt.datetime, daily: int) -> dict:
+    return {"since": now - WINDOW, "room": daily - SYNC_REQUESTS}
+
+
+def standing_of(row, now: dt.datetime, daily: int) -> Standing:
+    """The Standing of STANDING_SQL's row."""
+    used, oldest, not_before, reason = row
     return Standing(now, daily, used, _utc(oldest + WINDOW) if oldest is not None else None,
                     _utc(not_before), reason)
 

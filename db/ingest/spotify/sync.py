@@ -103,10 +103,13 @@ RECONNECT_FOR_DETAILS = (
     "one; the daily sync of your top lists keeps working meanwhile.")
 
 
+ACCOUNT_SQL = ("SELECT user_id, display_name, scope, connected_at, last_sync_at"
+               " FROM spotify_account")
+
+
 def account(conn: psycopg.Connection | None = None) -> Account | None:
     with connection(conn) as c, c.cursor(row_factory=dict_row) as cur:
-        row = cur.execute("SELECT user_id, display_name, scope, connected_at, last_sync_at"
-                          " FROM spotify_account").fetchone()
+        row = cur.execute(ACCOUNT_SQL).fetchone()
     return Account(**row) if row else None
 
 

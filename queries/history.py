@@ -34,7 +34,7 @@ ORDER BY f.track_id, f.time_range, d.snapshot_date
 
 # The first tracks of the latest list of a time range: what the page shows when none are named.
 LATEST_TOP_SQL = """
-SELECT track_id FROM snapshots
+SELECT track_id FROM list_ranks
 WHERE time_range = %(time_range)s
   AND snapshot_date = (SELECT max(snapshot_date) FROM snapshot_dates
                        WHERE time_range = %(time_range)s)

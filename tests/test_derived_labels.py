@@ -254,3 +254,13 @@ def test_track_view_counts_days_on_derived_lists(app, lists, downloads):
                                                "derived_days", "first_on_list", "last_on_list"]
     trace = json.loads(at.get("plotly_chart")[0].proto.spec)["data"][0]
     assert trace["customdata"] == [HISTORY, HISTORY, SPOTIFY]
+
+
+def test_rank_history_opens_on_the_latest_list_when_it_is_derived(lists):
+    """With no tracks in its link, Rank history shows the first tracks of the latest short-term
+    list, whichever its source (derived lists live in derived_lists since migration 0013)."""
+    from queries import history
+
+    write_derived(lists, [("tF", D(2026, 3, 5), ST, 1), ("tC", D(2026, 3, 5), ST, 2),
+                          ("tB", D(2026, 3, 5), ST, 3), ("tA", D(2026, 3, 5), ST, 4)])
+    assert history.latest_top.uncached() == ["tF", "tC", "tB"]

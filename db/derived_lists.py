@@ -9,8 +9,9 @@ The rule (stated in the README):
 - there is a list for every day from the first stream's day to the last stream's day whose window
   holds a stream; a day and range with Spotify's own list keeps it.
 
-Lists are written as snapshots with derived = true, inside the caller's transaction. Only the days
-whose windows hold changed plays are derived again (all of them when the time zone changed).
+Lists are written to derived_lists (migration 0013: one row per day and time range, its tracks'
+keys in rank order), inside the caller's transaction. Only the days whose windows hold changed
+plays are derived again (all of them when the time zone changed).
 """
 
 from __future__ import annotations
@@ -32,14 +33,40 @@ from db.streams import STREAM_MS
 WINDOW_DAYS = {"short_term": 28, "medium_term": 182, "long_term": 365}
 MAX_RANK = 99
 META_KEY = "derived_lists"
-COLUMNS = ("track_id", "snapshot_date", "time_range", "rank", "derived")
+COLUMNS = ("snapshot_date", "time_range", "track_keys")
 DAY = dt.timedelta(days=1)
 
-# Derivation's own updates keep the derived flag (see the trigger in migration 0009).
-ON_CONFLICT_DERIVED = """
-ON CONFLICT (track_id, snapshot_date, time_range)
-DO UPDATE SET rank = EXCLUDED.rank
-WHERE snapshots.derived AND snapshots.rank <> EXCLUDED.rank
+# What the staged lists change, counted in ranks as when each rank was a row: a (track, day,
+# range) new, stored with another rank, or stored with the same; lists with the same array are
+# not unnested.
+COUNTS_SQL = """
+WITH changed AS (
+    SELECT i.snapshot_date, i.time_range, i.track_keys AS new, d.track_keys AS old
+    FROM derived_lists_incoming i LEFT JOIN derived_lists d USING (snapshot_date, time_range)
+    WHERE d.track_keys IS DISTINCT FROM i.track_keys
+), old AS (
+    SELECT c.snapshot_date, c.time_range, u.k, u.n
+    FROM changed c CROSS JOIN LATERAL unnest(c.old) WITH ORDINALITY AS u(k, n)
+    WHERE u.k IS NOT NULL
+), new AS (
+    SELECT c.snapshot_date, c.time_range, u.k, u.n
+    FROM changed c CROSS JOIN LATERAL unnest(c.new) WITH ORDINALITY AS u(k, n)
+)
+SELECT count(*) FILTER (WHERE old.k IS NULL),
+       count(*) FILTER (WHERE old.n <> new.n),
+       count(*) FILTER (WHERE old.n = new.n)
+         + (SELECT coalesce(sum(cardinality(i.track_keys)), 0)
+            FROM derived_lists_incoming i JOIN derived_lists d USING (snapshot_date, time_range)
+            WHERE d.track_keys = i.track_keys),
+       count(*) FILTER (WHERE new.k IS NULL)
+FROM new FULL JOIN old USING (snapshot_date, time_range, k)
+"""
+
+MERGE_SQL = """
+INSERT INTO derived_lists (snapshot_date, time_range, track_keys)
+SELECT snapshot_date, time_range, track_keys FROM derived_lists_incoming
+ON CONFLICT (snapshot_date, time_range) DO UPDATE SET track_keys = EXCLUDED.track_keys
+WHERE derived_lists.track_keys IS DISTINCT FROM EXCLUDED.track_keys
 """
 
 # Streams per local day and track: how many, their milliseconds, and the latest one (in
@@ -100,16 +127,13 @@ def derive(c: psycopg.Connection, changed: tuple[dt.datetime, dt.datetime] | Non
     if changed is None and not everything:
         return result
     first, last = c.execute(BOUNDS_SQL, {"tz": tz, "ms": STREAM_MS}).fetchone()
-    c.execute("SET LOCAL mtm.deriving = 'on'")
     if first is None:  # no streams: no lists
-        result.removed = c.execute("DELETE FROM snapshots WHERE derived").rowcount
+        result.removed = _ranks_removed(c, "true", ())
         set_meta(META_KEY, {"timezone": tz}, c)
         return result
     # No list before the first stream's day or after the last's (which can move back, when an
     # exact play replaces one stored to the minute and is incognito).
-    result.removed += c.execute(
-        "DELETE FROM snapshots WHERE derived AND (snapshot_date < %s OR snapshot_date > %s)",
-        (first, last)).rowcount
+    result.removed += _ranks_removed(c, "snapshot_date < %s OR snapshot_date > %s", (first, last))
     if everything:
         low, high = first, last
     else:
@@ -119,8 +143,10 @@ def derive(c: psycopg.Connection, changed: tuple[dt.datetime, dt.datetime] | Non
     longest = max(WINDOW_DAYS.values())
     daily = _daily(c, tz, low - longest * DAY, max(b[1] for b in bounds.values()))
     spotify = set(c.execute(
-        "SELECT snapshot_date, time_range FROM snapshots WHERE NOT derived"
-        " AND snapshot_date BETWEEN %s AND %s GROUP BY 1, 2", (low, last)).fetchall())
+        "SELECT snapshot_date, time_range FROM snapshots"
+        " WHERE snapshot_date BETWEEN %s AND %s GROUP BY 1, 2", (low, last)).fetchall())
+    keys = dict(c.execute("SELECT track_id, track_key FROM tracks WHERE track_id = ANY(%s)",
+                          (list({row[0] for rows in daily.values() for row in rows}),)).fetchall())
 
     def lists():
         for number, (time_range, window) in enumerate(WINDOW_DAYS.items()):
@@ -131,28 +157,34 @@ def derive(c: psycopg.Connection, changed: tuple[dt.datetime, dt.datetime] | Non
                 if (day, time_range) in spotify:
                     continue
                 result.days += 1
-                for rank, track_id in enumerate(top, start=1):
-                    yield track_id, day, time_range, rank, True
+                yield day, time_range, [keys[track_id] for track_id in top]
 
-    bulk.stage(c, "snapshots", COLUMNS, lists())
-    # The delete below asks the staged rows once per stored row: without an index (and with
-    # statistics that have not seen this transaction's rows) that is a nested loop over both.
-    c.execute("CREATE INDEX ON snapshots_incoming (track_id, snapshot_date, time_range)")
+    bulk.stage(c, "derived_lists", COLUMNS, lists())
+    c.execute("ALTER TABLE derived_lists_incoming ADD PRIMARY KEY (snapshot_date, time_range)")
+    c.execute("ANALYZE derived_lists_incoming")
     for time_range, (start, end) in bounds.items():
-        result.removed += c.execute("""
-            DELETE FROM snapshots s
-            WHERE s.derived AND s.time_range = %s AND s.snapshot_date BETWEEN %s AND %s
-              AND NOT EXISTS (SELECT 1 FROM snapshots_incoming i
-                              WHERE i.track_id = s.track_id AND i.snapshot_date = s.snapshot_date
-                                AND i.time_range = s.time_range)""",
-            (time_range, start, end)).rowcount
-    result.counts = Counts(*bulk.merge_staged(c, "snapshots", COLUMNS, COLUMNS[:3],
-                                              ON_CONFLICT_DERIVED))
+        result.removed += _ranks_removed(
+            c, "time_range = %s AND snapshot_date BETWEEN %s AND %s AND NOT EXISTS ("
+            "SELECT 1 FROM derived_lists_incoming i WHERE i.snapshot_date = l.snapshot_date"
+            " AND i.time_range = l.time_range)", (time_range, start, end))
+    inserted, updated, unchanged, dropped = c.execute(COUNTS_SQL).fetchone()
+    result.removed += dropped
+    result.counts = Counts(inserted, updated, unchanged)
+    c.execute(MERGE_SQL)
+    c.execute("DROP TABLE derived_lists_incoming")
     result.first_day, result.last_day = low, max(b[1] for b in bounds.values())
     set_meta(META_KEY, {"timezone": tz}, c)
     if progress:
         progress("deriving top lists", len(WINDOW_DAYS), len(WINDOW_DAYS))
     return result
+
+
+def _ranks_removed(c: psycopg.Connection, where: str, params: tuple) -> int:
+    """Delete the derived lists ``where`` says (columns of derived_lists l); their ranks."""
+    return c.execute(
+        f"WITH gone AS (DELETE FROM derived_lists l WHERE {where} RETURNING track_keys)"
+        " SELECT coalesce(sum(cardinality(array_remove(track_keys, NULL))), 0) FROM gone",
+        params).fetchone()[0]
 
 
 def _local_day(moment: dt.datetime, tz: str, c: psycopg.Connection) -> dt.date:

@@ -34,6 +34,27 @@ WHERE (snapshots.rank, snapshots.derived) IS DISTINCT FROM (EXCLUDED.rank, EXCLU
 
 SnapshotRow = tuple[str, dt.date, str, int]
 
+# Staged ranks of Spotify's that meet a rank of a derived list of their day and range (which the
+# insert's trigger then removes, migration 0013): at the same rank, and at another.
+DERIVED_MET_SQL = """
+SELECT count(*) FILTER (WHERE d.rank = s.rank), count(*) FILTER (WHERE d.rank <> s.rank)
+FROM snapshots_incoming s
+JOIN derived_lists l USING (snapshot_date, time_range)
+JOIN tracks t ON t.track_id = s.track_id
+CROSS JOIN LATERAL (SELECT array_position(l.track_keys, t.track_key) AS rank) AS d
+WHERE d.rank IS NOT NULL
+"""
+
+
+def merge_staged_ranks(c: psycopg.Connection) -> tuple[int, int, int]:
+    """bulk.merge_staged for staged snapshots: (inserted, updated, unchanged), where a rank that
+    takes the place of the same track's derived rank that day counts as it did when derived ranks
+    were rows of snapshots (unchanged at the same rank, updated at another), not as new."""
+    same, moved = c.execute(DERIVED_MET_SQL).fetchone()
+    inserted, updated, unchanged = bulk.merge_staged(
+        c, "snapshots", SNAPSHOT_COLUMNS, SNAPSHOT_COLUMNS[:3], ON_CONFLICT_SNAPSHOT)
+    return inserted - same - moved, updated + moved, unchanged + same
+
 
 def snapshot_row(row: Sequence | Mapping, position: int = 1) -> SnapshotRow:
     """(track_id, snapshot_date, time_range, rank), checked; InvalidData names what is wrong."""
@@ -86,8 +107,7 @@ def save_snapshots(rows: Iterable[Sequence | Mapping], conn: psycopg.Connection 
     with connection(conn) as c, c.transaction():
         try:
             bulk.stage(c, "snapshots", SNAPSHOT_COLUMNS, checked.values())
-            bulk.merge_staged(c, "snapshots", SNAPSHOT_COLUMNS, SNAPSHOT_COLUMNS[:3],
-                              ON_CONFLICT_SNAPSHOT)
+            merge_staged_ranks(c)
         except psycopg.errors.ForeignKeyViolation as exc:
             raise InvalidData(
                 f"snapshots refer to a track that is not stored: {_fk_detail(exc)}"

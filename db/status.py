@@ -12,6 +12,17 @@ from db.tracks import AWAITING_COUNT_SQL
 
 PLAYS_SCHEMA_VERSION = 9  # plays and derived lists
 DETAILS_SCHEMA_VERSION = 12  # tracks awaiting details, the budget of Spotify requests
+COMPACT_LISTS_SCHEMA_VERSION = 13  # derived lists in derived_lists, one row per day and range
+
+# Every rank on a list (Spotify's rows and the derived lists' elements) and the lists' dates, from
+# the lists' rows and the rollup of their dates: no million ranks unnested.
+RANKS_SQL = """
+SELECT (SELECT count(*) FROM snapshots) + derived, first, last, days, derived
+FROM (SELECT coalesce(sum(cardinality(array_remove(track_keys, NULL))), 0)::bigint AS derived
+      FROM derived_lists) AS d,
+     (SELECT min(snapshot_date) AS first, max(snapshot_date) AS last,
+             count(DISTINCT snapshot_date) AS days FROM snapshot_dates) AS s
+"""
 
 
 def database_status(conn: psycopg.Connection | None = None) -> dict:
@@ -38,12 +49,15 @@ def database_status(conn: psycopg.Connection | None = None) -> dict:
         if version == 0:
             return status
         tracks = c.execute("SELECT count(*) FROM tracks").fetchone()[0]
-        snapshots, first, last, days = c.execute(
-            "SELECT count(*), min(snapshot_date), max(snapshot_date), count(DISTINCT snapshot_date)"
-            " FROM snapshots"
-        ).fetchone()
+        if version >= COMPACT_LISTS_SCHEMA_VERSION:
+            snapshots, first, last, days, derived = c.execute(RANKS_SQL).fetchone()
+        else:
+            snapshots, first, last, days = c.execute(
+                "SELECT count(*), min(snapshot_date), max(snapshot_date),"
+                " count(DISTINCT snapshot_date) FROM snapshots").fetchone()
         if version >= PLAYS_SCHEMA_VERSION:
-            derived = c.execute("SELECT count(*) FROM snapshots WHERE derived").fetchone()[0]
+            if version < COMPACT_LISTS_SCHEMA_VERSION:
+                derived = c.execute("SELECT count(*) FROM snapshots WHERE derived").fetchone()[0]
             plays, first_play, last_play = c.execute(
                 "SELECT count(*), min(played_at), max(played_at) FROM plays").fetchone()
             status.update(derived_snapshots=derived, plays=plays, first_play=first_play,

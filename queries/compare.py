@@ -25,13 +25,13 @@ LAST = {label: n for n, label in enumerate(dashboard.UNSURE, 1)}  # Unknown, the
 TRACK_COLUMNS = ["track_id", "track", "artist", "album", "year", "explicit", "awaiting"]
 
 # A period's lists and how many are derived. A list is all Spotify's or all derived, so a derived
-# list is a list date with no row in the small index of Spotify's own rows: one probe per date,
-# never a read of the period's ranks.
+# list is a list date with no row in snapshots (which holds Spotify's lists only, migration 0013):
+# one probe of its date index per date, never a read of the period's ranks.
 PERIOD_LISTS_SQL = """
 SELECT count(*) AS lists,
        count(*) FILTER (WHERE NOT EXISTS (
            SELECT 1 FROM snapshots s
-           WHERE NOT s.derived AND s.snapshot_date = d.snapshot_date
+           WHERE s.snapshot_date = d.snapshot_date
              AND s.time_range = d.time_range)) AS derived_lists
 FROM snapshot_dates d
 WHERE d.time_range = %(time_range)s AND d.snapshot_date BETWEEN %(start)s AND %(end)s

@@ -8,8 +8,8 @@ Where the answers come from (all derived from raw_json and snapshots by PostgreS
   'release_date' when they are four digits other than "0000", else NULL ("Unknown");
 - tracks.is_explicit: raw_json -> 'explicit' when it is a JSON boolean, else NULL ("Unknown");
 - chart_months / chart_totals: per (time range, month or all time, track) the best rank and days
-  charted; snapshot_dates: the dates with snapshots. Triggers on snapshots keep them exact
-  (db/migrations/0002_chart_rollups.sql).
+  charted; snapshot_dates: the dates with lists. Triggers on snapshots and derived_lists keep
+  them exact (db/migrations/0002_chart_rollups.sql, 0013).
 - track_facets / track_artists: tracks per (release year, explicit flag, awaiting details) and
   per artist (db/migrations/0004_track_rollups_and_data_version.sql, 0012).
 - A track known only from plays has no object yet: "No details yet", not "Unknown", until
@@ -36,7 +36,8 @@ from queries.shared import AWAITING_SQL, NO_DETAILS, UNKNOWN
 TOP = 20
 
 # The tracks in a filter, each once, with their best rank and number of days charted.
-# A date window: its whole months from chart_months, its partial months from snapshots.
+# A date window: its whole months from chart_months, its partial months from list_ranks (Spotify's
+# and the derived lists, migration 0013).
 WINDOW_CHARTED_SQL = """
 WITH charted AS (
     SELECT track_id, min(best_rank) AS best_rank, sum(days)::int AS days_charted
@@ -46,7 +47,7 @@ WITH charted AS (
         WHERE time_range = %(rollup_range)s AND month >= %(first)s AND month < %(stop)s
         UNION ALL
         SELECT track_id, min(rank), count(DISTINCT snapshot_date)
-        FROM snapshots
+        FROM list_ranks
         WHERE {ranges}
           AND (snapshot_date >= %(start)s AND snapshot_date < %(first)s
                OR snapshot_date >= %(stop)s AND snapshot_date <= %(end)s)

@@ -1,8 +1,9 @@
 """Rank history: a track's rank on every list of a time range, with a gap (rank None) on the
 lists it was not on, from its first list to the last list of that time range.
 
-The ranks come from snapshots through its primary key (track_id first), the lists' dates from
-snapshot_dates: a track's history is at most one row per day and time range.
+The ranks come from track_list_ranks() (migration 0013: snapshots through its primary key, the
+derived lists through the index on their tracks), the lists' dates from snapshot_dates: a
+track's history is at most one row per day and time range.
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ FIRST_TRACKS = 3
 
 RANKS_SQL = """
 WITH ranks AS (
-    SELECT track_id, time_range, snapshot_date, rank, derived FROM snapshots
-    WHERE track_id = ANY(%(tracks)s) AND time_range = ANY(%(ranges)s)
+    SELECT track_id, time_range, snapshot_date, rank, derived FROM track_list_ranks(%(tracks)s)
+    WHERE time_range = ANY(%(ranges)s)
 ), firsts AS (
     SELECT track_id, time_range, min(snapshot_date) AS first_date FROM ranks GROUP BY 1, 2
 )
@@ -33,7 +34,7 @@ ORDER BY f.track_id, f.time_range, d.snapshot_date
 
 # The first tracks of the latest list of a time range: what the page shows when none are named.
 LATEST_TOP_SQL = """
-SELECT track_id FROM snapshots
+SELECT track_id FROM list_ranks
 WHERE time_range = %(time_range)s
   AND snapshot_date = (SELECT max(snapshot_date) FROM snapshot_dates
                        WHERE time_range = %(time_range)s)

@@ -69,8 +69,7 @@ CHART_SUMMARY_SQL = """
 SELECT time_range, min(rank) AS best_rank, count(*) AS days,
        count(*) FILTER (WHERE derived) AS derived_days,
        min(snapshot_date) AS first_on_list, max(snapshot_date) AS last_on_list
-FROM snapshots
-WHERE track_id = %(track_id)s
+FROM track_list_ranks(ARRAY[%(track_id)s]::text[])
 GROUP BY time_range
 ORDER BY array_position(%(time_ranges)s::text[], time_range)
 """

@@ -284,7 +284,7 @@ SELECT (SELECT count(*) FROM tracks WHERE raw_json IS NOT NULL),
                / nullif(sum(f.streams), 0)
         FROM listening_track_firsts f JOIN tracks t USING (track_id)),
        (SELECT count(*) FILTER (WHERE t.raw_json IS NOT NULL)::float / nullif(count(*), 0)
-        FROM snapshots s JOIN tracks t USING (track_id))
+        FROM list_ranks s JOIN tracks t USING (track_id))
 """
 
 

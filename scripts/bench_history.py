@@ -103,8 +103,8 @@ def write_zip(rows: list[dict], path: Path) -> Path:
 def list_timings(samples: int = 60) -> list[float]:
     """Milliseconds for the time machine's list on random dates (its two queries, uncached)."""
     with get_pool().connection() as conn:
-        first, last = conn.execute("SELECT min(snapshot_date), max(snapshot_date) FROM snapshots"
-                                   " WHERE derived").fetchone()
+        first, last = conn.execute("SELECT min(snapshot_date), max(snapshot_date)"
+                                   " FROM derived_lists").fetchone()
     rnd = random.Random(3)
     timings = []
     for _ in range(samples):

@@ -285,7 +285,7 @@ def test_the_artist_view_shows_the_artists_figures_and_top_tracks(app, imported,
     assert at.dataframe[0].proto.column_order[0] == "track_link"
     # Lists: the import derived daily lists from the plays; the artist's tracks on any of them.
     mine = {t for t, f in per_track.items() if f["artist"] == busiest}
-    listed = {r[0] for r in conn.execute("SELECT DISTINCT track_id FROM snapshots")} & mine
+    listed = {r[0] for r in conn.execute("SELECT DISTINCT track_id FROM list_ranks")} & mine
     library = conn.execute("SELECT count(*) FROM tracks WHERE artist_name = %s",
                            (busiest,)).fetchone()[0]
     assert f"On your top lists: {len(listed):,} of its {library:,} tracks" in texts(at, "caption")

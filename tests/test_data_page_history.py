@@ -107,7 +107,7 @@ def an_upload(data: bytes, name: str = ZIP_NAME):
 
 def stored(conn) -> tuple:
     return conn.execute("SELECT (SELECT count(*) FROM plays), (SELECT count(*) FROM tracks), "
-                        "(SELECT count(*) FROM snapshots), (SELECT count(*) FROM imports)"
+                        "(SELECT count(*) FROM list_ranks), (SELECT count(*) FROM imports)"
                         ).fetchone()
 
 

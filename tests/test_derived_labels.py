@@ -37,12 +37,15 @@ DERIVED_RANKS = [
 
 
 def write_derived(url: str, rows) -> None:
-    """Derived ranks, written the way derivation writes them (db/derived_lists.py)."""
+    """Derived ranks, written where derivation writes them (db/derived_lists.py): one row of
+    derived_lists per day and time range, the tracks' keys in rank order."""
     with psycopg.connect(url) as conn, conn.transaction():
-        conn.execute("SET LOCAL mtm.deriving = 'on'")
-        conn.cursor().executemany(
-            "INSERT INTO snapshots (track_id, snapshot_date, time_range, rank, derived) "
-            "VALUES (%s, %s, %s, %s, true)", rows)
+        conn.execute(
+            "INSERT INTO derived_lists (snapshot_date, time_range, track_keys)"
+            " SELECT r.day, r.time_range, array_agg(t.track_key ORDER BY r.rank)"
+            " FROM unnest(%s::text[], %s::date[], %s::text[], %s::int[])"
+            "   AS r(track_id, day, time_range, rank)"
+            " JOIN tracks t USING (track_id) GROUP BY 1, 2", [list(c) for c in zip(*rows, strict=True)])
 
 
 @pytest.fixture
@@ -251,3 +254,13 @@ def test_track_view_counts_days_on_derived_lists(app, lists, downloads):
                                                "derived_days", "first_on_list", "last_on_list"]
     trace = json.loads(at.get("plotly_chart")[0].proto.spec)["data"][0]
     assert trace["customdata"] == [HISTORY, HISTORY, SPOTIFY]
+
+
+def test_rank_history_opens_on_the_latest_list_when_it_is_derived(lists):
+    """With no tracks in its link, Rank history shows the first tracks of the latest short-term
+    list, whichever its source (derived lists live in derived_lists since migration 0013)."""
+    from queries import history
+
+    write_derived(lists, [("tF", D(2026, 3, 5), ST, 1), ("tC", D(2026, 3, 5), ST, 2),
+                          ("tB", D(2026, 3, 5), ST, 3), ("tA", D(2026, 3, 5), ST, 4)])
+    assert history.latest_top.uncached() == ["tF", "tC", "tB"]

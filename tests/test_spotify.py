@@ -196,6 +196,27 @@ def test_a_list_that_changed_the_same_day_replaces_the_days_list(connected, conn
     assert report.removed == 10 and report.tracks.inserted == 1
 
 
+def test_a_sync_over_derived_lists_counts_their_ranks_as_rows(connected, conn):
+    """The day's derived lists give way to Spotify's: a derived rank of a track on Spotify's list
+    counts as unchanged (same rank) or updated, one not on it as removed, and a derived list of a
+    range Spotify returns empty goes, counted, as when derived ranks were rows of snapshots."""
+    short = [t["id"] for t in connected.lists["short_term"]]
+    medium = connected.lists["medium_term"][5]["id"]
+    connected.lists["medium_term"] = []
+    conn.execute("INSERT INTO tracks (track_id, name) SELECT unnest(%s::text[]), 'from plays'",
+                 (short[:3] + [medium, "x" * 22],))
+    keys = dict(conn.execute("SELECT track_id, track_key FROM tracks"))
+    conn.execute("INSERT INTO derived_lists (snapshot_date, time_range, track_keys)"
+                 " VALUES (%s, 'short_term', %s), (%s, 'medium_term', %s)",
+                 (DAY, [keys[short[0]], keys[short[2]], keys[short[1]], keys["x" * 22]],
+                  DAY, [keys[medium], keys["x" * 22]]))
+    report = run_sync()
+    assert (report.snapshots.inserted, report.snapshots.updated, report.snapshots.unchanged,
+            report.removed) == (50 + 37 - 3, 2, 1, 1 + 2)
+    assert conn.execute("SELECT count(*) FROM derived_lists").fetchone() == (0,)
+    assert conn.execute("SELECT count(*) FROM list_ranks WHERE derived").fetchone() == (0,)
+
+
 def test_an_account_without_top_tracks_records_empty_lists(connected, conn):
     connected.lists = {r: [] for r in connected.lists}
     report = run_sync()

@@ -14,11 +14,11 @@ from collections import Counter
 import psycopg
 import pytest
 
-from db import access, derived_lists
+from db import access, bulk, derived_lists
 from db.ingest import history_rows as rows
 from db.ingest import streaming_history
 from db.ingest.json_files import ImportRejected
-from db.snapshots import save_snapshots
+from db.snapshots import SNAPSHOT_COLUMNS, merge_staged_ranks, save_snapshots
 
 from support import derived_oracle as oracle
 from support import history_export as export
@@ -53,7 +53,7 @@ def run(paths, *, dry_run=False, conn=None, **options):
 def derived(conn) -> dict[tuple[dt.date, str], list[str]]:
     found: dict = {}
     for day, time_range, track_id, rank in conn.execute(
-            "SELECT snapshot_date, time_range, track_id, rank FROM snapshots WHERE derived"
+            "SELECT snapshot_date, time_range, track_id, rank FROM list_ranks WHERE derived"
             " ORDER BY 1, 2, 4"):
         ranked = found.setdefault((day, time_range), [])
         assert rank == len(ranked) + 1, f"ranks of {day} {time_range} are not 1, 2, 3, ..."
@@ -564,3 +564,52 @@ def test_plays_after_a_silence_of_over_a_year_get_every_list_between(use_databas
     report = run([export.write_zip(export.files(h), tmp_path / "all.zip")])
     assert report.plays_new == len(oracle.plays(h.rows)) - len(oracle.plays(before.rows)) > 0
     assert_lists_equal(derived(conn), oracle.lists(oracle.plays(h.rows), "America/Los_Angeles"))
+
+
+def _ranks(conn) -> dict[tuple, int]:
+    return {(t, d, r): k for t, d, r, k in conn.execute(
+        "SELECT track_id, snapshot_date, time_range, rank FROM list_ranks WHERE derived")}
+
+
+def test_the_report_counts_ranks_as_rows_of_the_lists_it_derived(use_database, conn, monkeypatch,
+                                                                 tmp_path):
+    """Derived lists are stored one row per list, but the report (and imports) still counts
+    ranks: new, moved, unchanged and removed (track, day, range), as when each was a row."""
+    run([export.write_zip(export.files(history()), tmp_path / "export.zip")])
+    before = _ranks(conn)
+    monkeypatch.setenv("MTM_TIMEZONE", "Asia/Kolkata")  # every list derived again
+    report = run([export.write_zip(export.files(later()), tmp_path / "newer.zip")])
+    after = _ranks(conn)
+    both = before.keys() & after.keys()
+    moved = sum(before[k] != after[k] for k in both)
+    assert moved and len(after.keys() - before.keys()) and len(before.keys() - after.keys())
+    assert (report.lists.counts.inserted, report.lists.counts.updated,
+            report.lists.counts.unchanged, report.lists.removed) == (
+        len(after.keys() - before.keys()), moved, len(both) - moved,
+        len(before.keys() - after.keys()))
+    stored = conn.execute("SELECT snapshots_inserted, snapshots_updated, snapshots_unchanged,"
+                          " snapshots_removed FROM imports ORDER BY id DESC LIMIT 1").fetchone()
+    assert stored == (len(after.keys() - before.keys()), moved, len(both) - moved,
+                      len(before.keys() - after.keys()))
+
+
+def test_spotifys_ranks_over_a_derived_list_count_as_they_did_over_its_rows(use_database, conn,
+                                                                            tmp_path):
+    """A rank of Spotify's that takes the place of the same track's derived rank that day counts
+    as unchanged (same rank) or updated (another), as when derived ranks were rows of snapshots;
+    only a track the derived list lacked is new."""
+    h = history()
+    run([export.write_zip(export.files(h), tmp_path / "export.zip")])
+    full = oracle.lists(oracle.plays(h.rows), "UTC")
+    day = sorted(full)[len(full) // 2]
+    derived_ids = full[day]
+    other = next(t.id for t in h.tracks if t.id not in derived_ids)
+    conn.execute("INSERT INTO tracks (track_id, name) VALUES (%s, 'spotify only')"
+                 " ON CONFLICT DO NOTHING", (other,))
+    ids = [derived_ids[0]] + list(reversed(derived_ids[1:5])) + [other]  # same, 4 moved, new
+    spotify = [(track_id, *day, rank) for rank, track_id in enumerate(ids, start=1)]
+    with conn.transaction():
+        bulk.stage(conn, "snapshots", SNAPSHOT_COLUMNS, spotify)
+        assert merge_staged_ranks(conn) == (1, 4, 1)
+    assert conn.execute("SELECT count(*) FROM derived_lists WHERE (snapshot_date, time_range)"
+                        " = (%s, %s)", day).fetchone() == (0,)

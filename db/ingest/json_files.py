@@ -27,7 +27,7 @@ import psycopg
 from db import access, bulk
 from db.errors import InvalidData, first_line
 from db.pool import connection
-from db.snapshots import EARLIEST_DATE, ON_CONFLICT_SNAPSHOT, SNAPSHOT_COLUMNS, TIME_RANGES
+from db.snapshots import EARLIEST_DATE, SNAPSHOT_COLUMNS, TIME_RANGES, merge_staged_ranks
 from db.tracks import ON_CONFLICT_TRACK, TRACK_COLUMNS, serialised, track_row
 
 MAX_PROBLEMS_LISTED = 20
@@ -281,9 +281,7 @@ def write(c: psycopg.Connection, report: ImportReport, tracks: Iterable[tuple],
         raise ImportRejected(report.source, [
             f"snapshot {(track, day.isoformat(), time_range)!r}: names a track that is neither "
             "in the file nor stored" for track, day, time_range, _ in first], missing)
-    report.snapshots = Counts(*bulk.merge_staged(
-        c, "snapshots", SNAPSHOT_COLUMNS, ("track_id", "snapshot_date", "time_range"),
-        ON_CONFLICT_SNAPSHOT))
+    report.snapshots = Counts(*merge_staged_ranks(c))
     record(c, report)
 
 

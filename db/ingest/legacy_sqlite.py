@@ -29,7 +29,7 @@ from db.ingest.json_files import (
     record,
 )
 from db.pool import connection
-from db.snapshots import ON_CONFLICT_SNAPSHOT, SNAPSHOT_COLUMNS, snapshot_row
+from db.snapshots import SNAPSHOT_COLUMNS, merge_staged_ranks, snapshot_row
 from db.tracks import MAX_INT4, ON_CONFLICT_TRACK, TRACK_COLUMNS
 
 CHUNK = 5000
@@ -98,9 +98,7 @@ def import_sqlite(path: Path | str, grant: access.Grant | None, *, dry_run: bool
                              "does not have")
             problems.count += missing - len(first)
             _refuse_if(source, problems)
-            report.snapshots = Counts(*bulk.merge_staged(
-                c, "snapshots", SNAPSHOT_COLUMNS, ("track_id", "snapshot_date", "time_range"),
-                ON_CONFLICT_SNAPSHOT))
+            report.snapshots = Counts(*merge_staged_ranks(c))
             record(c, report)
     except sqlite3.DatabaseError as exc:
         raise ImportRejected(source, [f"the SQLite file cannot be read: {exc}"]) from None

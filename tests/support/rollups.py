@@ -1,9 +1,10 @@
-"""The rollup tables checked against the same facts recomputed from tracks and snapshots."""
+"""The rollup tables checked against the same facts recomputed from tracks and list_ranks
+(Spotify's snapshots and the derived lists)."""
 
 RECOMPUTED = """
 SELECT coalesce(time_range, 'any'), date_trunc('month', snapshot_date)::date, track_id,
        min(rank), count(DISTINCT snapshot_date)::int
-FROM snapshots
+FROM list_ranks
 GROUP BY GROUPING SETS ((date_trunc('month', snapshot_date)::date, track_id, time_range),
                         (date_trunc('month', snapshot_date)::date, track_id))
 ORDER BY 1, 2, 3
@@ -11,10 +12,10 @@ ORDER BY 1, 2, 3
 STORED = "SELECT time_range, month, track_id, best_rank, days FROM chart_months ORDER BY 1, 2, 3"
 TOTALS = """
 SELECT coalesce(time_range, 'any'), track_id, min(rank), count(DISTINCT snapshot_date)::int
-FROM snapshots GROUP BY GROUPING SETS ((track_id, time_range), (track_id)) ORDER BY 1, 2
+FROM list_ranks GROUP BY GROUPING SETS ((track_id, time_range), (track_id)) ORDER BY 1, 2
 """
 STORED_TOTALS = "SELECT time_range, track_id, best_rank, days FROM chart_totals ORDER BY 1, 2"
-DATES = "SELECT DISTINCT time_range, snapshot_date FROM snapshots ORDER BY 1, 2"
+DATES = "SELECT DISTINCT time_range, snapshot_date FROM list_ranks ORDER BY 1, 2"
 STORED_DATES = "SELECT time_range, snapshot_date FROM snapshot_dates ORDER BY 1, 2"
 FACETS = """
 SELECT album_release_year, is_explicit, raw_json IS NULL AND NOT not_on_spotify, count(*)

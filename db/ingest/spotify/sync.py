@@ -366,6 +366,14 @@ def _best_rank_each(rows: list[tuple]) -> list[tuple]:
     return sorted(best.values(), key=lambda row: row[3])
 
 
+DERIVED_GONE_SQL = """
+SELECT count(*) FROM derived_lists l
+CROSS JOIN LATERAL unnest(l.track_keys) AS u(track_key)
+JOIN tracks t ON t.track_key = u.track_key
+WHERE l.snapshot_date = %s AND l.time_range = %s AND NOT (t.track_id = ANY(%s))
+"""
+
+
 def _save(holder: str, report: SyncReport, tracks: dict[str, tuple], ranks: list[tuple]) -> None:
     """One transaction: the tracks, each time range's list for the day (replacing one an earlier
     sync that day recorded), the run's row in imports, and the lease given back."""
@@ -378,6 +386,14 @@ def _save(holder: str, report: SyncReport, tracks: dict[str, tuple], ranks: list
             report.removed += c.execute(
                 "DELETE FROM snapshots WHERE snapshot_date = %s AND time_range = %s"
                 " AND NOT (track_id = ANY(%s))", (report.day, time_range, keep)).rowcount
+            # The day's derived list goes too: its ranks not on Spotify's list count as removed
+            # (the others are counted when Spotify's take their place), all of it when Spotify's
+            # list of that range is empty (no list written to win over it).
+            report.removed += c.execute(DERIVED_GONE_SQL, (report.day, time_range, keep)
+                                        ).fetchone()[0]
+            if not keep:
+                c.execute("DELETE FROM derived_lists WHERE snapshot_date = %s AND time_range = %s",
+                          (report.day, time_range))
         rows = ((*row[:-1], serialised(row[-1])) for row in tracks.values())
         try:
             json_files.write(c, report, rows, ranks)

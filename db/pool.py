@@ -332,11 +332,14 @@ def read_each(statements: Sequence[Statement]) -> list[Rows]:
     """Answer read-only ``statements`` in one round trip, under the read limits
     (MTM_STATEMENT_TIMEOUT_MS, MTM_LOCK_TIMEOUT_MS).
 
-    They go in one pipeline, which PostgreSQL runs as one implicit transaction up to its Sync:
-    the limits, set locally, hold for each statement and end with it, behind transaction
-    poolers too, and never reach writers. Statements with settings of their own run last, after
-    those settings. Every answer is read after the pipeline's Sync, so the client waits for the
-    server once. An error in any statement fails them all (the rest are not run)."""
+    They go in one pipeline, which PostgreSQL runs as one implicit transaction up to its one
+    Sync: the limits, set locally, hold for each statement and end with it, behind transaction
+    poolers too (PgBouncer keeps a pipeline on one server connection until its Sync), and never
+    reach writers. (An explicit BEGIN and COMMIT in the pipeline cost no round trip, but leave a
+    failed pipeline's connection in an aborted transaction to roll back.) Statements with
+    settings of their own run last, after those settings. Every answer is read after the Sync,
+    so the client waits for the server once. An error in any statement fails them all (the rest
+    are not run)."""
     limits = _limits()
     order = sorted(range(len(statements)), key=lambda i: statements[i].settings)
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import threading
+import time
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -22,8 +23,9 @@ import pandas as pd
 import psycopg
 import streamlit as st
 from psycopg import sql
+from psycopg.types.json import Jsonb
 
-from db.errors import DatabaseError
+from db.errors import DatabaseError, DatabaseUnavailable
 from db.pool import Statement, read_each
 
 CACHE = {"ttl": 600, "max_entries": 64, "show_spinner": False}
@@ -54,9 +56,16 @@ def sync_version(questions: tuple[Callable[[], object], ...] = ()) -> int:
     The questions every page asks go in the same round trip: at most a few rows each, answered
     again on every run so that a run whose answers are all cached waits for the server once;
     and so do the page's own ``questions`` (streamlit_app.py: WITH_THE_VERSION)."""
-    _run.answers = {}
+    # Until read, no answer cached under an earlier reading may be taken for this run's.
+    _run.answers, _run.version = {}, -time.monotonic_ns()
     common = _listed([*(q.uncached for q in _EVERY_RUN), *questions])
-    answers = read_each([Statement(VERSION_SQL), *common])
+    try:
+        answers = read_each([Statement(VERSION_SQL), *common])
+    except (DatabaseError, psycopg.Error) as exc:
+        if not common or isinstance(exc, DatabaseUnavailable):
+            raise
+        answers = read_each([Statement(VERSION_SQL)])  # one of the page's questions failed
+        common = []
     _run.version = answers[0][1][0][0]
     _run.answers = {_key(s): a for s, a in zip(common, answers[1:], strict=True)}
     return _run.version
@@ -78,7 +87,20 @@ def forget_version() -> None:
 
 
 def _key(statement: Statement) -> str:
-    return repr((statement.query, statement.params, statement.settings))
+    query = statement.query
+    text = query if isinstance(query, str) else query.as_string(None)
+    return repr((text, _plain(statement.params), statement.settings))
+
+
+def _plain(value):
+    """Parameters as plain values whose repr is whole (a Jsonb's repr is cut short)."""
+    if isinstance(value, Jsonb):
+        return ("jsonb", _plain(value.obj))
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_plain(v) for v in value)
+    return value
 
 
 def frame(query: sql.Composable | str, params: dict | tuple = (),
@@ -96,7 +118,7 @@ def frames(*statements: tuple) -> list[pd.DataFrame]:
 
 def rows(query: str, params: dict | tuple = ()) -> list[tuple]:
     """One query's rows as the driver's own values (None stays None, not NaT)."""
-    return _answered([(query, params)])[0][1]
+    return list(_answered([(query, params)])[0][1])
 
 
 def records(query: str, params: dict | tuple = ()) -> list[dict]:

@@ -28,6 +28,7 @@ import os
 import statistics
 import sys
 from pathlib import Path
+from urllib.parse import urlencode
 
 from scratch import existing_or_scratch  # first: it puts the project root on sys.path
 
@@ -57,8 +58,8 @@ def links(latest: dt.date, track_id: str, artist: str) -> dict[str, tuple[str, s
         "listening, all time": ("listening", ""),
         "listening, top tracks": ("listening", "view=tracks"),
         "tracks, a search": ("tracks", "q=heart"),
-        "a track": ("tracks", f"track={track_id}"),
-        "an artist": ("tracks", f"artist={artist}"),
+        "a track": ("tracks", urlencode({"track": track_id})),
+        "an artist": ("tracks", urlencode({"artist": artist})),
         "year in review": ("recap", ""),
         "data": ("data", ""),
     }

@@ -23,8 +23,8 @@ from support.waits import wait_until
 
 END = demo.dt.date(2026, 6, 30)
 DAY = demo.dt.date(2026, 7, 1)  # the day in-process runs date their rows (bench_day, pinned)
-HISTORY = ("SELECT (SELECT count(*) FROM tracks), (SELECT count(*) FROM snapshots), "
-           "(SELECT coalesce(sum(rank), 0) FROM snapshots), (SELECT max(updated_at) FROM tracks)")
+HISTORY = ("SELECT (SELECT count(*) FROM tracks), (SELECT count(*) FROM list_ranks), "
+           "(SELECT coalesce(sum(rank), 0) FROM list_ranks), (SELECT max(updated_at) FROM tracks)")
 
 
 @pytest.fixture(autouse=True)

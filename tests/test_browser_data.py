@@ -17,7 +17,7 @@ from support.browser import app_env, open_data_page, settle
 from support.old_app import write_old_sqlite
 
 END = demo.dt.date(2026, 6, 30)
-CHECKSUM = ("SELECT (SELECT count(*) FROM tracks), (SELECT count(*) FROM snapshots), "
+CHECKSUM = ("SELECT (SELECT count(*) FROM tracks), (SELECT count(*) FROM list_ranks), "
             "(SELECT count(*) FROM imports)")
 
 

@@ -41,7 +41,7 @@ WAITING_SQL = ("SELECT count(*) FILTER (WHERE raw_json IS NULL AND NOT not_on_sp
 PERIOD_SQL = """
 SELECT count(*) FILTER (WHERE t.raw_json IS NULL AND NOT t.not_on_spotify), count(*)
 FROM tracks t
-WHERE t.track_id IN (SELECT track_id FROM snapshots
+WHERE t.track_id IN (SELECT track_id FROM list_ranks
                      WHERE snapshot_date BETWEEN %s AND %s AND time_range = 'short_term')
 """
 

@@ -14,7 +14,7 @@ from support.browser import app_env, open_data_page, settle
 from support.export_zip import FIRST, FOCUS, SECOND, TRACKS, export_zip, history, unique_plays
 
 STORED = ("SELECT (SELECT count(*) FROM plays), (SELECT count(*) FROM tracks), "
-          "(SELECT count(*) FROM snapshots), (SELECT count(*) FROM imports)")
+          "(SELECT count(*) FROM list_ranks), (SELECT count(*) FROM imports)")
 
 
 def main_text(page) -> str:

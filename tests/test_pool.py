@@ -1,3 +1,4 @@
+import select
 import threading
 import time
 
@@ -36,6 +37,13 @@ def test_pool_survives_the_server_dropping_its_connections(use_database):
                             (killed,)).fetchone()[0]:
             assert time.monotonic() < deadline, "terminated backends did not exit"
             time.sleep(0.02)
+    # A backend leaves pg_stat_activity a moment before its socket closes: wait until every idle
+    # pooled connection has its goodbye to read (the check before lending reads it, no ping).
+    idle = list(db_pool.get_pool()._pool)  # psycopg_pool's idle connections
+    assert idle
+    while len(select.select([c.pgconn.socket for c in idle], [], [], 0)[0]) < len(idle):
+        assert time.monotonic() < deadline, "the terminated backends' sockets stayed open"
+        time.sleep(0.02)
     for _ in range(3):  # each borrowed connection is checked and replaced if dead
         with db_pool.connection() as conn:
             assert conn.execute("SELECT 1").fetchone() == (1,)

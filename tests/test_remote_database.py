@@ -138,3 +138,17 @@ def test_a_database_that_slept_costs_no_error_box(far_app):
     assert proxy.connections > connections, "it did connect anew"
     _, at = view(proxy, page, params)
     shown_whole(at)
+
+
+def test_a_failing_first_question_keeps_the_data_version(use_database, conn):
+    """A page's first questions go with the data version; one that fails (a timeout, say) must
+    not cost the run its version, or it would take answers cached before the last write."""
+    from queries import core
+
+    conn.execute("UPDATE data_version SET version = 41")
+
+    def broken() -> None:
+        core.frame("SELECT 1 / 0")
+
+    assert core.sync_version((broken,)) == 41
+    assert core.current_version() == 41

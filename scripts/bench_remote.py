@@ -35,7 +35,6 @@ from scratch import existing_or_scratch  # first: it puts the project root on sy
 # isort: split
 
 import psycopg
-from psycopg.conninfo import conninfo_to_dict
 
 from db import access
 from db.ingest import demo, streaming_history
@@ -109,14 +108,12 @@ def main() -> None:
                 "SELECT track_id, artist_name FROM listening_track_firsts JOIN tracks"
                 " USING (track_id) ORDER BY streams DESC LIMIT 1").fetchone() or ("", "")
         latest = latest or dt.date.today()
-        where = conninfo_to_dict(url)
-        host, port = where.get("host", "127.0.0.1"), int(where.get("port") or 5432)
         pages = {name: link for name, link in links(latest, track_id, artist).items()
                  if not args.only or args.only in name}
         env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "MTM_DATA_DIR")}
         times: dict[str, dict[str, list]] = {name: {} for name in pages}
-        with DelayProxy(host, port, 0) as near, \
-                DelayProxy(host, port, args.delay_ms / 1000) as far, \
+        with DelayProxy.to(url, 0) as near, \
+                DelayProxy.to(url, args.delay_ms / 1000) as far, \
                 running_app(env | {"DATABASE_URL": near.url(url)}) as near_app, \
                 running_app(env | {"DATABASE_URL": far.url(url)}) as far_app:
             for app, proxy in ((near_app, near), (far_app, far)):  # both open their pools

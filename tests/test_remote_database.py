@@ -46,15 +46,9 @@ def far_database(server_url, template_db, tmp_path_factory):
         db_pool.close_pool()
         config.reset()  # the app resolves its database anew: through the proxy
         mp.undo()
-    with DelayProxy("127.0.0.1", _port(url), DELAY_S) as proxy:
+    with DelayProxy.to(url, DELAY_S) as proxy:
         yield proxy, proxy.url(url), history
     drop_database(server_url, name)
-
-
-def _port(url: str) -> int:
-    from psycopg.conninfo import conninfo_to_dict
-
-    return int(conninfo_to_dict(url).get("port") or 5432)
 
 
 def links(history) -> dict[str, tuple[str, dict]]:

@@ -29,6 +29,17 @@ class _Link:
 
 
 class DelayProxy:
+    """Listens on 127.0.0.1 and forwards to ``host``:``port``, or to the server's Unix socket
+    when ``host`` is a directory (as libpq reads it; the embedded server listens there)."""
+
+    @classmethod
+    def to(cls, database_url: str, delay_s: float = 0.0) -> DelayProxy:
+        """A proxy to the server ``database_url`` names."""
+        from psycopg.conninfo import conninfo_to_dict
+        params = conninfo_to_dict(database_url)
+        return cls(params.get("host") or "/var/run/postgresql", int(params.get("port") or 5432),
+                   delay_s)
+
     def __init__(self, host: str, port: int, delay_s: float = 0.0) -> None:
         self.target = (host, port)
         self.delay_s = delay_s
@@ -65,6 +76,7 @@ class DelayProxy:
         """``database_url`` with its host and port replaced by the proxy's."""
         from psycopg.conninfo import conninfo_to_dict, make_conninfo
         params = conninfo_to_dict(database_url) | {"host": "127.0.0.1", "port": str(self.port)}
+        params.pop("hostaddr", None)
         return make_conninfo(**params)
 
     def count(self) -> tuple[int, int]:
@@ -100,8 +112,13 @@ class DelayProxy:
             self._awake_at, self._wake_s = self._loop.time() + self._wake_s, 0.0
         if self._awake_at > self._loop.time():
             await asyncio.sleep(self._awake_at - self._loop.time())
+        host, port = self.target
         try:
-            s_reader, s_writer = await asyncio.open_connection(*self.target)
+            if host.startswith("/"):
+                s_reader, s_writer = await asyncio.open_unix_connection(
+                    f"{host}/.s.PGSQL.{port}")
+            else:
+                s_reader, s_writer = await asyncio.open_connection(host, port)
         except OSError:
             c_writer.transport.abort()
             return

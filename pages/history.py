@@ -19,18 +19,19 @@ current, hints, starting = page_state.take_up(NAME, ("tracks", "time_range"), pa
                                               ("hist_tracks", "hist_range"))
 page_state.show_hints(hints)
 
+
 def names_of(charted, named) -> dict[str, str]:
-    found = {row.track_id: f"{row.track} — {row.artist or '—'}" for row in charted.itertuples()}
-    if named is not None:
-        found |= {row.track_id: f"{row.track} — {row.artist or '—'}" for row in named.itertuples()}
+    """track id -> "track — artist", of the charted tracks and those the link named."""
+    found = {}
+    for frame in (charted, named if named is not None else charted.iloc[:0]):
+        found |= {row.track_id: f"{row.track} — {row.artist or '—'}" for row in frame.itertuples()}
     return found
 
 
 def first_tracks(names: dict[str, str]) -> list[str]:
     """What a page opened from a link shows: the link's tracks that are in the library, else the
     top of the latest short-term list."""
-    return ([t for t in current.tracks if t in names]
-            or history.latest_top())
+    return [t for t in current.tracks if t in names] or history.latest_top()
 
 
 def the_first_history() -> None:

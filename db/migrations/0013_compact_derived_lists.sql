@@ -199,10 +199,6 @@ ALTER TABLE snapshots ADD CONSTRAINT snapshots_spotify_only CHECK (NOT derived);
 -- 0009's partial index on Spotify's rows is now the whole table: snapshots_date_range_idx
 -- answers the same questions ("does Spotify have a list on these days").
 DROP INDEX IF EXISTS snapshots_spotify_days_idx;
--- No query reads listening_track_days by track (a track's page reads listening_track_months;
--- the Listening page reads days by day, through the primary key): 7 MB of a decade for nothing.
--- Only a deleted track's cascade would use it, and the app never deletes tracks.
-DROP INDEX IF EXISTS listening_track_days_track_idx;
 
 -- The rollups follow derived_lists like snapshots: the ranks of the lists a statement wrote or
 -- removed are refreshed, the data version moves on, writers take the rollups' lock first.

@@ -29,7 +29,6 @@ else:
 page_state.show_hints(hints)
 
 
-
 def asked_ahead(part, earlier: bool):
     """One figure of the year shown (or of the year before), once the years are known."""
     def question() -> None:
@@ -40,8 +39,8 @@ def asked_ahead(part, earlier: bool):
     return question
 
 
-core.together(recap.rollup_zone, *(asked_ahead(part, earlier) for part in recap.PARTS
-                                   for earlier in (False, True)))
+# The years come with the data version (streamlit_app.py); then every figure of both years at once.
+core.together(*(asked_ahead(part, earlier) for part in recap.PARTS for earlier in (False, True)))
 years = zone = None
 with guarded("the years with plays"):
     years = recap.years()

@@ -34,7 +34,8 @@ def database_down(exc: DatabaseError) -> None:
     public = exc.public if isinstance(exc, DatabaseUnavailable) else str(exc)
     st.title("Music Time Machine")
     st.error(plain(public), icon="🔌")
-    st.markdown(WHAT_TO_CHECK)
+    if isinstance(exc, DatabaseUnavailable):
+        st.markdown(WHAT_TO_CHECK)
     st.stop()
 
 

@@ -1,7 +1,8 @@
 """Who may change the owner's data: checked here, in db/, by every action that writes to it, so
 that calling one directly is refused exactly as through the UI.
 
-- MTM_READ_ONLY = on (environment or secrets): every such action is refused.
+- MTM_READ_ONLY = on (environment or secrets): every such action is refused. A value that is
+  neither on nor off (config.switch) refuses them too, and stops the app at its start.
 - MTM_ADMIN_PASSWORD: when set, an action needs a Grant, which only unlock() hands out for the
   right passphrase (compared in constant time; after each wrong one the next attempt in this
   process waits longer, up to MAX_DELAY_S). The passphrase is never logged, shown or kept
@@ -19,6 +20,7 @@ import threading
 import time
 from dataclasses import dataclass
 
+from db import config
 from db.errors import DatabaseError
 
 MAX_DELAY_S = 30.0
@@ -40,8 +42,9 @@ _lock = threading.Lock()
 
 
 def read_only() -> bool:
-    value = os.environ.get("MTM_READ_ONLY", "").strip().lower()
-    return value in ("1", "on", "true", "yes")
+    """MTM_READ_ONLY; a value it does not know is a ConfigurationError, never "off": every
+    writer asks this first, so an unknown value refuses every write."""
+    return config.switch("MTM_READ_ONLY", False)
 
 
 def passphrase_required() -> bool:

@@ -226,6 +226,28 @@ def pool_sizes() -> tuple[int, int]:
     return low, high
 
 
+ON_WORDS = ("on", "true", "yes", "1")
+OFF_WORDS = ("off", "false", "no", "0")
+
+
+def switch(name: str, default: bool | str, *, also: tuple[str, ...] = ()) -> bool | str:
+    """An on/off setting: on, true, yes or 1; off, false, no or 0 (any case); unset or empty
+    means ``default``; ``also`` names further words it takes, returned as they are ("auto").
+    Any other value is refused with one line naming the setting and the value: a typo must
+    never leave a switch as if unset (MTM_READ_ONLY = "ture" would open writes)."""
+    raw = os.environ.get(name, "")
+    value = raw.strip().lower()
+    if not value:
+        return default
+    if value in ON_WORDS or value in OFF_WORDS:
+        return value in ON_WORDS
+    if value in also:
+        return value
+    *most, last = ("on", "off", *also)
+    words = f"{', '.join(most)} or {last}"
+    raise ConfigurationError(f"{name} must be {words} (or true/false, yes/no, 1/0), not {raw!r}")
+
+
 def prepared_statements(url: str) -> bool:
     """Whether server-side prepared statements may be used on this database.
 
@@ -234,11 +256,9 @@ def prepared_statements(url: str) -> bool:
     prepared on another does not exist. MTM_PREPARED_STATEMENTS = on | off | auto (default:
     off for hosts that look like such a pooler, on otherwise).
     """
-    choice = os.environ.get("MTM_PREPARED_STATEMENTS", "auto").strip().lower() or "auto"
-    if choice in ("on", "off"):
-        return choice == "on"
+    choice = switch("MTM_PREPARED_STATEMENTS", "auto", also=("auto",))
     if choice != "auto":
-        raise ConfigurationError(f"MTM_PREPARED_STATEMENTS must be on, off or auto, not {choice!r}")
+        return choice
     params = psycopg.conninfo.conninfo_to_dict(url)
     hosts = str(params.get("host", "")).lower()
     ports = str(params.get("port", ""))
@@ -260,10 +280,7 @@ def read_limits() -> dict[str, int]:
 
 def stress_test_enabled() -> bool:
     """Whether the app offers the stress test (MTM_STRESS_TEST = on | off, default on)."""
-    choice = os.environ.get("MTM_STRESS_TEST", "on").strip().lower() or "on"
-    if choice not in ("on", "off"):
-        raise ConfigurationError(f"MTM_STRESS_TEST must be on or off, not {choice!r}")
-    return choice == "on"
+    return switch("MTM_STRESS_TEST", True)
 
 
 def stress_test_cooldown() -> int:

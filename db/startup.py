@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from db import config, meta, migrations
+from db import access, config, meta, migrations
 from db.ingest import demo
 from db.pool import connection, get_pool
 
@@ -27,6 +27,7 @@ def prepare(secrets: Mapping | None = None, *, seed_embedded_demo: bool = True) 
     A database the user named is never seeded unasked.
     """
     target = config.resolve(secrets)
+    access.read_only()  # an MTM_READ_ONLY it does not know stops everything here, in one line
     get_pool()
     applied = migrations.migrate()
     seeded = None

@@ -166,3 +166,51 @@ def test_bad_prepared_statements_setting(monkeypatch):
     monkeypatch.setenv("MTM_PREPARED_STATEMENTS", "maybe")
     with pytest.raises(ConfigurationError, match="MTM_PREPARED_STATEMENTS must be on, off or auto"):
         config.prepared_statements("postgresql://h/d")
+
+
+SWITCHES = [("MTM_READ_ONLY", False), ("MTM_STRESS_TEST", True)]
+
+
+@pytest.mark.parametrize("name, default", SWITCHES)
+@pytest.mark.parametrize("value, expected", [
+    ("on", True), ("TRUE", True), (" yes ", True), ("1", True),
+    ("off", False), ("False", False), ("no", False), ("0", False)])
+def test_every_switch_reads_the_same_words(monkeypatch, name, default, value, expected):
+    monkeypatch.setenv(name, value)
+    assert config.switch(name, default) is expected
+
+
+@pytest.mark.parametrize("name, default", SWITCHES)
+def test_an_unset_or_empty_switch_is_its_default(monkeypatch, name, default):
+    assert config.switch(name, default) is default
+    monkeypatch.setenv(name, " ")
+    assert config.switch(name, default) is default
+
+
+@pytest.mark.parametrize("value", ["ture", "enabled", "2", "of"])
+def test_an_unknown_read_only_value_refuses_every_write(monkeypatch, value):
+    """Fail closed: anything but a word it knows stops writes (and the app, see below) with one
+    line that names the setting and the value, never reads as off."""
+    from db import access
+
+    monkeypatch.setenv("MTM_READ_ONLY", value)
+    for asking in (access.read_only, access.operator, lambda: access.check(access.Grant("open"))):
+        with pytest.raises(ConfigurationError) as refused:
+            asking()
+        line = str(refused.value)
+        assert line == (f"MTM_READ_ONLY must be on or off (or true/false, yes/no, 1/0), "
+                        f"not {value!r}")
+
+
+def test_an_unknown_read_only_value_stops_the_app_and_the_cli(use_database, monkeypatch, app):
+    from support.cli import one_line_error, run_cli
+
+    monkeypatch.setenv("MTM_READ_ONLY", "ture")
+    app.run()
+    [box] = app.error  # shown as plain text: Markdown's characters escaped
+    assert box.value.replace("\\", "") == ("MTM_READ_ONLY must be on or off (or true/false, "
+                                            "yes/no, 1/0), not 'ture'")
+    assert not app.sidebar.button and not app.metric, "nothing but the box is drawn"
+    line = one_line_error(run_cli("import-json", "nothing.json", database_url=use_database,
+                                  MTM_READ_ONLY="ture"))
+    assert "MTM_READ_ONLY must be on or off" in line and "'ture'" in line

@@ -248,10 +248,6 @@ def cards_query(params: dict) -> sql.Composable:
 ROOMY = (("work_mem", WORK_MEM), ("jit", "off"), ("max_parallel_workers_per_gather", "0"))
 
 
-def _roomy_frame(query: sql.Composable, params: dict) -> pd.DataFrame:
-    return frame(query, params, ROOMY)
-
-
 def _minutes(ms) -> float:
     return float(ms) / MS_PER_MINUTE
 
@@ -263,7 +259,7 @@ def cards(start: dt.date | None, end: dt.date | None) -> dict:
     the longest one (its day, its length in minutes from its first start to its last end, and
     its streams; of equally long ones, the one with more streams, then the earliest)."""
     params = _params(start, end)
-    row = _roomy_frame(cards_query(params), params).iloc[0]
+    row = frame(cards_query(params), params, ROOMY).iloc[0]
     known = int(row["skip_known"])
     seconds = row["longest_session_seconds"]
     day = row["longest_session_day"]
@@ -344,7 +340,7 @@ def top(start: dt.date | None, end: dt.date | None, kind: str = "tracks", by: st
     if kind not in _TOP or by not in _ORDER:
         raise ValueError(f"unknown top list {kind!r} by {by!r}")
     params = _params(start, end)
-    found = _roomy_frame(top_query(kind, by, params), params | {"limit": limit})
+    found = frame(top_query(kind, by, params), params | {"limit": limit}, ROOMY)
     found.insert(0, "rank", range(1, len(found) + 1))
     found["minutes"] = found.pop("ms").astype(float) / MS_PER_MINUTE
     return found

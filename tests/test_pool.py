@@ -8,6 +8,8 @@ import pytest
 from db import pool as db_pool
 from db.errors import DatabaseUnavailable, QueryTimeout
 
+from support.waits import wait_until
+
 
 def test_one_shared_pool_sized_from_the_environment(use_database, monkeypatch):
     monkeypatch.setenv("MTM_POOL_MIN", "1")
@@ -30,20 +32,13 @@ def test_pool_survives_the_server_dropping_its_connections(use_database):
             "SELECT pid, pg_terminate_backend(pid) FROM pg_stat_activity"
             " WHERE datname = %s AND pid <> pg_backend_pid()", (dbname,))]
         assert killed
-        # pg_terminate_backend only signals: as after a restart, wait until the backends are gone
-        # (their goodbye sent, their sockets closed) before the app borrows a connection.
-        deadline = time.monotonic() + 60  # a bound for a stuck test, not a speed goal
-        while admin.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = ANY(%s)",
-                            (killed,)).fetchone()[0]:
-            assert time.monotonic() < deadline, "terminated backends did not exit"
-            time.sleep(0.02)
-    # A backend leaves pg_stat_activity a moment before its socket closes: wait until every idle
-    # pooled connection has its goodbye to read (the check before lending reads it, no ping).
+    # pg_terminate_backend only signals: as after a restart, wait until every idle pooled
+    # connection has the backend's goodbye to read (it leaves pg_stat_activity a moment before
+    # its socket closes) before the app borrows one; the check before lending reads it, no ping.
     idle = list(db_pool.get_pool()._pool)  # psycopg_pool's idle connections
     assert idle
-    while len(select.select([c.pgconn.socket for c in idle], [], [], 0)[0]) < len(idle):
-        assert time.monotonic() < deadline, "the terminated backends' sockets stayed open"
-        time.sleep(0.02)
+    wait_until(lambda: len(select.select([c.pgconn.socket for c in idle], [], [], 0)[0])
+               == len(idle), "the terminated backends' sockets stayed open")
     for _ in range(3):  # each borrowed connection is checked and replaced if dead
         with db_pool.connection() as conn:
             assert conn.execute("SELECT 1").fetchone() == (1,)

@@ -12,11 +12,13 @@ import sys
 
 import psycopg
 
-from db import access, config, derived_lists, local_time, migrations, redact, status
+from db import config, ingest, migrations, redact, status
+from db.derive import local_time, top_lists
 from db.errors import ConfigurationError, DatabaseError, first_line
 from db.ingest import demo, json_files, legacy_sqlite, streaming_history
 from db.ingest.spotify import enrich, sync
-from db.snapshots import TIME_RANGES
+from db.model import access
+from db.model.snapshots import TIME_RANGES
 from db.stress import runner
 
 PROG = "python -m db"
@@ -125,7 +127,7 @@ def run(args: argparse.Namespace) -> None:
         _import_sqlite(args)
     elif args.command == "derive-lists":
         migrations.migrate()
-        result = derived_lists.derive_again(access.operator(), progress=_progress)
+        result = top_lists.derive_again(access.operator(), progress=_progress)
         print(f"derived lists in {local_time.zone_name()}: {result.line()}")
     elif args.command == "import-history":
         migrations.migrate()
@@ -180,7 +182,7 @@ def _import_json(args: argparse.Namespace) -> None:
         try:
             report = json_files.import_json(path, grant, snapshot_date=args.snapshot_date,
                                          time_range=args.time_range, dry_run=args.dry_run)
-        except json_files.ImportRejected as exc:
+        except ingest.ImportRejected as exc:
             if len(args.paths) == 1:
                 raise
             refused += 1

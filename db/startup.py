@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from db import access, config, meta, migrations
+from db import config, migrations
 from db.ingest import demo
+from db.model import access, meta
 from db.pool import connection, get_pool
 
 # The embedded server's first start fills it with this much demo data (a few seconds).

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import psycopg
 
-from db import meta, migrations
+from db import migrations
 from db.errors import ConfigurationError
 from db.ingest.spotify import budget, sync
+from db.model import meta
+from db.model.tracks import AWAITING_COUNT_SQL
 from db.pool import connection
-from db.tracks import AWAITING_COUNT_SQL
 
 PLAYS_SCHEMA_VERSION = 9  # plays and derived lists
 DETAILS_SCHEMA_VERSION = 12  # tracks awaiting details, the budget of Spotify requests

@@ -5,7 +5,7 @@ from functools import partial
 
 import streamlit as st
 
-from db.snapshots import TIME_RANGES
+from db.model.snapshots import TIME_RANGES
 from queries import compare, core, shared
 from ui import charts, entry, tables
 from ui.guard import guarded

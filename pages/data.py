@@ -11,10 +11,11 @@ from pathlib import Path
 
 import streamlit as st
 
-from db import access
+from db import ingest
 from db.errors import DatabaseError
 from db.ingest import json_files, legacy_sqlite
-from db.snapshots import EARLIEST_DATE, TIME_RANGES
+from db.model import access
+from db.model.snapshots import EARLIEST_DATE, TIME_RANGES
 from queries import core, data
 from ui import details, entry, history_import
 from ui import spotify as spotify_section
@@ -124,7 +125,7 @@ if ranks:
                                  key="rank_range")
 
 
-def run(upload, dry_run: bool, progress=None) -> json_files.ImportReport:
+def run(upload, dry_run: bool, progress=None) -> ingest.ImportReport:
     """One uploaded file through its importer (a file on disk, as the importers read)."""
     suffix = Path(upload.name).suffix.lower()
     with tempfile.TemporaryDirectory(prefix="mtm-upload-") as folder:
@@ -137,7 +138,7 @@ def run(upload, dry_run: bool, progress=None) -> json_files.ImportReport:
                                    snapshot_date=day, time_range=time_range)
 
 
-def preview(upload) -> json_files.ImportReport | str:
+def preview(upload) -> ingest.ImportReport | str:
     """The dry run's report, or the problem that refuses the file; kept for the session."""
     key = (upload.file_id, day, time_range)
     previews = st.session_state.setdefault(PREVIEW_KEY, {})

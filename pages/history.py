@@ -3,7 +3,7 @@ where a track was not on the list."""
 
 import streamlit as st
 
-from db.snapshots import TIME_RANGES
+from db.model.snapshots import TIME_RANGES
 from queries import core, history, shared
 from queries.filters import ALL_TIME_RANGES
 from queries.links import ALL, MAX_TRACKS, History, parse_history

@@ -4,9 +4,9 @@ the URL (ui/sidebar.py: listening)."""
 
 import streamlit as st
 
-from db import local_time
+from db.derive import local_time
+from db.derive.streams import STREAM_RULE
 from db.errors import ConfigurationError
-from db.streams import STREAM_MS
 from queries import core, listening
 from queries.listening_state import VIEWS, period_text
 from ui import charts, entry, page_state, sidebar, tables
@@ -33,8 +33,8 @@ if bounds is None:
 if bounds["first"] is None:
     # Not an error: the page says what it needs and where to bring it in.
     if bounds["days"]:
-        st.info("Your streaming history holds plays, but none counts as a stream yet (a play of "
-                f"at least {STREAM_MS // 1000} s, not in incognito mode).", icon="🎧")
+        st.info("Your streaming history holds plays, but none counts as a stream yet "
+                f"({STREAM_RULE}).", icon="🎧")
     else:
         st.info("No streaming history yet. " + HOW_TO_EXPORT, icon="🎧")
     st.page_link("pages/data.py", label="Import your streaming history on the Data page",
@@ -42,8 +42,8 @@ if bounds["first"] is None:
     st.stop()
 
 zone = bounds["zone"] or "UTC"
-st.caption(f"{period_text(*args).capitalize()}, counted in {plain(zone)}; a stream is a play of at "
-           f"least {STREAM_MS // 1000} s, not in incognito mode, on the day and hour it ended; "
+st.caption(f"{period_text(*args).capitalize()}, counted in {plain(zone)}; a stream is "
+           f"{STREAM_RULE}, on the day and hour it ended; "
            "minutes are the time streams played.")
 try:
     wanted = local_time.zone_name()

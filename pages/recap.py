@@ -4,7 +4,7 @@ with streams. All from the listening rollups (queries/recap.py)."""
 
 import streamlit as st
 
-from db.streams import STREAM_MS
+from db.derive.streams import STREAM_RULE
 from queries import core, recap
 from queries.links import Recap, TrackQuery, parse_recap
 from ui import charts, entry, page_state, tables
@@ -85,8 +85,8 @@ if year not in years:
 
 before = year - 1
 st.caption(
-    f"{year}, beside {before}, counted in the time zone {plain(zone)}: a stream is a play of at "
-    f"least {STREAM_MS // 1000} seconds not in incognito mode, on the local day it ended; minutes "
+    f"{year}, beside {before}, counted in the time zone {plain(zone)}: a stream is {STREAM_RULE}, "
+    "on the local day it ended; minutes "
     "are the streams' playing time; a track is discovered in the year of its first stream ever; "
     "returned to most: the track streamed on the most different days. Top lists rank by streams "
     "(then minutes).")

@@ -3,7 +3,7 @@ the most consistent artists up to that date."""
 
 import streamlit as st
 
-from db.snapshots import TIME_RANGES
+from db.model.snapshots import TIME_RANGES
 from queries import core, shared, time_machine
 from queries.links import History
 from ui import entry, tables

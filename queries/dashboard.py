@@ -28,8 +28,8 @@ import datetime as dt
 import pandas as pd
 from psycopg import sql
 
-from db.snapshots import TIME_RANGES
-from db.tracks import AWAITING_COUNT_SQL
+from db.model.snapshots import TIME_RANGES
+from db.model.tracks import AWAITING_COUNT_SQL
 from queries.core import cached, frame
 from queries.shared import AWAITING_SQL, NO_DETAILS, UNKNOWN
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pandas as pd
 
 from db.ingest.spotify import budget, sync
-from db.tracks import AWAITING_COUNT_SQL
+from db.model.tracks import AWAITING_COUNT_SQL
 from queries.core import cached, frame, records, rows
 
 # Plays and skipped rows belong to streaming-history imports only: NULL (an empty cell) for the

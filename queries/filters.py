@@ -17,7 +17,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from db.snapshots import EARLIEST_DATE, LATEST_DATE, TIME_RANGES
+from db.model.snapshots import EARLIEST_DATE, LATEST_DATE, TIME_RANGES
 
 ALL_TIME_RANGES = "All time ranges"
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from db.snapshots import TIME_RANGES
+from db.model.snapshots import TIME_RANGES
 from queries.core import cached, frame
 from queries.links import DEFAULT_RANGE
 

@@ -21,7 +21,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from db.snapshots import EARLIEST_DATE, LATEST_DATE, TIME_RANGES
+from db.model.snapshots import EARLIEST_DATE, LATEST_DATE, TIME_RANGES
 from queries.filters import MAX_VALUE_LENGTH, link_date, quoted
 
 DEFAULT_RANGE = "short_term"

@@ -4,7 +4,7 @@ plays: a page view reads at most one row per day (listening_days), per day and h
 ends of a period, per day and track (listening_track_days).
 
 Every function takes the period as plain values: start and end, both days included, local days in
-the zone the rollups were made in (None, None: all time). What counts (db/streams.py): a stream is
+the zone the rollups were made in (None, None: all time). What counts (db/derive/streams.py): a stream is
 a play of at least 30 s not in incognito mode, its day and hour those of its end; minutes are its
 milliseconds / 60,000; the share skipped is of the plays (not incognito, any length) whose skipped
 flag is known; a session's day is the day it began; a track is discovered on the day of its first
@@ -18,7 +18,7 @@ import datetime as dt
 import pandas as pd
 from psycopg import sql
 
-from db.listening import META_KEY
+from db.derive.rollups import META_KEY
 from queries.core import cached, frame
 from queries.dashboard import whole_months
 

@@ -2,7 +2,7 @@
 from plays: a year is at most 365 rows of listening_days and one row per track and month of
 listening_track_months (its primary key starts with the month, so a year is one index range).
 
-What counts (db/streams.py, the same rule for every figure): a stream is a play of at least
+What counts (db/derive/streams.py, the same rule for every figure): a stream is a play of at least
 30,000 ms not in incognito mode; its day is the local date of its end in MTM_TIMEZONE, the zone
 the rollups were made in. Minutes are the streams' milliseconds / 60,000. A track is discovered
 in the year holding the local day of its first stream ever (listening_track_firsts). The track
@@ -22,8 +22,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from db import meta
-from db.listening import META_KEY
+from db.derive.rollups import META_KEY
+from db.model import meta
 from queries.core import cached, frame
 
 TOP = 5

@@ -7,15 +7,15 @@ import datetime as dt
 
 import pandas as pd
 
-from db import meta
-from db.derived_lists import WINDOW_DAYS
-from db.streams import STREAM_MS
-from db.tracks import AWAITING
+from db.derive.streams import STREAM_RULE
+from db.model import meta
+from db.model.snapshots import WINDOW_DAYS
+from db.model.tracks import AWAITING
 from queries.core import cached, every_run, frame
 
 UNKNOWN = "Unknown"  # Spotify's object lacks the field
 NO_DETAILS = "No details yet"  # a track known from plays whose object is not fetched yet
-# Whether a row of tracks still awaits its Spotify object (db.tracks.AWAITING), as a column.
+# Whether a row of tracks still awaits its Spotify object (db.model.tracks.AWAITING), as a column.
 AWAITING_SQL = f"({AWAITING})"
 
 BOUNDS_SQL = "SELECT min(snapshot_date), max(snapshot_date) FROM snapshot_dates"
@@ -40,8 +40,8 @@ def derived_note(time_range: str | None = None, day: dt.date | None = None) -> s
         *most, last = WINDOW_DAYS.values()
         days = f"{', '.join(map(str, most))} or {last} days (by time range)"
     ending = f"ending on {day}" if day else "ending on each list's day"
-    return (f"{DERIVED}: not Spotify's own list, but your tracks ranked by streams (plays of at "
-            f"least {STREAM_MS // 1000} s, not in incognito mode) in the {days} {ending}.")
+    return (f"{DERIVED}: not Spotify's own list, but your tracks ranked by streams (a stream is "
+            f"{STREAM_RULE}) in the {days} {ending}.")
 
 
 @every_run

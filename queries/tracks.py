@@ -18,7 +18,7 @@ import pandas as pd
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
-from db.snapshots import TIME_RANGES
+from db.model.snapshots import TIME_RANGES
 from queries.core import cached, frame, frames
 
 SEARCH_LIMIT = 50
@@ -74,8 +74,8 @@ GROUP BY time_range
 ORDER BY array_position(%(time_ranges)s::text[], time_range)
 """
 
-# Plays, from the rollups of migration 0010 (db/listening.py): a stream and its day are those of
-# db/streams.py. Each reads a few rows by index, whatever the number of plays.
+# Plays, from the rollups of migration 0010 (db/derive/rollups.py): a stream and its day are those of
+# db/derive/streams.py. Each reads a few rows by index, whatever the number of plays.
 TRACK_MONTHS_SQL = """
 SELECT month, streams, ms FROM listening_track_months
 WHERE track_id = %(track_id)s

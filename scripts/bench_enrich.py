@@ -58,14 +58,14 @@ from scratch import scratch_database  # first: it puts the project root on sys.p
 import numpy as np
 import requests
 
-from db import access
+from db.derive.streams import STREAM_MS
 from db.errors import first_line
 from db.ingest.spotify import budget, enrich, sync
 from db.ingest.spotify.api import Policy, SpotifyError, SpotifyRateLimited, settings
 from db.ingest.streaming_history import import_history
+from db.model import access
+from db.model.tracks import save_tracks
 from db.pool import connection
-from db.streams import STREAM_MS
-from db.tracks import save_tracks
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from support.fake_spotify import FakeSpotify, track  # noqa: E402

@@ -27,7 +27,9 @@ from scratch import existing_or_scratch  # first: it puts the project root on sy
 
 # isort: split
 
-from db import access, derived_lists, migrations
+from db import migrations
+from db.derive import top_lists
+from db.model import access
 from db.pool import connection
 
 PLATFORMS = ("android", "ios", "windows", "web_player")
@@ -66,7 +68,7 @@ def seed(plays: int, tracks: int, years: int, seed_value: int = 19) -> None:
     print(f"seeded {tracks:,} tracks and {plays:,} plays in {time.perf_counter() - started:.0f} s",
           flush=True)
     started = time.perf_counter()
-    result = derived_lists.derive_again(access.operator())
+    result = top_lists.derive_again(access.operator())
     print(f"derived lists and listening rollups in {time.perf_counter() - started:.0f} s "
           f"({result.line()})", flush=True)
 

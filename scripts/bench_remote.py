@@ -36,8 +36,8 @@ from scratch import existing_or_scratch  # first: it puts the project root on sy
 
 import psycopg
 
-from db import access
 from db.ingest import demo, streaming_history
+from db.model import access
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from support import history_export as export  # noqa: E402

@@ -30,9 +30,9 @@ from scratch import existing_or_scratch  # first: it puts the project root on sy
 
 import requests
 
-from db import access
 from db.ingest import demo
 from db.ingest.spotify import sync
+from db.model import access
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from support.fake_spotify import FakeSpotify  # noqa: E402

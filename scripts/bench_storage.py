@@ -92,7 +92,7 @@ def time_readers(url: str) -> None:
     import statistics
     import time
 
-    from db.snapshots import TIME_RANGES
+    from db.model.snapshots import TIME_RANGES
     from queries import compare, dashboard, history
     from queries import time_machine as tm
     from queries import tracks as track_page

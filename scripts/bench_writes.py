@@ -17,9 +17,9 @@ from scratch import scratch_database  # first: it puts the project root on sys.p
 
 from db import config
 from db.ingest import demo
+from db.model.snapshots import save_snapshots
+from db.model.tracks import save_tracks
 from db.pool import connection
-from db.snapshots import save_snapshots
-from db.tracks import save_tracks
 
 
 def main() -> None:

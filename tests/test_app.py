@@ -7,8 +7,8 @@ import socket
 import pytest
 
 from db.ingest import demo
-from db.snapshots import save_snapshots
-from db.tracks import save_tracks
+from db.model.snapshots import save_snapshots
+from db.model.tracks import save_tracks
 
 from support import semantics
 from support.browser import plotly_values

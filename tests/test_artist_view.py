@@ -17,10 +17,10 @@ import pandas as pd
 import pytest
 import streamlit as st
 
-from db import access
 from db.ingest import streaming_history
-from db.snapshots import save_snapshots
-from db.tracks import save_tracks
+from db.model import access
+from db.model.snapshots import save_snapshots
+from db.model.tracks import save_tracks
 from queries import core, tracks
 from queries.links import MAX_ARTIST, TrackQuery, parse_track_query
 from ui import tables

@@ -17,10 +17,10 @@ from urllib.parse import urlsplit
 import psycopg
 import pytest
 
-from db import access
 from db.ingest import streaming_history
 from db.ingest.spotify import budget, enrich
 from db.ingest.spotify.api import Policy
+from db.model import access
 
 from support import browser, spotify_account
 from support.browser import app_env, settle

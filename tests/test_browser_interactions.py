@@ -20,8 +20,8 @@ import pandas as pd
 import psycopg
 import pytest
 
-from db.snapshots import save_snapshots
-from db.tracks import save_tracks
+from db.model.snapshots import save_snapshots
+from db.model.tracks import save_tracks
 from ui import tables
 
 from support import browser, semantics

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import time
 
-from db.snapshots import save_snapshots
-from db.tracks import save_tracks
+from db.model.snapshots import save_snapshots
+from db.model.tracks import save_tracks
 
 from support import browser
 from support.browser import app_env

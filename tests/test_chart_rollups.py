@@ -11,8 +11,8 @@ import pytest
 
 from db.errors import InvalidData
 from db.ingest.demo import generate_snapshots, generate_tracks
-from db.snapshots import save_snapshots
-from db.tracks import save_tracks
+from db.model.snapshots import save_snapshots
+from db.model.tracks import save_tracks
 
 from support.rollups import STORED, assert_exact
 

@@ -191,7 +191,7 @@ def test_an_unset_or_empty_switch_is_its_default(monkeypatch, name, default):
 def test_an_unknown_read_only_value_refuses_every_write(monkeypatch, value):
     """Fail closed: anything but a word it knows stops writes (and the app, see below) with one
     line that names the setting and the value, never reads as off."""
-    from db import access
+    from db.model import access
 
     monkeypatch.setenv("MTM_READ_ONLY", value)
     for asking in (access.read_only, access.operator, lambda: access.check(access.Grant("open"))):

@@ -6,8 +6,8 @@ import datetime as dt
 import pytest
 import streamlit as st
 
-from db.snapshots import save_snapshots
-from db.tracks import save_tracks
+from db.model.snapshots import save_snapshots
+from db.model.tracks import save_tracks
 from queries import core, dashboard, shared
 
 from support import semantics

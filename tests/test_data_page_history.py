@@ -13,10 +13,10 @@ from types import SimpleNamespace
 import psycopg
 import pytest
 
-from db import access
 from db.ingest import json_files, streaming_history
 from db.ingest.demo import generate_tracks
 from db.ingest.spotify import sync
+from db.model import access
 
 from support.export_zip import export_zip, history, unique_plays
 from support.fake_spotify import FakeSpotify, track
@@ -87,7 +87,7 @@ def test_an_empty_database_says_what_the_export_is_and_how_to_get_it(app, use_da
 
 def run_section_piece(upload, dry_run: bool):
     """The section's import and report, on an upload-like object, as the page runs them."""
-    from db import access
+    from db.model import access
     from ui import history_import
 
     history_import._show(history_import._run([upload], access.Grant("open"), dry_run=dry_run))
@@ -230,7 +230,7 @@ def test_fetching_details_is_offered_for_the_tracks_still_without_them(app, spot
 
 def run_enrichment():
     """The section's offer to fetch the tracks' details, as the page runs it."""
-    from db import access
+    from db.model import access
     from queries.core import sync_version
     from ui import details
 

@@ -4,10 +4,10 @@ from collections import Counter, defaultdict
 import psycopg
 import pytest
 
-from db import meta
 from db.errors import InvalidData
 from db.ingest import demo
-from db.snapshots import TIME_RANGES
+from db.model import meta
+from db.model.snapshots import TIME_RANGES
 
 END = dt.date(2026, 6, 30)
 

@@ -12,8 +12,8 @@ import json
 import psycopg
 import pytest
 
-from db.snapshots import save_snapshots
-from db.tracks import save_tracks
+from db.model.snapshots import save_snapshots
+from db.model.tracks import save_tracks
 
 from support.apptest import app_test
 from support.time_machine_data import MT, ST, TRACKS, D
@@ -37,7 +37,7 @@ DERIVED_RANKS = [
 
 
 def write_derived(url: str, rows) -> None:
-    """Derived ranks, written where derivation writes them (db/derived_lists.py): one row of
+    """Derived ranks, written where derivation writes them (db/derive/top_lists.py): one row of
     derived_lists per day and time range, the tracks' keys in rank order."""
     with psycopg.connect(url) as conn, conn.transaction():
         conn.execute(
@@ -116,7 +116,7 @@ def test_time_machine_labels_derived_lists_and_moves_across_sources(
     assert labelled(at) == derived
     if derived:  # what it means: streams of 30 s or more, the 28-day window ending that day
         assert "Derived from your streaming history" in captions(at)
-        assert f"at least 30 s, not in incognito mode) in the 28 days ending on {date}" in \
+        assert f"at least 30 s not in incognito mode) in the 28 days ending on {date}" in \
             captions(at)
     assert ("(source: " in captions(at)) == (previous_source is not None)
     if previous_source:

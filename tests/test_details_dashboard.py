@@ -11,8 +11,8 @@ import pytest
 from test_app import bars, chart, pie, texts
 
 from db.ingest.spotify import budget
-from db.snapshots import save_snapshots
-from db.tracks import save_tracks
+from db.model.snapshots import save_snapshots
+from db.model.tracks import save_tracks
 
 from support.fake_spotify import track
 

@@ -11,12 +11,12 @@ from collections import Counter
 
 import pytest
 
-from db import access
-from db.access import WriteRefused
 from db.errors import ConfigurationError
 from db.ingest.spotify import enrich, sync
 from db.ingest.spotify.api import Policy, SpotifyError
-from db.tracks import save_tracks
+from db.model import access
+from db.model.access import WriteRefused
+from db.model.tracks import save_tracks
 
 from support import spotify_account
 from support.cli import one_line_error, run_cli

@@ -17,11 +17,11 @@ from collections import Counter
 import psycopg
 import pytest
 
-from db import access
 from db.errors import ConfigurationError
 from db.ingest import streaming_history
 from db.ingest.spotify import budget, enrich, sync
 from db.ingest.spotify.api import Policy, SpotifyRateLimited
+from db.model import access
 
 from support import spotify_account
 from support.cli import run_cli

@@ -12,8 +12,9 @@ import streamlit as st
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as strategies
 
-from db import access
+from db import ingest
 from db.ingest import demo, json_files, legacy_sqlite
+from db.model import access
 from queries import core, dashboard
 
 from support.cli import one_line_error, run_cli
@@ -141,7 +142,7 @@ BAD_FILES = {
 def test_bad_files_are_one_line_and_change_nothing(stored, use_database, tmp_path, case):
     content, message = BAD_FILES[case]
     (tmp_path / "bad.json").write_bytes(content)
-    with pytest.raises(json_files.ImportRejected) as caught:
+    with pytest.raises(ingest.ImportRejected) as caught:
         json_files.import_json(tmp_path / "bad.json", GRANT())
     assert str(caught.value).startswith("bad.json: ") and message in str(caught.value)
     line = one_line_error(run_cli("import-json", str(tmp_path / "bad.json"),
@@ -176,7 +177,7 @@ def test_an_unknown_time_range_is_refused(stored, use_database, tmp_path):
 
 def test_ranks_need_a_top_tracks_response(stored, tmp_path):
     path = write(tmp_path / "saved.json", {"items": [{"track": t} for t in tracks(3)]})
-    with pytest.raises(json_files.ImportRejected, match="ranks need a top-tracks response"):
+    with pytest.raises(ingest.ImportRejected, match="ranks need a top-tracks response"):
         json_files.import_json(path, GRANT(), snapshot_date=DAY, time_range="short_term")
     assert stored()
 
@@ -184,7 +185,7 @@ def test_ranks_need_a_top_tracks_response(stored, tmp_path):
 def test_a_file_over_the_size_limit(stored, tmp_path, monkeypatch):
     monkeypatch.setenv("MTM_IMPORT_MAX_MB", "1")
     (tmp_path / "big.json").write_text(json.dumps(tracks(1) * 2000))
-    with pytest.raises(json_files.ImportRejected,
+    with pytest.raises(ingest.ImportRejected,
                        match=r"big.json: the file is \d+\.\d MB, over the 1 MB limit"):
         json_files.import_json(tmp_path / "big.json", GRANT())
     assert stored()
@@ -261,7 +262,7 @@ def test_sqlite_problems_are_reported_by_key_and_nothing_is_written(stored, use_
          ("broken", "2026-06-01", "short_term", 3)],  # a bad track's rank is not an orphan too
         raw_rows=[("broken", "Broken", None, None, None, None, "{not json"),
                   ("listy", "Listy", None, None, None, None, "[1, 2]")])
-    with pytest.raises(json_files.ImportRejected) as caught:
+    with pytest.raises(ingest.ImportRejected) as caught:
         legacy_sqlite.import_sqlite(path, GRANT())
     assert caught.value.problems == [
         "track 'broken': raw_json is not valid JSON (Expecting property name enclosed in double "

@@ -14,8 +14,8 @@ import pandas as pd
 import pytest
 import streamlit as st
 
-from db import access
 from db.ingest import streaming_history
+from db.model import access
 from queries import listening
 from queries.listening_state import Listening, parse_listening
 from ui import charts, sidebar
@@ -292,7 +292,7 @@ def test_the_page_from_a_link_shows_its_state(app, played):
     assert shown["Sessions"] == f"{expected['sessions']:,}"
     caption = text(at.caption)
     assert f"{start} to {end}, counted in {TZ}" in caption
-    assert "a stream is a play of at least 30 s, not in incognito mode" in caption
+    assert "a stream is a play of at least 30 s not in incognito mode" in caption
     per_day = chart(at, "Minutes and streams per day")
     trace = per_day["data"][1]  # the streams line
     found = {dt.date.fromisoformat(x): s for x, s in zip(trace["x"], plotly_values(trace["y"]),

@@ -1,4 +1,4 @@
-"""The listening rollups (migration 0010, db/listening.py) hold exactly what the rule gives
+"""The listening rollups (migration 0010, db/derive/rollups.py) hold exactly what the rule gives
 (tests/support/listening_oracle.py reads it from the generated rows): in several time zones,
 with plays at the turn of a UTC and of a local day, sessions at their edges, after a newer export
 as after a full import, after a time-zone change, and unchanged by the same export again. Real
@@ -13,8 +13,8 @@ import random
 import psycopg
 import pytest
 
-from db import access
 from db.ingest import streaming_history
+from db.model import access
 
 from support import history_export as export
 from support import listening_oracle as oracle

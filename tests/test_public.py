@@ -18,12 +18,13 @@ import psycopg
 import pytest
 import streamlit as st
 
-from db import access, config, migrations, redact
+from db import config, migrations, redact
 from db import pool as db_pool
 from db.errors import DatabaseError, DatabaseUnavailable, QueryTimeout
 from db.ingest import demo
 from db.ingest.spotify import api as spotify_api
 from db.ingest.spotify.api import SpotifyNotConfigured
+from db.model import access
 from queries import core
 from queries.filters import parse_query_params
 from ui.text import WJ, plain

@@ -8,8 +8,8 @@ import datetime as dt
 import pytest
 import streamlit as st
 
-from db import access
 from db.ingest import streaming_history
+from db.model import access
 from queries import core, recap
 from queries.links import Recap, parse_recap
 

@@ -11,9 +11,10 @@ import datetime as dt
 import pytest
 import streamlit as st
 
-from db import access, config
+from db import config
 from db import pool as db_pool
 from db.ingest import demo, streaming_history
+from db.model import access
 
 from support import history_export as export
 from support.apptest import app_test

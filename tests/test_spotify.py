@@ -14,10 +14,10 @@ import pytest
 import requests
 import streamlit as st
 
-from db import access
-from db.access import WriteRefused
 from db.ingest.spotify import api, sync
 from db.ingest.spotify.api import Policy, SpotifyError, SpotifyReconnect
+from db.model import access
+from db.model.access import WriteRefused
 from queries import core, dashboard
 
 from support.cli import run_cli

@@ -14,11 +14,11 @@ from collections import Counter
 import psycopg
 import pytest
 
-from db import access, bulk, derived_lists
+from db.derive import top_lists
+from db.ingest import ImportRejected, streaming_history
 from db.ingest import history_rows as rows
-from db.ingest import streaming_history
-from db.ingest.json_files import ImportRejected
-from db.snapshots import SNAPSHOT_COLUMNS, merge_staged_ranks, save_snapshots
+from db.model import access, bulk
+from db.model.snapshots import SNAPSHOT_COLUMNS, merge_staged_ranks, save_snapshots
 
 from support import derived_oracle as oracle
 from support import history_export as export
@@ -248,7 +248,7 @@ def test_derive_lists_derives_every_list_again_in_the_zone_now_set(use_database,
     before = contents(conn)
     assert "read-only" in one_line_error(run_cli("derive-lists", database_url=use_database))
     with pytest.raises(access.WriteRefused):  # called directly, refused the same way
-        derived_lists.derive_again(access.Grant("open"))
+        top_lists.derive_again(access.Grant("open"))
     assert contents(conn) == before
     monkeypatch.delenv("MTM_READ_ONLY")
     done = run_cli("derive-lists", database_url=use_database)

@@ -5,8 +5,8 @@ import json
 
 import pytest
 
-from db.snapshots import save_snapshots
-from db.tracks import save_tracks
+from db.model.snapshots import save_snapshots
+from db.model.tracks import save_tracks
 
 from support import semantics
 from support.apptest import app_test

@@ -6,8 +6,8 @@ from psycopg.rows import dict_row
 
 from db.errors import InvalidData
 from db.ingest.demo import generate_tracks
-from db.snapshots import save_snapshots
-from db.tracks import save_tracks
+from db.model.snapshots import save_snapshots
+from db.model.tracks import save_tracks
 
 
 def table(conn, name):

@@ -12,10 +12,10 @@ from collections.abc import Callable
 import psycopg
 import streamlit as st
 
-from db.access import Grant
 from db.errors import ConfigurationError, DatabaseError, DatabaseUnavailable, first_line
 from db.ingest.spotify import api, budget
 from db.ingest.spotify.enrich import enrich_tracks
+from db.model.access import Grant
 from queries import data
 from ui.guard import guarded
 from ui.text import plain

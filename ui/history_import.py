@@ -13,9 +13,9 @@ import pandas as pd
 import psycopg
 import streamlit as st
 
-from db.access import Grant
 from db.errors import DatabaseError, DatabaseUnavailable, first_line
 from db.ingest import streaming_history
+from db.model.access import Grant
 from queries import data
 from ui.guard import guarded
 from ui.tables import ROW_PX

@@ -8,8 +8,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from db import local_time
-from db.streams import STREAM_MS
+from db.derive import local_time
+from db.derive.streams import STREAM_RULE
 from queries import shared, tracks
 from ui import charts, tables
 from ui.text import plain
@@ -37,7 +37,7 @@ def _figures(plays: tracks.Plays, zone: str) -> None:
                  ("Last stream", local_time_text(plays.last_at, zone)))):
         for card, (label, value) in zip(st.columns(2), row, strict=True):
             card.metric(label, value)
-    st.caption(f"A stream is a play of at least {STREAM_MS // 1000} s not in incognito mode; "
+    st.caption(f"A stream is {STREAM_RULE}; "
                f"minutes are the time those streams played. Dates and times in {plain(zone)}.")
     st.plotly_chart(charts.streams_per_month_figure(plays.months), width="stretch")
 

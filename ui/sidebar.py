@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 import streamlit as st
 
-from db.snapshots import EARLIEST_DATE, LATEST_DATE, TIME_RANGES
+from db.model.snapshots import EARLIEST_DATE, LATEST_DATE, TIME_RANGES
 from queries import shared
 from queries.filters import (
     ALL_TIME_RANGES,

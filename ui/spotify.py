@@ -14,9 +14,9 @@ import time
 import psycopg
 import streamlit as st
 
-from db.access import Grant
 from db.errors import DatabaseError, first_line
 from db.ingest.spotify import api, sync
+from db.model.access import Grant
 from queries import core, data
 from ui.guard import guarded
 from ui.text import plain

@@ -16,11 +16,11 @@ from collections.abc import Callable, Iterator
 
 import psycopg
 
-from db import meta
 from db.errors import InvalidData
+from db.model import meta
+from db.model.snapshots import TIME_RANGES, save_snapshots
+from db.model.tracks import save_tracks
 from db.pool import connection
-from db.snapshots import TIME_RANGES, save_snapshots
-from db.tracks import save_tracks
 
 MAX_TRACKS = 1_000_000
 MAX_DAYS = 3650

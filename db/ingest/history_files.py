@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import IO
 
+from db.ingest import ImportRejected, max_file_bytes
 from db.ingest import history_rows as rows
-from db.ingest.json_files import ImportRejected, max_file_bytes
 
 CHUNK = 1 << 20
 

@@ -17,9 +17,8 @@ from pathlib import Path
 
 import psycopg
 
-from db import access, bulk
 from db.errors import InvalidData, first_line
-from db.ingest.json_files import (
+from db.ingest import (
     MAX_PROBLEMS_LISTED,
     Counts,
     ImportRejected,
@@ -28,9 +27,10 @@ from db.ingest.json_files import (
     check_size,
     record,
 )
+from db.model import access, bulk
+from db.model.snapshots import SNAPSHOT_COLUMNS, merge_staged_ranks, snapshot_row
+from db.model.tracks import MAX_INT4, ON_CONFLICT_TRACK, TRACK_COLUMNS
 from db.pool import connection
-from db.snapshots import SNAPSHOT_COLUMNS, merge_staged_ranks, snapshot_row
-from db.tracks import MAX_INT4, ON_CONFLICT_TRACK, TRACK_COLUMNS
 
 CHUNK = 5000
 SCHEMA = {

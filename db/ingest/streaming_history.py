@@ -1,5 +1,5 @@
 """Spotify's data export in: every play of a listener's life, then the daily top lists derived
-from them (db.derived_lists), in one transaction.
+from them (db.derive.top_lists), in one transaction.
 
 Sources (db.ingest.history_files): the zip as downloaded, an unpacked folder, or the JSON files,
 read in memory and within MTM_IMPORT_MAX_MB. Every row is checked (db.ingest.history_rows)
@@ -19,12 +19,13 @@ from pathlib import Path
 import psycopg
 from psycopg.types.json import Jsonb
 
-from db import access, bulk, derived_lists, listening
+from db.derive import rollups, top_lists
+from db.derive.streams import IS_STREAM
 from db.errors import InvalidData, first_line
 from db.ingest import history_files as files
 from db.ingest import history_rows as rows
+from db.model import access, bulk
 from db.pool import connection
-from db.streams import STREAM_MS
 
 Progress = Callable[[str, int, int], None]
 Upload = files.Upload  # an uploaded zip, passed where a path goes
@@ -43,7 +44,7 @@ class HistoryReport:
     tracks_new: int = 0
     first_play: dt.datetime | None = None
     last_play: dt.datetime | None = None
-    lists: derived_lists.Derived | None = None
+    lists: top_lists.Derived | None = None
 
     def line(self) -> str:
         verb = "would add" if self.dry_run else "added"
@@ -156,8 +157,7 @@ def _write(c: psycopg.Connection, read: _Read, report: HistoryReport,
     # Days after the last stream stored so far had no list: when new streams come later, the
     # days between (whose windows now hold streams) are derived too.
     stored_last = c.execute(
-        "SELECT max(played_at) FROM plays WHERE ms_played >= %s AND incognito IS NOT TRUE",
-        (STREAM_MS,)).fetchone()[0]
+        f"SELECT max(played_at) FROM plays WHERE {IS_STREAM}").fetchone()[0]
     # The account-data export gives times to the minute: an exact play from the extended export
     # replaces the same play stored from it, and is not added beside it.
     replaced = c.execute("""
@@ -166,7 +166,7 @@ def _write(c: psycopg.Connection, read: _Read, report: HistoryReport,
           AND p.ms_played = s.ms_played
           AND p.played_at = date_trunc('minute', s.played_at)
         RETURNING p.played_at""").fetchall()
-    new = c.execute("""
+    new = c.execute(f"""
         WITH added AS (
             INSERT INTO plays SELECT * FROM plays_incoming s
             WHERE s.exact_time OR NOT EXISTS (
@@ -175,10 +175,10 @@ def _write(c: psycopg.Connection, read: _Read, report: HistoryReport,
                   AND date_trunc('minute', p.played_at) = s.played_at)
             ON CONFLICT DO NOTHING
             RETURNING played_at, ms_played, incognito)
-        SELECT count(*), min(played_at) FILTER (WHERE ms_played >= %(ms)s AND incognito IS NOT TRUE),
-               max(played_at) FILTER (WHERE ms_played >= %(ms)s AND incognito IS NOT TRUE),
+        SELECT count(*), min(played_at) FILTER (WHERE {IS_STREAM}),
+               max(played_at) FILTER (WHERE {IS_STREAM}),
                min(played_at), max(played_at)
-        FROM added""", {"ms": STREAM_MS}).fetchone()
+        FROM added""").fetchone()
     staged, first, last = c.execute(
         "SELECT count(*), min(played_at), max(played_at) FROM plays_incoming").fetchone()
     c.execute("DROP TABLE plays_incoming")
@@ -191,11 +191,11 @@ def _write(c: psycopg.Connection, read: _Read, report: HistoryReport,
     changed = [t for t in (new[1], new[2], *(r[0] for r in replaced)) if t is not None]
     if changed and stored_last is not None and max(changed) > stored_last:
         changed.append(stored_last)
-    report.lists = derived_lists.derive(
+    report.lists = top_lists.derive(
         c, (min(changed), max(changed)) if changed else None, progress=progress)
     # Every play counts there (a short one is a play, if not a stream), and so does one replaced.
     touched = [t for t in (new[3], new[4], *(r[0] for r in replaced)) if t is not None]
-    listening.refresh(c, (min(touched), max(touched)) if touched else None)
+    rollups.refresh(c, (min(touched), max(touched)) if touched else None)
 
 
 def _match_account_plays(c: psycopg.Connection, account: list, report: HistoryReport) -> None:
@@ -226,7 +226,7 @@ def _match_account_plays(c: psycopg.Connection, account: list, report: HistoryRe
 
 
 def _record(c: psycopg.Connection, report: HistoryReport) -> None:
-    lists = report.lists or derived_lists.Derived()
+    lists = report.lists or top_lists.Derived()
     c.execute(
         "INSERT INTO imports (kind, source, tracks_inserted, plays_inserted, plays_unchanged,"
         " snapshots_inserted, snapshots_updated, snapshots_unchanged, snapshots_removed, skipped)"

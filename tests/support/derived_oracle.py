@@ -1,5 +1,5 @@
 """The rule of issue #18 read the plain way, from an export's rows (not from the database), to
-check the import and db/derived_lists.py against. Deliberately shares no code with db/: each day,
+check the import and db/derive/top_lists.py against. Deliberately shares no code with db/: each day,
 each time range, a loop over the streams in its window.
 
 - a play is a row with a track URI, keyed (ts, track id, ms_played): repeats count once;

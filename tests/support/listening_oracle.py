@@ -1,7 +1,7 @@
 """The listening figures of issue #19 read the plain way, from an export's rows (the dicts
 tests/support/history_export.py writes), not from the database: every figure of the Listening
 page, the year in review and the track and artist views, and the rows of the listening rollups
-(migration 0010), to check db/listening.py and the queries against. Shares no code with db/ or
+(migration 0010), to check db/derive/rollups.py and the queries against. Shares no code with db/ or
 queries/: lists, loops and zoneinfo.
 
 The rule, the one for every figure:

@@ -30,9 +30,9 @@ from urllib.parse import urlencode
 import psycopg
 
 from db.ingest.demo import generate_snapshots, generate_tracks
-from db.snapshots import save_snapshots
+from db.model.snapshots import save_snapshots
+from db.model.tracks import save_tracks
 from db.stress.workload import percentile
-from db.tracks import save_tracks
 
 VIEW_TIMEOUT_S = 120
 

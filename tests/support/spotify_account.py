@@ -7,9 +7,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import requests
 
-from db import access
 from db.ingest.spotify import sync
 from db.ingest.spotify.api import Policy
+from db.model import access
 
 
 def connect() -> sync.Account:

@@ -26,8 +26,8 @@ import psycopg
 
 from db.errors import ConfigurationError
 from db.ingest.spotify.api import SpotifyError, SpotifyRateLimited, duration
+from db.model.snapshots import TIME_RANGES
 from db.pool import connection
-from db.snapshots import TIME_RANGES
 
 SETTING = "MTM_ENRICH_DAILY_REQUESTS"
 DEFAULT_DAILY = 1000

@@ -12,8 +12,8 @@ sync), within the daily budget of requests (db.ingest.spotify.budget):
    day's requests cover as much as they can of what the pages show; at most
    MTM_ENRICH_PER_SECOND requests a second (default 5).
 
-- Each object is written as every writer writes tracks (db.tracks.track_row, ON_CONFLICT_TRACK,
-  through db.bulk), so the display and generated columns fill in; what was fetched is committed
+- Each object is written as every writer writes tracks (db.model.tracks.track_row, ON_CONFLICT_TRACK,
+  through db.model.bulk), so the display and generated columns fill in; what was fetched is committed
   every few tracks and whenever the run ends, however it ends: a run stopped and started again
   never asks twice for a track it has (only a process killed outright loses the last few).
 - A 404 marks the track not_on_spotify; it is never asked for again (nor an id Spotify could
@@ -36,7 +36,6 @@ from dataclasses import dataclass
 
 import psycopg
 
-from db import access, bulk
 from db.errors import ConfigurationError, DatabaseError, InvalidData, first_line
 from db.ingest.spotify import budget, library
 from db.ingest.spotify.api import (
@@ -47,8 +46,9 @@ from db.ingest.spotify.api import (
     settings,
 )
 from db.ingest.spotify.sync import TAKEN_OVER, SyncBusy, account, leased_client
+from db.model import access, bulk
+from db.model.tracks import AWAITING, ON_CONFLICT_TRACK, TRACK_COLUMNS, track_row
 from db.pool import connection
-from db.tracks import AWAITING, ON_CONFLICT_TRACK, TRACK_COLUMNS, track_row
 
 Progress = Callable[[str, int, int], None]
 RATE_SETTING = "MTM_ENRICH_PER_SECOND"

@@ -18,8 +18,8 @@ from collections.abc import Callable, Iterable
 import psycopg
 
 from db.ingest.spotify.api import PAGE_LIMIT, SpotifyError
+from db.model.tracks import AWAITING, AWAITING_COUNT_SQL
 from db.pool import connection
-from db.tracks import AWAITING, AWAITING_COUNT_SQL
 
 AWAITING_SQL = "SELECT track_id FROM tracks WHERE track_id = ANY(%s) AND " + AWAITING
 

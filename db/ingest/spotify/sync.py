@@ -31,7 +31,8 @@ from dataclasses import dataclass, field, replace
 import psycopg
 from psycopg.rows import dict_row
 
-from db import access, local_time, redact
+from db import ingest, redact
+from db.derive import local_time
 from db.errors import DatabaseError, first_line
 from db.ingest import json_files
 from db.ingest.spotify import budget
@@ -50,9 +51,10 @@ from db.ingest.spotify.api import (
     pkce_pair,
     settings,
 )
+from db.model import access
+from db.model.snapshots import TIME_RANGES
+from db.model.tracks import serialised
 from db.pool import connection
-from db.snapshots import TIME_RANGES
-from db.tracks import serialised
 
 log = logging.getLogger(__name__)
 PENDING_MINUTES = 15
@@ -202,7 +204,7 @@ def disconnect(grant: access.Grant | None, conn: psycopg.Connection | None = Non
 
 
 @dataclass
-class SyncReport(json_files.ImportReport):
+class SyncReport(ingest.ImportReport):
     day: dt.date | None = None
     ranks: dict[str, int] = field(default_factory=dict)  # time range -> ranks fetched
     no_release_date: int = 0
@@ -347,7 +349,7 @@ def _page(client: SpotifyClient, time_range: str, offset: int, day: dt.date,
     # Ranks count from the offset asked for, whatever the answer says its offset is.
     parsed = json_files.parse_payload({**answer, "offset": offset}, day, time_range)
     if parsed.problems:
-        raise SpotifyError(f"{where}: {json_files.problems_line(parsed.problems, len(parsed.problems))}"
+        raise SpotifyError(f"{where}: {ingest.problems_line(parsed.problems, len(parsed.problems))}"
                            "; nothing was written")
     tracks.update(parsed.tracks)
     total = answer.get("total")

@@ -1,7 +1,7 @@
 """The listening rollups (migration 0010): what the Listening and year-in-review pages read
 instead of the plays, rebuilt for the local days an import changed, inside its transaction.
 
-A stream and its day are those of db.streams, as for the derived lists. When the zone is not
+A stream and its day are those of db.derive.streams, as for the derived lists. When the zone is not
 the one the rollups were made in, they are all made again.
 """
 
@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 import psycopg
 
-from db import local_time
-from db.meta import get_meta, set_meta
-from db.streams import STREAM_MS
+from db.derive import local_time
+from db.derive.streams import IS_COUNTED, IS_STREAM
+from db.model.meta import get_meta, set_meta
 
 META_KEY = "listening_rollups"
 SESSION_GAP = dt.timedelta(minutes=20)
@@ -22,9 +22,9 @@ DAY = dt.timedelta(days=1)
 
 # The plays whose local day is in [first, last]: a local day lies within a day of the UTC day of
 # the same date in every zone, so the UTC bounds let the primary key's index find them.
-_PLAYS = """
+_PLAYS = f"""
 SELECT played_at, (played_at AT TIME ZONE %(tz)s) AS local_at, track_id, ms_played, skipped,
-       ms_played >= %(ms)s AND incognito IS NOT TRUE AS stream, incognito IS NOT TRUE AS counted
+       {IS_STREAM} AS stream, {IS_COUNTED} AS counted
 FROM plays
 WHERE played_at >= %(from_utc)s AND played_at < %(to_utc)s
 """
@@ -75,7 +75,7 @@ _FIRSTS_GONE = f"""
 DELETE FROM listening_track_firsts f
 WHERE f.track_id IN ({_CHANGED_TRACKS}) AND NOT EXISTS (
     SELECT 1 FROM plays p
-    WHERE p.track_id = f.track_id AND p.ms_played >= %(ms)s AND p.incognito IS NOT TRUE)
+    WHERE p.track_id = f.track_id AND {IS_STREAM})
 """
 
 _FIRSTS = f"""
@@ -87,7 +87,7 @@ CROSS JOIN LATERAL (
     SELECT min(played_at) AS first_at, max(played_at) AS last_at, count(*) AS streams,
            sum(ms_played) AS ms
     FROM plays p
-    WHERE p.track_id = k.track_id AND p.ms_played >= %(ms)s AND p.incognito IS NOT TRUE) s
+    WHERE p.track_id = k.track_id AND {IS_STREAM}) s
 WHERE s.first_at IS NOT NULL
 ON CONFLICT (track_id) DO UPDATE SET first_at = EXCLUDED.first_at, last_at = EXCLUDED.last_at,
     first_day = EXCLUDED.first_day, last_day = EXCLUDED.last_day, streams = EXCLUDED.streams,
@@ -96,7 +96,7 @@ ON CONFLICT (track_id) DO UPDATE SET first_at = EXCLUDED.first_at, last_at = EXC
 
 # Sessions from a moment on: a stream that begins less than SESSION_GAP after the end of the one
 # before joins its session.
-_SESSIONS = """
+_SESSIONS = f"""
 INSERT INTO listening_sessions (started_at, ended_at, day, streams, ms)
 SELECT min(began), max(played_at), (min(began) AT TIME ZONE %(tz)s)::date, count(*),
        sum(ms_played)
@@ -110,7 +110,7 @@ FROM (
                         - lag(played_at) OVER (ORDER BY played_at, track_id COLLATE "C", ms_played)
                         >= %(gap)s, true) AS opens
         FROM plays
-        WHERE played_at >= %(since)s AND ms_played >= %(ms)s AND incognito IS NOT TRUE
+        WHERE played_at >= %(since)s AND {IS_STREAM}
     ) s
 ) t
 GROUP BY session
@@ -143,7 +143,7 @@ def refresh(c: psycopg.Connection, changed: tuple[dt.datetime, dt.datetime] | No
         changed = bounds
     first, last = (c.execute("SELECT (%s::timestamptz AT TIME ZONE %s)::date", (t, tz)).fetchone()[0]
                    for t in changed)
-    params = {"tz": tz, "ms": STREAM_MS, "first": first, "last": last,
+    params = {"tz": tz, "first": first, "last": last,
               "from_utc": dt.datetime.combine(first - 2 * DAY, dt.time(), dt.UTC),
               "to_utc": dt.datetime.combine(last + 2 * DAY, dt.time(), dt.UTC)}
     for table in ("listening_days", "listening_hours", "listening_track_days"):
@@ -178,4 +178,4 @@ def _sessions(c: psycopg.Connection, changed: tuple[dt.datetime, dt.datetime], t
     else:
         c.execute("DELETE FROM listening_sessions WHERE ended_at > %s", (kept,))
         since = kept + dt.timedelta(microseconds=1)
-    c.execute(_SESSIONS, {"since": since, "gap": SESSION_GAP, "ms": STREAM_MS, "tz": tz})
+    c.execute(_SESSIONS, {"since": since, "gap": SESSION_GAP, "tz": tz})

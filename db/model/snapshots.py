@@ -8,8 +8,8 @@ from typing import Any
 
 import psycopg
 
-from db import bulk
 from db.errors import InvalidData, first_line
+from db.model import bulk
 from db.pool import connection
 
 # Spotify's three time ranges, in the order every page shows them, with what each covers.
@@ -18,6 +18,9 @@ TIME_RANGES = {
     "medium_term": "Medium term (about 6 months)",
     "long_term": "Long term (about a year)",
 }
+# The days each time range's list covers, as Spotify counts them and the derived lists count
+# streams; the periods the pages offer are these too.
+WINDOW_DAYS = {"short_term": 28, "medium_term": 182, "long_term": 365}
 # The dates a list may carry or a link may name. Spotify's history starts in 2008: anything far
 # outside is a typo or a probe, not a day anyone charted.
 EARLIEST_DATE = dt.date(2000, 1, 1)

@@ -8,8 +8,8 @@ from typing import Any
 
 import psycopg
 
-from db import bulk
 from db.errors import InvalidData, first_line
+from db.model import bulk
 from db.pool import connection
 
 MAX_INT4 = 2**31 - 1

@@ -2,7 +2,7 @@
 
 The rule (stated in the README):
 - a *stream* is a play of at least 30,000 ms, not in incognito mode;
-- its *day* is the local date of its end time in MTM_TIMEZONE (db.local_time);
+- its *day* is the local date of its end time in MTM_TIMEZONE (db.derive.local_time);
 - the list of day D for a time range of W days ranks the tracks streamed on days D-W+1 .. D by
   number of streams, then total ms_played of those streams, then the latest stream, then track
   id; ranks 1-99;
@@ -24,13 +24,14 @@ from dataclasses import dataclass, field
 
 import psycopg
 
-from db import access, bulk, listening, local_time
-from db.ingest.json_files import Counts
-from db.meta import get_meta, set_meta
+from db.derive import local_time, rollups
+from db.derive.streams import IS_STREAM
+from db.ingest import Counts
+from db.model import access, bulk
+from db.model.meta import get_meta, set_meta
+from db.model.snapshots import WINDOW_DAYS
 from db.pool import connection
-from db.streams import STREAM_MS
 
-WINDOW_DAYS = {"short_term": 28, "medium_term": 182, "long_term": 365}
 MAX_RANK = 99
 META_KEY = "derived_lists"
 COLUMNS = ("snapshot_date", "time_range", "track_keys")
@@ -71,21 +72,21 @@ WHERE derived_lists.track_keys IS DISTINCT FROM EXCLUDED.track_keys
 
 # Streams per local day and track: how many, their milliseconds, and the latest one (in
 # microseconds since the epoch, so that it can be negated for ordering).
-DAILY_SQL = """
+DAILY_SQL = f"""
 SELECT day, track_id, count(*), sum(ms_played),
        (extract(epoch FROM max(played_at)) * 1000000)::bigint
 FROM (SELECT (played_at AT TIME ZONE %(tz)s)::date AS day, track_id, ms_played, played_at
       FROM plays
-      WHERE ms_played >= %(ms)s AND incognito IS NOT TRUE
+      WHERE {IS_STREAM}
         AND played_at >= %(from_utc)s AND played_at < %(to_utc)s) AS streams
 WHERE day BETWEEN %(first)s AND %(last)s
 GROUP BY day, track_id
 ORDER BY day
 """
 
-BOUNDS_SQL = """
+BOUNDS_SQL = f"""
 SELECT min(played_at AT TIME ZONE %(tz)s)::date, max(played_at AT TIME ZONE %(tz)s)::date
-FROM plays WHERE ms_played >= %(ms)s AND incognito IS NOT TRUE
+FROM plays WHERE {IS_STREAM}
 """
 
 
@@ -111,7 +112,7 @@ def derive_again(grant: access.Grant | None,
     transaction: after MTM_TIMEZONE changed (an import does it too), or to check them."""
     access.check(grant)
     with connection(conn) as c, c.transaction():
-        listening.refresh(c, None, everything=True)
+        rollups.refresh(c, None, everything=True)
         return derive(c, None, progress, everything=True)
 
 
@@ -126,7 +127,7 @@ def derive(c: psycopg.Connection, changed: tuple[dt.datetime, dt.datetime] | Non
     everything = everything or (get_meta(META_KEY, c) or {}).get("timezone") != tz
     if changed is None and not everything:
         return result
-    first, last = c.execute(BOUNDS_SQL, {"tz": tz, "ms": STREAM_MS}).fetchone()
+    first, last = c.execute(BOUNDS_SQL, {"tz": tz}).fetchone()
     if first is None:  # no streams: no lists
         result.removed = _ranks_removed(c, "true", ())
         set_meta(META_KEY, {"timezone": tz}, c)
@@ -198,7 +199,7 @@ def _daily(c: psycopg.Connection, tz: str, first: dt.date, last: dt.date
     by_day: dict[dt.date, list[tuple]] = defaultdict(list)
     with c.cursor() as cur:
         cur.execute(DAILY_SQL, {
-            "tz": tz, "ms": STREAM_MS, "first": first, "last": last,
+            "tz": tz, "first": first, "last": last,
             "from_utc": dt.datetime.combine(first - 2 * DAY, dt.time(), dt.UTC),
             "to_utc": dt.datetime.combine(last + 2 * DAY, dt.time(), dt.UTC)})
         for day, track_id, streams, ms, latest in cur:

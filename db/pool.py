@@ -5,8 +5,7 @@ cannot be reached), checking each connection before lending it so that it surviv
 restart, and closed at exit before the embedded server stops.
 
 The check costs no round trip (see check_connection): psycopg_pool's own check sends a query on
-every borrow, which made the concurrent-write benchmark's writes a third slower, and costs a
-visitor a round trip to a database that may be 100 ms away.
+every borrow, a round trip to a database that may be far away (docs/decisions.md).
 """
 
 from __future__ import annotations
@@ -189,10 +188,10 @@ def _borrow() -> tuple[ConnectionPool, psycopg.Connection]:
     """A checked connection, and the pool to return it to.
 
     Fails within about QUICK_WAIT_S + PROBE_TIMEOUT_S when the server is down (at once while it
-    is known to be), instead of waiting out the pool's timeout: a page with seven queries
-    waited seven times ten seconds before this. A dead connection is discarded at once; when
-    the server answers, the pool that held it is renewed (after a restart every connection it
-    holds is dead, and its reconnection attempts may be backing off)."""
+    is known to be), instead of waiting out the pool's timeout once per query. A dead connection
+    is discarded at once; when the server answers, the pool that held it is renewed (after a
+    restart every connection it holds is dead, and its reconnection attempts may be backing
+    off)."""
     if _outage.error is not None:
         _outage.ask_server()
     pool = get_pool()

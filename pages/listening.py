@@ -11,6 +11,7 @@ from queries import core, listening
 from queries.listening_state import VIEWS, period_text
 from ui import charts, entry, page_state, sidebar, tables
 from ui.guard import guarded
+from ui.history_import import HOW_TO_EXPORT
 from ui.text import plain
 
 entry.within_the_app()
@@ -18,12 +19,6 @@ chosen = st.session_state["listening"]
 args = (chosen.start, chosen.end)
 
 st.title("Listening")
-
-HOW_TO_EXPORT = (
-    "This page counts the plays in Spotify's **Extended streaming history**, your account's whole "
-    "listening history. To get it: in Spotify, open **Account → Privacy settings**, tick "
-    "**Extended streaming history** and request the data. Spotify e-mails a download link when it "
-    "is ready, which can take up to 30 days. Then upload the zip on the Data page.")
 
 bounds = None
 with guarded("what the streaming history holds"):
@@ -36,7 +31,9 @@ if bounds["first"] is None:
         st.info("Your streaming history holds plays, but none counts as a stream yet "
                 f"({STREAM_RULE}).", icon="🎧")
     else:
-        st.info("No streaming history yet. " + HOW_TO_EXPORT, icon="🎧")
+        st.info("No streaming history yet. This page counts the plays in Spotify's **Extended "
+                "streaming history**, your account's whole listening history. " + HOW_TO_EXPORT
+                + " Then upload the zip on the Data page.", icon="🎧")
     st.page_link("pages/data.py", label="Import your streaming history on the Data page",
                  icon="📥")
     st.stop()

@@ -9,6 +9,7 @@ from queries import core, recap
 from queries.links import Recap, TrackQuery, parse_recap
 from ui import charts, entry, page_state, tables
 from ui.guard import guarded
+from ui.history_import import HOW_TO_EXPORT
 from ui.text import plain
 
 NAME = "recap"
@@ -55,9 +56,7 @@ if given and shown_last not in (None, asked):
 
 if not years:
     st.info("No plays yet: your year in review is made from Spotify's data export of your "
-            "streaming history. Ask Spotify for it on spotify.com: Account → Privacy settings → "
-            "tick **Extended streaming history** and request the data. It takes up to 30 days; "
-            "Spotify e-mails you a link to a zip file. Then import the zip on the Data page.",
+            "streaming history. " + HOW_TO_EXPORT + " Then import the zip on the Data page.",
             icon="🎧")
     st.page_link("pages/data.py", label="Import your streaming history on the Data page",
                  icon="📥")

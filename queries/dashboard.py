@@ -28,6 +28,7 @@ import datetime as dt
 import pandas as pd
 from psycopg import sql
 
+from db.derive.local_time import whole_months
 from db.model.snapshots import TIME_RANGES
 from db.model.tracks import AWAITING_COUNT_SQL
 from queries.core import cached, frame
@@ -92,22 +93,6 @@ SELECT count(DISTINCT snapshot_date) AS snapshot_days, max(snapshot_date) AS lat
 FROM snapshot_dates
 WHERE time_range = ANY(%(ranges)s) AND snapshot_date BETWEEN %(start)s AND %(end)s
 """
-
-
-def whole_months(start: dt.date, end: dt.date) -> tuple[dt.date, dt.date]:
-    """[first, stop): the first days of the calendar months lying wholly inside [start, end]
-    (first == stop when there are none)."""
-    first = start if start.day == 1 else _next_month(start)
-    stop = _month_of(end + dt.timedelta(days=1))
-    return (first, stop) if first < stop else (end + dt.timedelta(days=1),) * 2
-
-
-def _month_of(day: dt.date) -> dt.date:
-    return day.replace(day=1)
-
-
-def _next_month(day: dt.date) -> dt.date:
-    return (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
 
 
 def charted_query(start, end, time_range, limit: int | None = None

@@ -3,12 +3,13 @@ plays: a page view reads at most one row per day (listening_days), per day and h
 (listening_hours), per month and track (listening_track_months) or, for the partial months at the
 ends of a period, per day and track (listening_track_days).
 
-Every function takes the period as plain values: start and end, both days included, local days in
-the zone the rollups were made in (None, None: all time). What counts (db/derive/streams.py): a stream is
-a play of at least 30 s not in incognito mode, its day and hour those of its end; minutes are its
-milliseconds / 60,000; the share skipped is of the plays (not incognito, any length) whose skipped
-flag is known; a session's day is the day it began; a track is discovered on the day of its first
-stream ever; the longest streak is the most consecutive days with a stream inside the period.
+Every function takes the period as plain values: start and end, both days included, local days
+in the zone the rollups were made in (None, None: all time). What counts is
+db/derive/streams.py's rule: a stream's day and hour are those of its end; minutes are its
+milliseconds in minutes; the share skipped is of the plays (not incognito, any length) whose
+skipped flag is known; a session's day is the day it began; a track is discovered on the day of
+its first stream ever; the longest streak is the most consecutive days with a stream inside the
+period.
 """
 
 from __future__ import annotations
@@ -18,19 +19,18 @@ import datetime as dt
 import pandas as pd
 from psycopg import sql
 
+from db.derive.local_time import month_end, next_month, whole_months
 from db.derive.rollups import META_KEY
+from db.derive.streams import minutes
 from queries.core import cached, frame
-from queries.dashboard import whole_months
 
 TOP = 25
 # Memory for one query's hash tables, for its transaction only. With the default 4 MB, summing a
-# decade of months per track (60,000 tracks) is planned as an index walk or spills to disk: about
-# twice as slow (measured at 250k track-months: top tracks of all time 270 -> 140 ms, on a loaded
-# 2-core machine). A page view runs a handful of these, one at a time per session. JIT is off for
-# them too: compiling takes longer than they run (docs/performance.md, "Listening").
+# decade of months per track is planned as an index walk or spills to disk, about twice as slow.
+# A page view runs a handful of these, one at a time per session. JIT is off for them too:
+# compiling takes longer than they run (docs/performance.md, "Listening").
 WORK_MEM = "32MB"
 KINDS = ("tracks", "artists", "albums")
-MS_PER_MINUTE = 60_000
 
 BOUNDS_SQL = """
 SELECT min(day) FILTER (WHERE streams > 0) AS first, max(day) FILTER (WHERE streams > 0) AS last,
@@ -200,16 +200,12 @@ def _params(start: dt.date | None, end: dt.date | None) -> dict:
     if start is None or end is None:
         start, end = bounds["first"] or none, bounds["last"] or none
         # No stream lies outside, so whole months serve: no partial month to read day by day.
-        first, stop = whole_months(start.replace(day=1), _month_end(end))
+        first, stop = whole_months(start.replace(day=1), month_end(end))
     else:
         first, stop = whole_months(start, end)
     everything = bounds["first"] is not None and start <= bounds["first"] and \
         end >= bounds["last"]
     return {"start": start, "end": end, "first": first, "stop": stop, "everything": everything}
-
-
-def _month_end(day: dt.date) -> dt.date:
-    return (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
 
 
 def _parts(params: dict) -> list[str]:
@@ -248,10 +244,6 @@ def cards_query(params: dict) -> sql.Composable:
 ROOMY = (("work_mem", WORK_MEM), ("jit", "off"), ("max_parallel_workers_per_gather", "0"))
 
 
-def _minutes(ms) -> float:
-    return float(ms) / MS_PER_MINUTE
-
-
 @cached
 def cards(start: dt.date | None, end: dt.date | None) -> dict:
     """The period's figures: minutes, streams, distinct tracks and artists, tracks discovered,
@@ -264,7 +256,7 @@ def cards(start: dt.date | None, end: dt.date | None) -> dict:
     seconds = row["longest_session_seconds"]
     day = row["longest_session_day"]
     return {
-        "minutes": _minutes(row["ms"]), "streams": int(row["streams"]),
+        "minutes": minutes(row["ms"]), "streams": int(row["streams"]),
         "tracks": int(row["tracks"]), "artists": int(row["artists"]),
         "discovered": int(row["discovered"]),
         "skipped": int(row["skipped"]), "skip_known": known,
@@ -291,7 +283,7 @@ def series(start: dt.date | None, end: dt.date | None, granularity: str = "week"
     shown = (pd.DataFrame({"period": every})
              .merge(found, on="period", how="left").fillna({"streams": 0, "ms": 0}))
     shown["streams"] = shown["streams"].astype(int)
-    shown["minutes"] = shown["ms"].astype(float) / MS_PER_MINUTE
+    shown["minutes"] = minutes(shown["ms"])
     return shown[["period", "streams", "minutes"]]
 
 
@@ -305,7 +297,7 @@ def _periods(start: dt.date, end: dt.date, granularity: str) -> list[dt.date]:
         month = start.replace(day=1)
         while month <= end:
             months.append(month)
-            month = (month + dt.timedelta(days=32)).replace(day=1)
+            month = next_month(month)
         return months
     count = (end - first).days // step.days + 1
     return [first + n * step for n in range(count)]
@@ -319,7 +311,7 @@ def heatmap(start: dt.date | None, end: dt.date | None) -> pd.DataFrame:
     cells = pd.MultiIndex.from_product([range(1, 8), range(24)], names=["weekday", "hour"])
     grid = (found.set_index(["weekday", "hour"]).reindex(cells, fill_value=0).reset_index())
     grid["streams"] = grid["streams"].astype(int)
-    grid["minutes"] = grid["ms"].astype(float) / MS_PER_MINUTE
+    grid["minutes"] = minutes(grid["ms"])
     return grid[["weekday", "hour", "streams", "minutes"]]
 
 
@@ -342,7 +334,7 @@ def top(start: dt.date | None, end: dt.date | None, kind: str = "tracks", by: st
     params = _params(start, end)
     found = frame(top_query(kind, by, params), params | {"limit": limit}, ROOMY)
     found.insert(0, "rank", range(1, len(found) + 1))
-    found["minutes"] = found.pop("ms").astype(float) / MS_PER_MINUTE
+    found["minutes"] = minutes(found.pop("ms"))
     return found
 
 
@@ -357,6 +349,3 @@ def top_artists(start, end, by: str = "streams", limit: int = TOP) -> pd.DataFra
 def top_albums(start, end, by: str = "streams", limit: int = TOP) -> pd.DataFrame:
     return top(start, end, "albums", by, limit)
 
-
-# What a view of the page asks, each callable as f(start, end) (scripts/bench_listening.py).
-VIEW_QUERIES = ("cards", "series", "heatmap", "top_tracks", "top_artists", "top_albums")

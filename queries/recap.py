@@ -2,9 +2,8 @@
 from plays: a year is at most 365 rows of listening_days and one row per track and month of
 listening_track_months (its primary key starts with the month, so a year is one index range).
 
-What counts (db/derive/streams.py, the same rule for every figure): a stream is a play of at least
-30,000 ms not in incognito mode; its day is the local date of its end in MTM_TIMEZONE, the zone
-the rollups were made in. Minutes are the streams' milliseconds / 60,000. A track is discovered
+What counts is db/derive/streams.py's rule, the same for every figure; a stream's day is in the
+zone the rollups were made in. A track is discovered
 in the year holding the local day of its first stream ever (listening_track_firsts). The track
 returned to most is the one streamed on the most distinct days of the year: the sum of its days
 per month, since a day lies in one month.
@@ -23,6 +22,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from db.derive.rollups import META_KEY
+from db.derive.streams import minutes
 from db.model import meta
 from queries.core import cached, frame
 
@@ -92,10 +92,6 @@ def year_bounds(year: int) -> dict[str, dt.date]:
     return {"start": dt.date(year, 1, 1), "end": dt.date(year + 1, 1, 1)}
 
 
-def minutes(ms) -> float:
-    return int(ms) / 60_000
-
-
 @cached
 def years() -> list[int]:
     """The years with plays, the latest first (empty: no plays at all)."""
@@ -109,7 +105,7 @@ def months(year: int) -> pd.DataFrame:
     every = [dt.date(year, m, 1) for m in range(1, 13)]
     shown = found.reindex(every, fill_value=0).rename_axis("month").reset_index()
     shown[["streams", "ms"]] = shown[["streams", "ms"]].astype("int64")
-    shown["minutes"] = shown["ms"] / 60_000
+    shown["minutes"] = minutes(shown["ms"])
     return shown
 
 
@@ -128,7 +124,7 @@ def discovered(year: int) -> int:
 def _tracks(query: str, year: int, limit: int) -> pd.DataFrame:
     found = frame(query, year_bounds(year) | {"limit": limit})
     found.insert(0, "rank", range(1, len(found) + 1))
-    found["minutes"] = found["ms"].astype("int64") / 60_000
+    found["minutes"] = minutes(found["ms"])
     return found
 
 
@@ -149,7 +145,7 @@ def top_artists(year: int, limit: int = TOP) -> pd.DataFrame:
     """rank, artist, streams, ms, tracks, minutes."""
     found = frame(TOP_ARTISTS_SQL, year_bounds(year) | {"limit": limit})
     found.insert(0, "rank", range(1, len(found) + 1))
-    found["minutes"] = found["ms"].astype("int64") / 60_000
+    found["minutes"] = minutes(found["ms"])
     return found
 
 

@@ -78,7 +78,7 @@ ORDER BY s.rank, s.track_id
 # of their tracks was on the list. Artists are told apart by name, as tracks.artist_name has it.
 # Spotify's rows and the derived lists (migration 0013) each join tracks once here, rather than
 # list_ranks joined to tracks again: over all time that is a third of a million ranks, and with a
-# generic plan the second join became an index probe per rank (1.4 s instead of 0.7 s).
+# generic plan the second join became an index probe per rank (docs/performance.md).
 CONSISTENT_ARTISTS_SQL = """
 SELECT artist, count(DISTINCT snapshot_date) AS days, count(DISTINCT track_id) AS tracks,
        min(rank) AS best_rank

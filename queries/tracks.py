@@ -18,6 +18,7 @@ import pandas as pd
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
+from db.derive.streams import minutes
 from db.model.snapshots import TIME_RANGES
 from queries.core import cached, frame, frames
 
@@ -110,10 +111,6 @@ ORDER BY m.month
 """
 
 ANY_PLAYS_SQL = "SELECT EXISTS (SELECT 1 FROM listening_track_firsts) AS any"
-
-# What the track and artist views ask, for scripts/bench_listening.py.
-PLAYS_QUERIES = ("track_plays",)
-ARTIST_QUERIES = ("artist_tracks", "artist_plays")
 
 # The explorer's questions: each a fixed SQL condition on raw_json with one bound parameter.
 # No index answers them (a GIN index on raw_json is slow to build and slows every import:
@@ -239,7 +236,7 @@ class Plays:
 
     @property
     def minutes(self) -> float:
-        return self.ms / 60_000
+        return minutes(self.ms)
 
 
 def _months(months: pd.DataFrame) -> pd.DataFrame:

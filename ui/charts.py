@@ -1,8 +1,7 @@
 """Pure figure builders: DataFrame in, Plotly figure out.
 
-Built with plotly.graph_objects rather than plotly.express: the same figures, in about 3 ms
-instead of 20 each, which is a third of the server's time per page view
-(scripts/bench_sessions.py: the app's Python, not PostgreSQL, limits views per second).
+Built with plotly.graph_objects rather than plotly.express: the same figures for a fraction of
+the server's time per page view (docs/decisions.md).
 """
 
 from __future__ import annotations
@@ -10,6 +9,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
+from db.derive.streams import minutes
 from queries.shared import NO_DETAILS, UNKNOWN, source
 from ui.text import chart_text
 
@@ -108,7 +108,7 @@ def streams_per_month_figure(months: pd.DataFrame, title: str = "Streams per mon
     firsts = [pd.Timestamp(m) for m in months["month"]]
     bars = go.Bar(x=[m.strftime("%Y-%m-01") for m in firsts], y=months["streams"].tolist(),
                   marker_color=SPOTIFY_GREEN, xperiod="M1", xperiodalignment="middle",
-                  customdata=[ms / 60_000 for ms in months["ms"]],
+                  customdata=minutes(months["ms"]).tolist(),
                   hovertemplate="%{x|%Y-%m}: %{y:,} streams, %{customdata:,.0f} minutes"
                                 "<extra></extra>")
     span = (firsts[-1].year - firsts[0].year) * 12 + firsts[-1].month - firsts[0].month \

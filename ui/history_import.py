@@ -28,15 +28,21 @@ STAGES = {"reading files": (0.0, 0.5), "storing plays": (0.5, 0.25),
           "deriving top lists": (0.75, 0.25)}
 
 
+# How to ask Spotify for the export, said the same wherever a page needs it.
+HOW_TO_EXPORT = (
+    "To get it: on spotify.com, open **Account → Privacy settings**, tick **Extended streaming "
+    "history** and request the data. Spotify e-mails a link to a zip when it is ready, which can "
+    "take up to 30 days.")
+
+
 def intro(grant: Grant, after_write: Callable[[], None]) -> None:
     """What the export is and how to get it, and what it has brought so far. The zip itself goes
     in the page's one file uploader (zips()); the details of the tracks it named, ui/details.py."""
     # Not "data export" in the heading: a heading holding "Data" would be a second match for
     # the page's title wherever the page is found by its heading (tests/support/browser.py).
     st.subheader("Streaming history (Spotify's export)")
-    st.caption("Every play of your listening life, from Spotify's data export: on Spotify, "
-               "Account → Privacy settings, request **Extended streaming history**; it takes up "
-               "to 30 days to arrive. Drop the zip as it came under Import files below: the "
+    st.caption("Every play of your listening life, from Spotify's data export. " + HOW_TO_EXPORT
+               + " Drop the zip as it came under Import files below: the "
                "plays of music are stored (podcasts and videos are left out) and a daily top "
                "list is derived from them for every day Spotify's own lists do not cover.")
     with guarded("the plays so far"):

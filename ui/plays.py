@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from db.derive import local_time
-from db.derive.streams import STREAM_RULE
+from db.derive.streams import STREAM_RULE, minutes
 from queries import shared, tracks
 from ui import charts, tables
 from ui.text import plain
@@ -27,7 +27,7 @@ def local_time_text(moment, zone: str) -> str:
 
 
 def minutes_text(ms: int) -> str:
-    return f"{ms / 60_000:,.0f}"
+    return f"{minutes(ms):,.0f}"
 
 
 def _figures(plays: tracks.Plays, zone: str) -> None:
@@ -65,7 +65,7 @@ def _local_column(moments: pd.Series, zone: str) -> pd.Series:
 def _top_tracks(found: pd.DataFrame, zone: str) -> None:
     top = found[found["streams"] > 0].head(TOP_TRACKS)
     shown = tables.readable(top[["track_id", "track", "album", "streams"]].assign(
-        minutes=(top["ms"] / 60_000).round(1),
+        minutes=minutes(top["ms"]).round(1),
         first_stream=_local_column(top["first_at"], zone),
         last_stream=_local_column(top["last_at"], zone),
         best_rank=top["best_rank"]))

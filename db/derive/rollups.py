@@ -14,11 +14,9 @@ import psycopg
 
 from db.derive import local_time
 from db.derive.streams import IS_COUNTED, IS_STREAM
-from db.model.meta import get_meta, set_meta
 
 META_KEY = "listening_rollups"
 SESSION_GAP = dt.timedelta(minutes=20)
-DAY = dt.timedelta(days=1)
 
 # The plays whose local day is in [first, last]: a local day lies within a day of the UTC day of
 # the same date in every zone, so the UTC bounds let the primary key's index find them.
@@ -129,7 +127,7 @@ def refresh(c: psycopg.Connection, changed: tuple[dt.datetime, dt.datetime] | No
     times; None: no play changed), or all of them (``everything``, or a new time zone). Inside
     the caller's transaction, which holds the writers' lock (the plays were just written)."""
     tz = local_time.zone_name()
-    everything = everything or (get_meta(META_KEY, c) or {}).get("timezone") != tz
+    everything = everything or local_time.zone_changed(c, META_KEY, tz)
     if changed is None and not everything:
         return Refreshed()
     if everything:
@@ -138,21 +136,18 @@ def refresh(c: psycopg.Connection, changed: tuple[dt.datetime, dt.datetime] | No
             c.execute(f"DELETE FROM {table}")  # noqa: S608 (names from this list)
         bounds = c.execute("SELECT min(played_at), max(played_at) FROM plays").fetchone()
         if bounds[0] is None:
-            set_meta(META_KEY, {"timezone": tz}, c)
+            local_time.made_in(c, META_KEY, tz)
             return Refreshed()
         changed = bounds
-    first, last = (c.execute("SELECT (%s::timestamptz AT TIME ZONE %s)::date", (t, tz)).fetchone()[0]
-                   for t in changed)
-    params = {"tz": tz, "first": first, "last": last,
-              "from_utc": dt.datetime.combine(first - 2 * DAY, dt.time(), dt.UTC),
-              "to_utc": dt.datetime.combine(last + 2 * DAY, dt.time(), dt.UTC)}
+    first, last = (local_time.local_day(c, t, tz) for t in changed)
+    params = {"tz": tz, "first": first, "last": last} | local_time.utc_window(first, last)
     for table in ("listening_days", "listening_hours", "listening_track_days"):
         c.execute(f"DELETE FROM {table} WHERE day BETWEEN %(first)s AND %(last)s",  # noqa: S608
                   params)
     for statement in (_DAYS, _HOURS, _TRACK_DAYS):
         c.execute(statement, params)
     first_month = first.replace(day=1)
-    after_month = (last.replace(day=1) + 32 * DAY).replace(day=1)
+    after_month = local_time.next_month(last)
     months = {"first_month": first_month, "after_month": after_month}
     c.execute("DELETE FROM listening_track_months WHERE month >= %(first_month)s"
               " AND month < %(after_month)s", months)
@@ -160,7 +155,7 @@ def refresh(c: psycopg.Connection, changed: tuple[dt.datetime, dt.datetime] | No
     c.execute(_FIRSTS_GONE, params)
     c.execute(_FIRSTS, params)
     _sessions(c, changed, tz)
-    set_meta(META_KEY, {"timezone": tz}, c)
+    local_time.made_in(c, META_KEY, tz)
     return Refreshed(first, last)
 
 

@@ -10,3 +10,13 @@ STREAM_MS = 30_000
 IS_COUNTED = "incognito IS NOT TRUE"
 IS_STREAM = f"(ms_played >= {STREAM_MS} AND {IS_COUNTED})"
 STREAM_RULE = f"a play of at least {STREAM_MS // 1000} s not in incognito mode"
+
+MS_PER_MINUTE = 60_000
+
+
+def minutes(ms):
+    """Minutes from milliseconds, as the pages show time listened: of one number, or of a pandas
+    column (whose sums may come as integers or decimals)."""
+    if hasattr(ms, "astype"):
+        return ms.astype("float64") / MS_PER_MINUTE
+    return float(ms) / MS_PER_MINUTE

@@ -1,8 +1,7 @@
 """Daily top lists derived from plays, for the days Spotify's own lists do not cover.
 
-The rule (stated in the README):
-- a *stream* is a play of at least 30,000 ms, not in incognito mode;
-- its *day* is the local date of its end time in MTM_TIMEZONE (db.derive.local_time);
+The rule (docs/pages.md states it for listeners):
+- a *stream* and its *day* are those of db.derive.streams;
 - the list of day D for a time range of W days ranks the tracks streamed on days D-W+1 .. D by
   number of streams, then total ms_played of those streams, then the latest stream, then track
   id; ranks 1-99;
@@ -25,17 +24,16 @@ from dataclasses import dataclass, field
 import psycopg
 
 from db.derive import local_time, rollups
+from db.derive.local_time import DAY
 from db.derive.streams import IS_STREAM
 from db.ingest import Counts
 from db.model import access, bulk
-from db.model.meta import get_meta, set_meta
 from db.model.snapshots import WINDOW_DAYS
 from db.pool import connection
 
 MAX_RANK = 99
 META_KEY = "derived_lists"
 COLUMNS = ("snapshot_date", "time_range", "track_keys")
-DAY = dt.timedelta(days=1)
 
 # What the staged lists change, counted in ranks as when each rank was a row: a (track, day,
 # range) new, stored with another rank, or stored with the same; lists with the same array are
@@ -124,13 +122,13 @@ def derive(c: psycopg.Connection, changed: tuple[dt.datetime, dt.datetime] | Non
     inside the caller's transaction."""
     tz = local_time.zone_name()
     result = Derived()
-    everything = everything or (get_meta(META_KEY, c) or {}).get("timezone") != tz
+    everything = everything or local_time.zone_changed(c, META_KEY, tz)
     if changed is None and not everything:
         return result
     first, last = c.execute(BOUNDS_SQL, {"tz": tz}).fetchone()
     if first is None:  # no streams: no lists
         result.removed = _ranks_removed(c, "true", ())
-        set_meta(META_KEY, {"timezone": tz}, c)
+        local_time.made_in(c, META_KEY, tz)
         return result
     # No list before the first stream's day or after the last's (which can move back, when an
     # exact play replaces one stored to the minute and is incognito).
@@ -138,7 +136,7 @@ def derive(c: psycopg.Connection, changed: tuple[dt.datetime, dt.datetime] | Non
     if everything:
         low, high = first, last
     else:
-        low, high = (_local_day(t, tz, c) for t in changed)
+        low, high = (local_time.local_day(c, t, tz) for t in changed)
         low = max(low, first)
     bounds = {r: (low, min(high + (w - 1) * DAY, last)) for r, w in WINDOW_DAYS.items()}
     longest = max(WINDOW_DAYS.values())
@@ -174,7 +172,7 @@ def derive(c: psycopg.Connection, changed: tuple[dt.datetime, dt.datetime] | Non
     c.execute(MERGE_SQL)
     c.execute("DROP TABLE derived_lists_incoming")
     result.first_day, result.last_day = low, max(b[1] for b in bounds.values())
-    set_meta(META_KEY, {"timezone": tz}, c)
+    local_time.made_in(c, META_KEY, tz)
     if progress:
         progress("deriving top lists", len(WINDOW_DAYS), len(WINDOW_DAYS))
     return result
@@ -188,20 +186,13 @@ def _ranks_removed(c: psycopg.Connection, where: str, params: tuple) -> int:
         params).fetchone()[0]
 
 
-def _local_day(moment: dt.datetime, tz: str, c: psycopg.Connection) -> dt.date:
-    return c.execute("SELECT (%s::timestamptz AT TIME ZONE %s)::date", (moment, tz)).fetchone()[0]
-
-
 def _daily(c: psycopg.Connection, tz: str, first: dt.date, last: dt.date
            ) -> dict[dt.date, list[tuple]]:
     """Streams per day in [first, last]: {day: [(track_id, streams, ms, latest_us)]}."""
-    # A local day lies within a day of the UTC day of the same date, in every zone.
     by_day: dict[dt.date, list[tuple]] = defaultdict(list)
     with c.cursor() as cur:
         cur.execute(DAILY_SQL, {
-            "tz": tz, "first": first, "last": last,
-            "from_utc": dt.datetime.combine(first - 2 * DAY, dt.time(), dt.UTC),
-            "to_utc": dt.datetime.combine(last + 2 * DAY, dt.time(), dt.UTC)})
+            "tz": tz, "first": first, "last": last} | local_time.utc_window(first, last))
         for day, track_id, streams, ms, latest in cur:
             by_day[day].append((track_id, streams, ms, latest))
     return by_day

@@ -1,6 +1,15 @@
-"""The one write path: rows are COPYed into a temporary copy of their table (streamed, never
-held whole), checked there when needed, then merged by one INSERT ... SELECT ... ON CONFLICT that
-also says what it inserted, updated and left unchanged. Every writer goes through it.
+"""The write path for rows that come from outside: rows are COPYed into a temporary copy of their
+table (streamed, never held whole), checked there when needed, then merged by one INSERT ...
+SELECT ... ON CONFLICT that also says what it inserted, updated and left unchanged. Tracks,
+snapshots and derived lists are written this way by every importer, the sync and enrichment.
+
+The writers that do not merge through it, and why:
+- the history import stages its plays with stage() but merges them with its own INSERT, since an
+  exact play replaces the same play stored to the minute (db/ingest/streaming_history.py);
+- the listening rollups (db/derive/rollups.py) are made inside the server from plays already
+  stored (INSERT ... SELECT): no row crosses the wire;
+- bookkeeping of one row a statement: ``imports``, ``app_meta``, the Spotify account and quota
+  (db/ingest/spotify/), the stress test's lease and its own benchmark tables (db/stress/).
 """
 
 from __future__ import annotations

@@ -302,6 +302,28 @@ def migration_lock_wait() -> int:
     return wait
 
 
+def number(setting: str, value: float | None, default: float, kind: type, valid, expected: str,
+           *, argument: str) -> float:
+    """A numeric setting: ``value`` when a caller passes one (named ``argument`` in the error),
+    else the environment variable ``setting``, else ``default``. A value of another ``kind``
+    (int or float; never a bool) or not ``valid(value)`` is refused with one line:
+    "<where> must be <expected>; not '<value>'"."""
+    where, given = argument, value
+    if value is None:
+        given = os.environ.get(setting, "").strip()
+        if not given:
+            return default
+        where = setting
+        try:
+            value = kind(given)
+        except ValueError:
+            value = None
+    kinds = (int,) if kind is int else (int, float)
+    if isinstance(value, bool) or not isinstance(value, kinds) or not valid(value):
+        raise ConfigurationError(f"{where} must be {expected}; not {str(given)[:40]!r}")
+    return kind(value)
+
+
 def _int_setting(name: str, default: int) -> int:
     raw = os.environ.get(name, "").strip()
     if not raw:

@@ -178,20 +178,9 @@ with before_side, st.container(border=True):
 st.plotly_chart(charts.minutes_per_month_figure(
     {y: r.months for y, r in reviews.items()}), width="stretch")
 
-st.subheader("Top tracks")
-now_side, before_side = st.columns(2, gap="large")
-with now_side:
-    st.caption(str(year))
-    track_table(year)
-with before_side:
-    st.caption(str(before))
-    track_table(before)
-
-st.subheader("Top artists")
-now_side, before_side = st.columns(2, gap="large")
-with now_side:
-    st.caption(str(year))
-    artist_table(year)
-with before_side:
-    st.caption(str(before))
-    artist_table(before)
+for heading, table in (("Top tracks", track_table), ("Top artists", artist_table)):
+    st.subheader(heading)
+    for side, shown in zip(st.columns(2, gap="large"), (year, before), strict=True):
+        with side:
+            st.caption(str(shown))
+            table(shown)

@@ -17,14 +17,13 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
 import psycopg
 
-from db.errors import ConfigurationError
+from db import config
 from db.ingest.spotify.api import SpotifyError, SpotifyRateLimited, duration
 from db.model.snapshots import TIME_RANGES
 from db.pool import connection
@@ -73,23 +72,10 @@ def quiet_line(until: dt.datetime, reason: str | None, now: dt.datetime) -> str:
 
 def daily_requests(value: int | None = None) -> int:
     """Requests a day: ``value``, else MTM_ENRICH_DAILY_REQUESTS, else 1,000."""
-    where, given = "daily requests", value
-    if value is None:
-        given = os.environ.get(SETTING, "").strip()
-        if not given:
-            return DEFAULT_DAILY
-        where = SETTING
-        try:
-            value = int(given.replace("_", ""))
-        except ValueError:
-            value = -1
-    if isinstance(value, bool) or not isinstance(value, int) or not (
-            SYNC_REQUESTS < value <= MAX_DAILY):
-        raise ConfigurationError(
-            f"{where} must be a whole number of Spotify requests in 24 hours above "
-            f"{SYNC_REQUESTS} (the daily sync's) and at most {MAX_DAILY:,}, such as "
-            f"{DEFAULT_DAILY}; not {str(given)[:40]!r}")
-    return value
+    return config.number(
+        SETTING, value, DEFAULT_DAILY, int, lambda v: SYNC_REQUESTS < v <= MAX_DAILY,
+        f"a whole number of Spotify requests in 24 hours above {SYNC_REQUESTS} (the daily "
+        f"sync's) and at most {MAX_DAILY:,}, such as {DEFAULT_DAILY}", argument="daily requests")
 
 
 @dataclass(frozen=True)

@@ -28,15 +28,14 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import math
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import psycopg
 
-from db.errors import ConfigurationError, DatabaseError, InvalidData, first_line
+from db import config
+from db.errors import DatabaseError, InvalidData, first_line
 from db.ingest.spotify import budget, library
 from db.ingest.spotify.api import (
     Policy,
@@ -219,21 +218,10 @@ def _ask(run, meter: budget.Meter, fetched: _Fetched, pace: _Pace, total: int,
 
 def checked_rate(per_second: float | None = None) -> float:
     """Requests a second: ``per_second``, else MTM_ENRICH_PER_SECOND, else 5."""
-    where, given, value = "per_second", per_second, per_second
-    if value is None:
-        given = os.environ.get(RATE_SETTING, "").strip()
-        if not given:
-            return DEFAULT_PER_SECOND
-        where = RATE_SETTING
-        try:
-            value = float(given)
-        except ValueError:
-            value = math.nan
-    if isinstance(value, bool) or not (isinstance(value, int | float)
-                                       and 0 < value <= MAX_PER_SECOND):
-        raise ConfigurationError(f"{where} must be a number of requests a second above 0 and at "
-                                 f"most {MAX_PER_SECOND:g}, such as 5; not {str(given)[:40]!r}")
-    return float(value)
+    return config.number(
+        RATE_SETTING, per_second, DEFAULT_PER_SECOND, float, lambda v: 0 < v <= MAX_PER_SECOND,
+        f"a number of requests a second above 0 and at most {MAX_PER_SECOND:g}, such as 5",
+        argument="per_second")
 
 
 class _Pace:

@@ -2,7 +2,8 @@ import datetime as dt
 
 import pytest
 
-from queries.filters import CUSTOM, Filters, parse_query_params, preset_for, preset_window
+from ui.state.dashboard import Filters, parse_query_params
+from ui.state.links import CUSTOM, preset_for, preset_window
 
 D = dt.date
 

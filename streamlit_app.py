@@ -1,19 +1,22 @@
 """Music Time Machine: page config, navigation over pages/, and the shared sidebar."""
 
 import logging
+from functools import partial
 
 import psycopg
 import streamlit as st
 
 from db import redact
 from db.errors import DatabaseError, DatabaseUnavailable
-from queries import compare, core, dashboard, data, history, listening, recap, shared, time_machine
-from queries.filters import Filters
-from queries.links import Comparison, Moment
-from queries.listening_state import Listening
-from ui import page_state, sidebar, stress_test
+from queries import core, dashboard, data, history, listening, recap, shared
+from ui import first_questions, page_state, sidebar, stress_test
 from ui.guard import guarded
 from ui.startup import prepare_database
+from ui.state import compare as compare_state
+from ui.state import dashboard as dashboard_state
+from ui.state import listening as listening_state
+from ui.state import time_machine as time_machine_state
+from ui.state.links import DEFAULT_RANGE
 from ui.text import plain
 
 redact.install_log_scrubber()  # idempotent: once per process
@@ -47,14 +50,16 @@ except DatabaseError as exc:
 # Each page with the sidebar controls it uses (None: its controls are on the page).
 PAGES = [
     (st.Page("pages/dashboard.py", title="Dashboard", icon="📊", default=True),
-     ("the filter's dates", sidebar.filters, sidebar.DASHBOARD, Filters())),
+     ("the filter's dates", sidebar.filters, dashboard_state.STATE, dashboard_state.Filters())),
     (st.Page("pages/time_machine.py", title="Time machine", icon="⏳"),
-     ("the time machine's date", sidebar.moment, sidebar.TIME_MACHINE, Moment())),
+     ("the time machine's date", sidebar.moment, time_machine_state.STATE,
+      time_machine_state.Moment())),
     (st.Page("pages/compare.py", title="Compare", icon="⚖️"),
-     ("the dates to compare", sidebar.comparison, sidebar.COMPARE, Comparison())),
+     ("the dates to compare", sidebar.comparison, compare_state.STATE, compare_state.Comparison())),
     (st.Page("pages/history.py", title="Rank history", icon="📈"), None),
     (st.Page("pages/listening.py", title="Listening", icon="🎶"),
-     ("the listening period", sidebar.listening, sidebar.LISTENING, Listening())),
+     ("the listening period", sidebar.listening, listening_state.STATE,
+      listening_state.Listening())),
     (st.Page("pages/tracks.py", title="Tracks", icon="🔎"), None),
     (st.Page("pages/recap.py", title="Year in review", icon="🎁"), None),
     (st.Page("pages/data.py", title="Data", icon="📥"), None),
@@ -67,9 +72,10 @@ page_state.note_page(page.url_path)
 # questions' uncached selves: the page's own asking finds their answers).
 WITH_THE_VERSION = {
     "": lambda link: (dashboard.awaiting_everywhere.uncached,),
-    "time_machine": time_machine.first_questions,
-    "compare": compare.first_questions,
-    "history": lambda link: (history.charted_tracks.uncached, history.latest_top.uncached),
+    "time_machine": first_questions.time_machine,
+    "compare": first_questions.compare,
+    "history": lambda link: (history.charted_tracks.uncached,
+                             partial(history.latest_top.uncached, DEFAULT_RANGE)),
     "listening": lambda link: (listening.stream_bounds.uncached,),
     "recap": lambda link: (recap.years.uncached, recap.rollup_zone.uncached),
     "data": lambda link: (data.past_imports, data.spotify_account, data.budget_standing),
@@ -89,10 +95,10 @@ except (DatabaseError, psycopg.Error):
 with st.sidebar:
     controls = next(c for p, c in PAGES if p.url_path == page.url_path)
     if controls:
-        what, draw, key, fallback = controls
+        what, draw, state, fallback = controls
         with guarded(what):
             draw()
-        st.session_state.setdefault(key, fallback)  # what the page reads if drawing failed
+        st.session_state.setdefault(state.key, fallback)  # what the page reads if drawing failed
         st.divider()
     with guarded("the stress test"):
         stress_test.panel()

@@ -7,22 +7,26 @@ import streamlit as st
 
 from db.model.snapshots import TIME_RANGES
 from queries import compare, core, shared
-from ui import charts, entry, tables
+from ui import charts, entry, page_state, tables
 from ui.guard import guarded
+from ui.state.compare import STATE
 
 entry.within_the_app()
-chosen = st.session_state["comparison"]
+chosen = page_state.current(STATE)
 
 st.title("Compare")
 if chosen.a is None or chosen.b is None:  # the sidebar could not choose (database trouble)
     st.stop()
 
-core.together(*(partial(compare.side_tracks, side, chosen.time_range)
-                for side in (chosen.a, chosen.b)))
+
+def side_tracks(side):
+    return compare.side_tracks(side.start, side.end, side.period, chosen.time_range)
+
+
+core.together(*(partial(side_tracks, side) for side in (chosen.a, chosen.b)))
 sides = None
 with guarded("the two lists"):
-    (a, about_a), (b, about_b) = (compare.side_tracks(side, chosen.time_range)
-                                  for side in (chosen.a, chosen.b))
+    (a, about_a), (b, about_b) = (side_tracks(side) for side in (chosen.a, chosen.b))
     sides = a, b
 if sides is None:
     st.stop()

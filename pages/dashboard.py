@@ -5,11 +5,12 @@ from functools import partial
 import streamlit as st
 
 from queries import core, dashboard
-from ui import charts, details, entry, tables
+from ui import charts, details, entry, page_state, tables
 from ui.guard import guarded
+from ui.state.dashboard import STATE
 
 entry.within_the_app()
-filters = st.session_state["filters"]
+filters = page_state.current(STATE)
 args = (filters.start, filters.end, filters.time_range)
 core.together(*(partial(question, *args) for question in (
     dashboard.summary, dashboard.snapshot_days, dashboard.details_waiting, dashboard.release_decades,

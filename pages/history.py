@@ -5,18 +5,16 @@ import streamlit as st
 
 from db.model.snapshots import TIME_RANGES
 from queries import core, history, shared
-from queries.filters import ALL_TIME_RANGES
-from queries.links import ALL, MAX_TRACKS, History, parse_history
 from ui import charts, entry, page_state, tables
 from ui.guard import guarded
+from ui.state.links import ALL, ALL_TIME_RANGES, DEFAULT_RANGE
+from ui.state.rank_history import MAX_TRACKS, STATE, History
 
-NAME = "history"
 entry.within_the_app()
 st.title("Rank history")
 
 state = st.session_state
-current, hints, starting = page_state.take_up(NAME, ("tracks", "time_range"), parse_history,
-                                              ("hist_tracks", "hist_range"))
+current, hints, starting = page_state.take_up(STATE, ("hist_tracks", "hist_range"))
 page_state.show_hints(hints)
 
 
@@ -31,7 +29,7 @@ def names_of(charted, named) -> dict[str, str]:
 def first_tracks(names: dict[str, str]) -> list[str]:
     """What a page opened from a link shows: the link's tracks that are in the library, else the
     top of the latest short-term list."""
-    return [t for t in current.tracks if t in names] or history.latest_top()
+    return [t for t in current.tracks if t in names] or history.latest_top(DEFAULT_RANGE)
 
 
 def the_first_history() -> None:
@@ -70,14 +68,14 @@ if starting:
 
 left, right = st.columns([3, 1])
 left.multiselect("Tracks", list(names), key="hist_tracks", format_func=names.get,
-                 max_selections=MAX_TRACKS, on_change=page_state.forget_hints, args=(NAME,),
+                 max_selections=MAX_TRACKS, on_change=page_state.forget_hints, args=(STATE,),
                  help="Tracks that were on a list, best first; type to search.",
                  placeholder="Choose tracks")
 right.selectbox("Time range", [*TIME_RANGES, ALL], key="hist_range",
                 format_func=lambda v: TIME_RANGES.get(v, ALL_TIME_RANGES),
-                on_change=page_state.forget_hints, args=(NAME,))
+                on_change=page_state.forget_hints, args=(STATE,))
 chosen = History(tuple(state["hist_tracks"]), state["hist_range"])
-page_state.give_back(NAME, chosen)
+page_state.give_back(STATE, chosen)
 
 if not chosen.tracks:
     st.caption("Choose one or more tracks to see their rank over time.")

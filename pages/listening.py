@@ -8,14 +8,14 @@ from db.derive import local_time
 from db.derive.streams import STREAM_RULE
 from db.errors import ConfigurationError
 from queries import core, listening
-from queries.listening_state import VIEWS, period_text
 from ui import charts, entry, page_state, sidebar, tables
 from ui.guard import guarded
 from ui.history_import import HOW_TO_EXPORT
+from ui.state.listening import STATE, VIEWS, period_text
 from ui.text import plain
 
 entry.within_the_app()
-chosen = st.session_state["listening"]
+chosen = page_state.current(STATE)
 args = (chosen.start, chosen.end)
 
 st.title("Listening")
@@ -102,7 +102,7 @@ if numbers is not None and not numbers["streams"]:
 # One tab drawn a view (a tab reruns the page when chosen): the charts, or one top list, each a
 # query over every track of the period, with a grid whose code a browser loads only when shown.
 tabs = dict(zip(VIEWS, st.tabs(list(VIEWS.values()), key=sidebar.LISTENING_TABS,
-                               on_change=page_state.forget_hints, args=(sidebar.LISTENING,)),
+                               on_change=page_state.forget_hints, args=(STATE,)),
                 strict=True))
 
 if tabs["time"].open:

@@ -6,13 +6,13 @@ import streamlit as st
 
 from db.derive.streams import STREAM_RULE
 from queries import core, recap
-from queries.links import Recap, TrackQuery, parse_recap
 from ui import charts, entry, page_state, tables
 from ui.guard import guarded
 from ui.history_import import HOW_TO_EXPORT
+from ui.state.recap import STATE, Recap
+from ui.state.tracks import TrackQuery
 from ui.text import plain
 
-NAME = "recap"
 MISSING = "—"
 entry.within_the_app()
 st.title("Year in review")
@@ -21,10 +21,10 @@ state = st.session_state
 # The page's one value lives in its URL and it draws no widget, so the URL is read on every run:
 # a link to another year is this same page (page_state.take_up reads links only on entering a
 # page). Without a year in the URL it shows what it showed last in this session.
-given = {key: value for key, value in st.query_params.to_dict().items() if key == "year"}
-shown_last = state.get(NAME)
+given = {key: value for key, value in st.query_params.to_dict().items() if key in STATE.params}
+shown_last = state.get(STATE.key)
 if given or shown_last is None:
-    asked, hints = parse_recap(given)
+    asked, hints = STATE.parse(given)
 else:
     asked, hints = shown_last, []
 page_state.show_hints(hints)
@@ -48,7 +48,7 @@ with guarded("the years with plays"):
     zone = recap.rollup_zone()
 if years is None:
     st.stop()
-page_state.give_back(NAME, asked)
+page_state.give_back(STATE, asked)
 if given and shown_last not in (None, asked):
     # Streamlit (1.67) runs a link to this same page with the link's query string but leaves the
     # browser's address as it was: say the year again so that the address follows.

@@ -5,13 +5,14 @@ import streamlit as st
 
 from db.model.snapshots import TIME_RANGES
 from queries import core, shared, time_machine
-from queries.links import History
-from ui import entry, tables
+from ui import entry, page_state, tables
 from ui.guard import guarded
+from ui.state.rank_history import History
+from ui.state.time_machine import STATE
 from ui.text import plain
 
 entry.within_the_app()
-moment = st.session_state["moment"]
+moment = page_state.current(STATE)
 
 st.title("Time machine")
 

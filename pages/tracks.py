@@ -8,23 +8,20 @@ import pandas as pd
 import streamlit as st
 
 from queries import core, history, tracks
-from queries.links import MAX_SEARCH, History, TrackQuery, parse_track_query
 from queries.shared import SOURCES
 from ui import charts, entry, page_state, plays, tables
 from ui.guard import guarded
+from ui.state.links import ALL
+from ui.state.rank_history import History
+from ui.state.tracks import MAX_SEARCH, STATE, TrackQuery
 from ui.text import plain
 
-NAME = "track_query"
 entry.within_the_app()
 state = st.session_state
 
 
-def parse(params):
-    return parse_track_query(params, tracks.QUESTIONS)
-
-
-current, hints, starting = page_state.take_up(NAME, ("q", "track", "explore", "artist"), parse,
-                                              ("tracks_q", "tracks_explore"))
+current, hints, starting = page_state.take_up(STATE, ("tracks_q", "tracks_explore"),
+                                              tracks.QUESTIONS)
 if starting:
     state["tracks_q"] = current.q
     state["tracks_explore"] = list(current.explore)
@@ -32,7 +29,7 @@ if starting:
 
 def open_track(track_id: str | None, artist: str | None = None) -> None:
     """Show a track, an artist, or (neither) the search again."""
-    state[NAME] = TrackQuery(state["tracks_q"], track_id, tuple(state["tracks_explore"]), artist)
+    state[STATE.key] = TrackQuery(state["tracks_q"], track_id, tuple(state["tracks_explore"]), artist)
     if track_id is None and artist is None:
         # The way back: the browser forgot the search's widgets while the track was shown and
         # would draw them empty; values set here are sent with them.
@@ -105,7 +102,7 @@ def track_view(track_id: str) -> None:
         st.plotly_chart(charts.rank_history_figure(ranks, {track_id: detail["name"]}, True),
                         width="stretch")
         st.page_link("pages/history.py", label="Compare with other tracks in Rank history",
-                     icon="📈", query_params=History((track_id,), "all").query_params())
+                     icon="📈", query_params=History((track_id,), ALL).query_params())
     with st.expander("The payload (raw_json)"):
         st.json(detail["raw_json"], expanded=2)
 
@@ -122,8 +119,8 @@ if track_id:
     st.button("← Back to the search", on_click=open_track, args=(None,))
     with guarded("the track"):
         track_view(track_id)
-    page_state.give_back(NAME, TrackQuery(state["tracks_q"], track_id,
-                                          tuple(state["tracks_explore"])))
+    page_state.give_back(STATE, TrackQuery(state["tracks_q"], track_id,
+                                           tuple(state["tracks_explore"])))
     st.stop()
 if current.artist:
     core.together(*(partial(question, current.artist) for question in (
@@ -132,8 +129,8 @@ if current.artist:
     st.button("← Back to the search", on_click=open_track, args=(None,))
     with guarded("the artist's plays"):
         plays.artist_view(current.artist)
-    page_state.give_back(NAME, TrackQuery(state["tracks_q"], None,
-                                          tuple(state["tracks_explore"]), current.artist))
+    page_state.give_back(STATE, TrackQuery(state["tracks_q"], None,
+                                           tuple(state["tracks_explore"]), current.artist))
     st.stop()
 
 searched = " ".join(state["tracks_q"].split())
@@ -144,7 +141,7 @@ opening = "Explorer" if current.explore and not current.q else "Search"
 search_tab, explorer_tab = st.tabs(["Search", "Explorer"], default=opening)
 with search_tab:
     st.text_input("Track or artist name", key="tracks_q", max_chars=MAX_SEARCH,
-                  on_change=page_state.forget_hints, args=(NAME,),
+                  on_change=page_state.forget_hints, args=(STATE,),
                   placeholder="e.g. midnight, or an artist's name")
     q = " ".join(state["tracks_q"].split())
     if q:
@@ -180,7 +177,7 @@ with explorer_tab:
                "choose must hold.")
     st.multiselect("Questions", list(tracks.QUESTIONS), key="tracks_explore",
                    format_func=lambda k: tracks.QUESTIONS[k][0],
-                   on_change=page_state.forget_hints, args=(NAME,),
+                   on_change=page_state.forget_hints, args=(STATE,),
                    placeholder="Choose questions, e.g. Explicit")
     keys = tuple(state["tracks_explore"])
     st.code(tracks.explore_sql_text(keys), language="sql")
@@ -196,5 +193,5 @@ with explorer_tab:
         if total:
             tables.show(tables.readable(found), "explorer", tables.TRACK_COLUMNS, all_rows=False)
 
-page_state.give_back(NAME, TrackQuery(" ".join(state["tracks_q"].split()), None,
-                                      tuple(state["tracks_explore"])))
+page_state.give_back(STATE, TrackQuery(" ".join(state["tracks_q"].split()), None,
+                                       tuple(state["tracks_explore"])))

@@ -10,14 +10,12 @@ from the streaming history (the rollups behind its best ranks do not know a rank
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from functools import partial
+import datetime as dt
 
 import pandas as pd
 
 from queries import dashboard, time_machine
 from queries.core import cached, frame
-from queries.links import Side, parse_comparison
 from queries.shared import MIXED_SOURCES, SOURCES
 
 EXPLICIT_ORDER = {"Explicit": -2, "Clean": -1}
@@ -56,22 +54,24 @@ def side_source(about: dict) -> str | None:
     return MIXED_SOURCES
 
 
-def side_tracks(side: Side, time_range: str) -> tuple[pd.DataFrame, dict]:
-    """The tracks of one side with their `position` (rank on the date's list, or best rank in
-    the period) and the `source` of the side's lists, best first; and what the side stands for:
-    the list's date for a date (None before the first list; None for a period), its lists and
-    how many of them are derived."""
-    if side.single:
-        dates = time_machine.list_dates(side.start, time_range)
+def side_tracks(start: dt.date, end: dt.date, period: bool, time_range: str
+                ) -> tuple[pd.DataFrame, dict]:
+    """The tracks of one side, the list on `start` (as the time machine shows it) or (`period`)
+    the lists dated in [start, end], with their `position` (rank on the date's list, or best rank
+    in the period) and the `source` of the side's lists, best first; and what the side stands
+    for: the list's date for a date (None before the first list; None for a period), its lists
+    and how many of them are derived."""
+    if not period:
+        dates = time_machine.list_dates(start, time_range)
         # The time machine's very question (same arguments): one cached answer for both pages.
         top = time_machine.top_list(dates["list_date"], dates["previous_date"], time_range)
         tracks = top.rename(columns={"rank": "position"})
         about = {"list_date": dates["list_date"], "lists": int(dates["list_date"] is not None),
                  "derived_lists": int(bool(dates["derived"]))}
     else:
-        charted = dashboard.charted_tracks(side.start, side.end, time_range)
+        charted = dashboard.charted_tracks(start, end, time_range)
         tracks = charted.rename(columns={"best_rank": "position"})
-        about = {"list_date": None} | period_lists(side.start, side.end, time_range)
+        about = {"list_date": None} | period_lists(start, end, time_range)
     tracks = tracks[[*TRACK_COLUMNS, "position"]].reset_index(drop=True)
     return tracks.assign(source=side_source(about)), about
 
@@ -109,11 +109,3 @@ def _side_by_side(of, key: str, a: pd.DataFrame, b: pd.DataFrame, labels: tuple[
     joined = pd.DataFrame(counts).fillna(0).astype(int)
     order = sorted(joined.index, key=lambda k: (LAST.get(k, 0), EXPLICIT_ORDER.get(k, 0), k))
     return joined.loc[order].rename_axis(key).reset_index()
-
-
-def first_questions(link: Mapping[str, str]) -> tuple[Callable[[], object], ...]:
-    """The dates of the lists the link's two dates show, to ask with the data version (see
-    time_machine.first_questions)."""
-    chosen = parse_comparison(link)[0]
-    return tuple(partial(time_machine.list_dates.uncached, side.start, chosen.time_range)
-                 for side in (chosen.a, chosen.b) if side is not None and side.single)

@@ -1,7 +1,7 @@
 """The dashboard's questions, asked in SQL of the cached Spotify payloads, answered as DataFrames.
 
-Each function takes the filter as plain values (start, end, time_range); see queries/filters.py
-for what they mean, and queries/core.py for how answers are cached.
+Each function takes the filter as plain values (start, end, time_range); ui/state/dashboard.py
+says what they mean, and queries/core.py how answers are cached.
 
 Where the answers come from (all derived from raw_json and snapshots by PostgreSQL itself):
 - tracks.album_release_year: the first four characters of raw_json -> 'album' ->>

@@ -12,7 +12,6 @@ import pandas as pd
 
 from db.model.snapshots import TIME_RANGES
 from queries.core import cached, frame
-from queries.links import DEFAULT_RANGE
 
 FIRST_TRACKS = 3
 
@@ -74,10 +73,10 @@ def charted_tracks(limit: int = 500) -> pd.DataFrame:
 
 
 @cached
-def latest_top() -> list[str]:
-    """The ids of the first FIRST_TRACKS tracks of the latest short-term list, best first: what
+def latest_top(time_range: str) -> list[str]:
+    """The ids of the first FIRST_TRACKS tracks of the time range's latest list, best first: what
     the page shows when a link names none."""
-    params = {"time_range": DEFAULT_RANGE, "limit": FIRST_TRACKS}
+    params = {"time_range": time_range, "limit": FIRST_TRACKS}
     return frame(LATEST_TOP_SQL, params)["track_id"].tolist()
 
 

@@ -14,13 +14,10 @@ row of it says which. Movement compares with the list before whatever either's s
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
-from functools import partial
 
 import pandas as pd
 
 from queries.core import cached, frame, frames
-from queries.links import parse_moment
 from queries.shared import AWAITING_SQL
 
 # Whether a list is derived: any one of its rows says so, found through the date index.
@@ -161,10 +158,3 @@ def consistent_artists(list_date: dt.date, time_range: str, window: int | None, 
               "end": list_date, "limit": limit}
     days, artists = frames((WINDOW_DAYS_SQL, params), (CONSISTENT_ARTISTS_SQL, params))
     return artists, int(days.iloc[0, 0])
-
-
-def first_questions(link: Mapping[str, str]) -> tuple[Callable[[], object], ...]:
-    """The page's first question as its link states it, to ask with the data version; wrong only
-    when the sidebar changes the state in this run, and then merely unused."""
-    moment = parse_moment(link)[0]
-    return (partial(list_dates.uncached, moment.date, moment.time_range),)

@@ -64,6 +64,7 @@ from db.ingest.spotify import budget, enrich, sync
 from db.ingest.spotify.api import Policy, SpotifyError, SpotifyRateLimited, settings
 from db.ingest.streaming_history import import_history
 from db.model import access
+from db.model.snapshots import WINDOW_DAYS
 from db.model.tracks import save_tracks
 from db.pool import connection
 
@@ -76,7 +77,6 @@ EXPORT_END = dt.datetime(2026, 10, 31, tzinfo=dt.UTC)
 FIRST_DAY = dt.datetime(2026, 11, 2, tzinfo=dt.UTC)
 JOB_AT = dt.timedelta(hours=6, minutes=15)
 DAY_US = 86_400 * 10**6
-WINDOWS = {"short_term": 28, "medium_term": 182, "long_term": 365}
 
 
 class SimClock:
@@ -169,7 +169,7 @@ def _library(export: Export, args: argparse.Namespace, rnd: random.Random,
     """Top lists, recently played and the saved library as Spotify would have them; then the
     planted tracks Spotify does not have (none of those)."""
     rows = [r for r in export.rows if r["spotify_track_uri"]]
-    for time_range, days in WINDOWS.items():
+    for time_range, days in WINDOW_DAYS.items():
         since = (EXPORT_END - dt.timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%SZ")
         counted = Counter(r["spotify_track_uri"][14:] for r in rows
                           if r["ts"] >= since and r["ms_played"] >= STREAM_MS)

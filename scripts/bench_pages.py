@@ -28,7 +28,6 @@ from db.pool import connection
 
 def pages(latest: dt.date) -> dict[str, dict[str, callable]]:
     from queries import compare, dashboard, history, shared, time_machine, tracks
-    from queries.links import Side
 
     year_ago = latest - dt.timedelta(days=364)
     month_ago = latest - dt.timedelta(days=27)
@@ -39,9 +38,9 @@ def pages(latest: dt.date) -> dict[str, dict[str, callable]]:
         time_machine.consistent_artists(dates["list_date"], time_range, window)
         return top
 
-    def comparing(a, b, time_range="short_term"):
-        left, _ = compare.side_tracks(a, time_range)
-        right, _ = compare.side_tracks(b, time_range)
+    def comparing(a, b, time_range="short_term"):  # a side: (start, end, period)
+        left, _ = compare.side_tracks(*a, time_range)
+        right, _ = compare.side_tracks(*b, time_range)
         return compare.compare(left, right), compare.mix(left, right, ("A", "B"))
 
     def track_page(text):
@@ -71,10 +70,11 @@ def pages(latest: dt.date) -> dict[str, dict[str, callable]]:
             "a year ago, long term, all time": lambda: machine(year_ago, "long_term", None),
         },
         "compare": {
-            "two dates a month apart": lambda: comparing(Side.on(month_ago), Side.on(latest)),
+            "two dates a month apart": lambda: comparing(
+                (month_ago, month_ago, False), (latest, latest, False)),
             "two 12-month periods": lambda: comparing(
-                Side(year_ago - dt.timedelta(days=365), year_ago - dt.timedelta(days=1), True),
-                Side(year_ago, latest, True), "medium_term"),
+                (year_ago - dt.timedelta(days=365), year_ago - dt.timedelta(days=1), True),
+                (year_ago, latest, True), "medium_term"),
         },
         "rank history": {
             "choices + 5 tracks, one range": lambda: (history.charted_tracks(),

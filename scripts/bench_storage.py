@@ -92,7 +92,7 @@ def time_readers(url: str) -> None:
     import statistics
     import time
 
-    from db.model.snapshots import TIME_RANGES
+    from db.model.snapshots import TIME_RANGES, WINDOW_DAYS
     from queries import compare, dashboard, history
     from queries import time_machine as tm
     from queries import tracks as track_page
@@ -130,7 +130,7 @@ def time_readers(url: str) -> None:
         for time_range in ("long_term", "short_term"):
             timed(f"time machine: list and movement ({time_range})",
                   [lambda d=d, r=time_range: top_list(d, r) for d in days])
-        for window in (28, 182, 365, None):
+        for window in (*WINDOW_DAYS.values(), None):  # the time machine's windows
             timed(f"time machine: consistent artists ({window or 'all'} days)",
                   [lambda d=d, w=window: frame(tm.CONSISTENT_ARTISTS_SQL, {
                       "time_range": "short_term", "start": tm.window_start(d, w), "end": d,

@@ -22,8 +22,8 @@ from db.model import access
 from db.model.snapshots import save_snapshots
 from db.model.tracks import save_tracks
 from queries import core, tracks
-from queries.links import MAX_ARTIST, TrackQuery, parse_track_query
 from ui import tables
+from ui.state.tracks import MAX_ARTIST, TrackQuery, parse_track_query
 
 from support import history_export as export
 from support.apptest import app_test

@@ -263,4 +263,4 @@ def test_rank_history_opens_on_the_latest_list_when_it_is_derived(lists):
 
     write_derived(lists, [("tF", D(2026, 3, 5), ST, 1), ("tC", D(2026, 3, 5), ST, 2),
                           ("tB", D(2026, 3, 5), ST, 3), ("tA", D(2026, 3, 5), ST, 4)])
-    assert history.latest_top.uncached() == ["tF", "tC", "tB"]
+    assert history.latest_top.uncached(ST) == ["tF", "tC", "tB"]

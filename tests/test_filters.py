@@ -1,8 +1,13 @@
 import datetime as dt
+import subprocess
+import sys
 
 import pytest
 
-from queries.filters import CUSTOM, Filters, parse_query_params, preset_for, preset_window
+from ui.state.dashboard import Filters, parse_query_params
+from ui.state.links import CUSTOM, PRESETS, preset_for, preset_window
+
+from support.databases import ROOT
 
 D = dt.date
 
@@ -64,3 +69,36 @@ def test_presets_count_back_from_the_latest_snapshot():
     assert preset_for(Filters(D(2026, 6, 3), latest), latest) == "Last 4 weeks"
     assert preset_for(Filters(), latest) == "All time"
     assert preset_for(Filters(D(2026, 6, 4), latest), latest) == CUSTOM
+
+
+def test_the_presets_and_windows_are_the_time_ranges_days_in_their_orders():
+    from ui.state.time_machine import WINDOWS
+
+    assert list(PRESETS.items()) == [("All time", None), ("Last 4 weeks", 28),
+                                     ("Last 6 months", 182), ("Last 12 months", 365)]
+    assert list(WINDOWS.items()) == [("Last 4 weeks", 28), ("Last 6 months", 182),
+                                     ("Last 12 months", 365), ("All time", None)]
+
+
+# Each in a fresh interpreter: what a module imports, not what this test process holds.
+PURE_STATE = """
+import pkgutil, sys, ui.state
+for info in pkgutil.iter_modules(ui.state.__path__):
+    __import__(f"ui.state.{info.name}")
+loaded = [m for m in sys.modules if m.split(".")[0] in ("streamlit", "queries")]
+assert not loaded, loaded
+"""
+QUERIES_WITHOUT_UI = """
+import pkgutil, sys, queries
+for info in pkgutil.iter_modules(queries.__path__):
+    __import__(f"queries.{info.name}")
+loaded = [m for m in sys.modules if m.split(".")[0] == "ui"]
+assert not loaded, loaded
+"""
+
+
+@pytest.mark.parametrize("code", [PURE_STATE, QUERIES_WITHOUT_UI], ids=["pure", "plain"])
+def test_page_state_is_pure_and_queries_take_plain_values(code):
+    """ui/state imports neither Streamlit nor queries/; queries/ imports nothing of ui/."""
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr

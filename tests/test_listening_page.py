@@ -17,8 +17,8 @@ import streamlit as st
 from db.ingest import streaming_history
 from db.model import access
 from queries import listening
-from queries.listening_state import Listening, parse_listening
 from ui import charts, sidebar
+from ui.state.listening import Listening, parse_listening
 
 from support import history_export as export
 from support import listening_oracle as oracle

@@ -26,7 +26,7 @@ from db.ingest.spotify import api as spotify_api
 from db.ingest.spotify.api import SpotifyNotConfigured
 from db.model import access
 from queries import core
-from queries.filters import parse_query_params
+from ui.state.dashboard import parse_query_params
 from ui.text import WJ, plain
 
 from support import semantics

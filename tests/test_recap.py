@@ -11,7 +11,7 @@ import streamlit as st
 from db.ingest import streaming_history
 from db.model import access
 from queries import core, recap
-from queries.links import Recap, parse_recap
+from ui.state.recap import Recap, parse_recap
 
 from support import history_export as export
 from support import listening_oracle as oracle

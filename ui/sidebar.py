@@ -1,9 +1,8 @@
 """The sidebar's controls for the pages that have them, each mirrored in its page's URL
-(ui/page_state.py): the dashboard's filter (?start=&end=&time_range=), the time machine's date
-(?date=&time_range=&window=), the comparison's two dates or periods (?a=&b=&time_range=) and
-the Listening page's period and switches (?start=&end=&granularity=&by=).
-Drawn by streamlit_app.py before the page runs; the page reads the state they leave in
-st.session_state.
+(ui/page_state.py; each state and its URL parameters are declared in ui/state/): the
+dashboard's filter, the time machine's date, the comparison's two dates or periods, and the
+Listening page's period and switches. Drawn by streamlit_app.py before the page runs; the page
+reads the state they leave with page_state.current.
 """
 
 from __future__ import annotations
@@ -15,32 +14,27 @@ import streamlit as st
 
 from db.model.snapshots import EARLIEST_DATE, LATEST_DATE, TIME_RANGES
 from queries import shared
-from queries.filters import (
+from queries.listening import stream_bounds
+from ui import page_state
+from ui.state.compare import STATE as COMPARE
+from ui.state.compare import Comparison, Side
+from ui.state.dashboard import STATE as DASHBOARD
+from ui.state.dashboard import Filters
+from ui.state.links import (
+    ALL,
+    ALL_TIME,
     ALL_TIME_RANGES,
     CUSTOM,
     PRESETS,
-    Filters,
-    parse_query_params,
+    PageState,
     preset_for,
     preset_window,
 )
-from queries.links import WINDOWS, Comparison, Moment, Side, parse_comparison, parse_moment
-from queries.listening import stream_bounds
-from queries.listening_state import (
-    DEFAULT_VIEW,
-    GRANULARITIES,
-    MEASURES,
-    VIEWS,
-    Listening,
-    parse_listening,
-)
-from ui import page_state
+from ui.state.listening import DEFAULT_VIEW, GRANULARITIES, MEASURES, VIEWS, Listening
+from ui.state.listening import STATE as LISTENING
+from ui.state.time_machine import STATE as TIME_MACHINE
+from ui.state.time_machine import WINDOWS, Moment
 
-ALL = "all"
-DASHBOARD = "filters"
-TIME_MACHINE = "moment"
-COMPARE = "comparison"
-LISTENING = "listening"
 LISTENING_TABS = "lp_view"  # the Listening page's tabs: the label of the open one
 
 
@@ -59,22 +53,37 @@ def _stream_span() -> tuple[dt.date | None, tuple[dt.date, dt.date] | None]:
     return stream_bounds()["last"], _stream_window()
 
 
-def _on_preset(name: str, preset_key: str, dates_key: str, span: Callable) -> None:
+def _on_preset(page: PageState, preset_key: str, dates_key: str, span: Callable) -> None:
     """A preset picked: the date picker shows its days (`span`: the latest day and all time)."""
     state = st.session_state
-    page_state.forget_hints(name)
+    page_state.forget_hints(page)
     latest, whole = span()
     window = preset_window(PRESETS.get(state[preset_key]), latest) or whole
     if window:
         state[dates_key] = window
 
 
-def _on_dates(name: str, preset_key: str, dates_key: str, span: Callable) -> None:
+def _on_dates(page: PageState, preset_key: str, dates_key: str, span: Callable) -> None:
     """Days picked: the preset they make, or Custom range."""
     state = st.session_state
-    page_state.forget_hints(name)
+    page_state.forget_hints(page)
     if len(state[dates_key]) == 2:
         state[preset_key] = preset_for(Filters(*state[dates_key]), span()[0])
+
+
+def _picked_period(preset_key: str, dates_key: str, previous: Filters | Listening
+                   ) -> tuple[dt.date | None, dt.date | None]:
+    """The period a preset and its date picker stand for (None, None: all time); while only the
+    start date is picked, the period shown before."""
+    state = st.session_state
+    picked = state[dates_key]
+    if state[preset_key] == ALL_TIME:
+        return None, None
+    if len(picked) == 2:
+        return picked
+    # st.date_input gives a 1-tuple while only the start date is picked
+    st.info("Pick an end date to apply the range.", icon="📅")
+    return previous.start, previous.end
 
 
 def _set_filter_widgets(parsed: Filters) -> None:
@@ -89,9 +98,7 @@ def _set_filter_widgets(parsed: Filters) -> None:
 def filters() -> Filters:
     """Draw the filter widgets; return the filter in force and mirror it in the URL."""
     state = st.session_state
-    previous, hints, starting = page_state.take_up(
-        DASHBOARD, ("start", "end", "time_range"), parse_query_params,
-        ("preset", "dates", "time_range"))
+    previous, hints, starting = page_state.take_up(DASHBOARD, ("preset", "dates", "time_range"))
     if starting:
         _set_filter_widgets(previous)
     first, latest = shared.snapshot_bounds()
@@ -114,31 +121,22 @@ def filters() -> Filters:
                  format_func=lambda value: TIME_RANGES.get(value, ALL_TIME_RANGES),
                  on_change=lambda: page_state.forget_hints(DASHBOARD))
 
-    picked = state["dates"]
-    if state["preset"] == "All time":
-        start = end = None
-    elif len(picked) == 2:
-        start, end = picked
-    else:  # st.date_input gives a 1-tuple while only the start date is picked
-        st.info("Pick an end date to apply the range.", icon="📅")
-        start, end = previous.start, previous.end
+    start, end = _picked_period("preset", "dates", previous)
     current = Filters(start, end, None if state["time_range"] == ALL else state["time_range"])
     page_state.give_back(DASHBOARD, current)
     return current
 
 
-def _range_select(key: str, name: str) -> None:
+def _range_select(key: str, page: PageState) -> None:
     st.selectbox("Time range", list(TIME_RANGES), key=key, format_func=TIME_RANGES.get,
-                 on_change=page_state.forget_hints, args=(name,))
+                 on_change=page_state.forget_hints, args=(page,))
 
 
 def moment() -> Moment:
     """The time machine's controls: the date of the list, the time range, and the window the
     most consistent artist is counted over."""
     state = st.session_state
-    current, hints, starting = page_state.take_up(
-        TIME_MACHINE, ("date", "time_range", "window"), parse_moment,
-        ("tm_date", "tm_range", "tm_window"))
+    current, hints, starting = page_state.take_up(TIME_MACHINE, ("tm_date", "tm_range", "tm_window"))
     first, latest = shared.snapshot_bounds()
     if starting:
         state["tm_date"] = current.date or latest or dt.date.today()
@@ -191,8 +189,7 @@ def comparison() -> Comparison:
     range."""
     state = st.session_state
     drawn = _MODE_KEYS.get(state.get("cmp_mode"), ())
-    current, hints, starting = page_state.take_up(
-        COMPARE, ("a", "b", "time_range"), parse_comparison, ("cmp_mode", "cmp_range", *drawn))
+    current, hints, starting = page_state.take_up(COMPARE, ("cmp_mode", "cmp_range", *drawn))
     first, latest = shared.snapshot_bounds()
     today = latest or dt.date.today()
     if starting:
@@ -253,11 +250,10 @@ def listening() -> Listening:
     (LISTENING_TABS, drawn by the page) is part of its state."""
     state = st.session_state
     previous, hints, starting = page_state.take_up(
-        LISTENING, ("start", "end", "granularity", "by", "view", "top"), parse_listening,
-        ("lp_preset", "lp_dates", "lp_granularity", "lp_by", LISTENING_TABS))
+        LISTENING, ("lp_preset", "lp_dates", "lp_granularity", "lp_by", LISTENING_TABS))
     bounds = stream_bounds()
     if starting:
-        state["lp_preset"] = preset_for(Filters(previous.start, previous.end), bounds["last"])
+        state["lp_preset"] = preset_for(previous, bounds["last"])
         window = (previous.start, previous.end) if previous.start else _stream_window()
         state["lp_dates"] = window or (dt.date.today(),) * 2
         state["lp_granularity"] = previous.granularity
@@ -279,14 +275,7 @@ def listening() -> Listening:
              format_func=GRANULARITIES.get, **forget)
     st.radio("Top lists by", list(MEASURES), key="lp_by", horizontal=True,
              format_func=MEASURES.get, **forget)
-    picked = state["lp_dates"]
-    if state["lp_preset"] == "All time":
-        start = end = None
-    elif len(picked) == 2:
-        start, end = picked
-    else:  # st.date_input gives a 1-tuple while only the start date is picked
-        st.info("Pick an end date to apply the range.", icon="📅")
-        start, end = previous.start, previous.end
+    start, end = _picked_period("lp_preset", "lp_dates", previous)
     view = next((v for v, label in VIEWS.items() if label == state.get(LISTENING_TABS)),
                 DEFAULT_VIEW)
     current = Listening(start, end, state["lp_granularity"], state["lp_by"], view)

@@ -1,10 +1,10 @@
 """The Listening page's state as it lives in its URL: pure values and parsing (no Streamlit, no
-SQL), like queries/filters.py for the dashboard.
+SQL).
 
     /listening?start=2026-01-01&end=2026-03-31&granularity=week&by=minutes&view=artists
 
 - start/end: the period, both days included (local days in MTM_TIMEZONE); neither: all time.
-  Read exactly as the dashboard reads them (queries/filters.py: the same hints, the same
+  Read exactly as the dashboard reads them (ui/state/links.py: period, the same hints, the same
   fallback to all time).
 - granularity: the chart's bars, one per day, week (Monday to Sunday) or month.
 - by: what the top lists and the heatmap rank and colour by, streams or minutes.
@@ -22,7 +22,7 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from queries.filters import parse_query_params, quoted
+from ui.state.links import PageState, period, quoted
 
 GRANULARITIES = {"day": "Day", "week": "Week", "month": "Month"}
 MEASURES = {"streams": "Streams", "minutes": "Minutes"}
@@ -44,9 +44,9 @@ class Listening:
     def query_params(self) -> dict[str, str]:
         """The URL form: the period only when there is one; the switches always, so that a
         shared link shows what its sender saw even if the defaults change."""
-        period = ({"start": self.start.isoformat(), "end": self.end.isoformat()}
-                  if self.start is not None and self.end is not None else {})
-        return period | {"granularity": self.granularity, "by": self.by, "view": self.view}
+        days = ({"start": self.start.isoformat(), "end": self.end.isoformat()}
+                if self.start is not None and self.end is not None else {})
+        return days | {"granularity": self.granularity, "by": self.by, "view": self.view}
 
 
 def _choice(params: Mapping[str, str], name: str, choices: Mapping[str, str], default: str,
@@ -63,7 +63,8 @@ def _choice(params: Mapping[str, str], name: str, choices: Mapping[str, str], de
 
 def parse_listening(params: Mapping[str, str]) -> tuple[Listening, list[str]]:
     """The page's state from its URL's query parameters, and a hint per unusable value."""
-    period, hints = parse_query_params({k: params[k] for k in ("start", "end") if k in params})
+    hints: list[str] = []
+    start, end = period(params, hints)
     granularity = _choice(params, "granularity", GRANULARITIES, DEFAULT_GRANULARITY, hints)
     by = _choice(params, "by", MEASURES, DEFAULT_BY, hints)
     if "view" not in params and "top" in params:  # a link from before the tabs
@@ -71,7 +72,7 @@ def parse_listening(params: Mapping[str, str]) -> tuple[Listening, list[str]]:
                        DEFAULT_VIEW, hints)
     else:
         view = _choice(params, "view", VIEWS, DEFAULT_VIEW, hints)
-    return Listening(period.start, period.end, granularity, by, view), hints
+    return Listening(start, end, granularity, by, view), hints
 
 
 def period_text(start: dt.date | None, end: dt.date | None) -> str:
@@ -81,3 +82,8 @@ def period_text(start: dt.date | None, end: dt.date | None) -> str:
     if start == end:
         return f"{start}"
     return f"{start} to {end}"
+
+
+# "top": the tab's name in links from before the tabs.
+STATE = PageState("listening", ("start", "end", "granularity", "by", "view", "top"),
+                  parse_listening)

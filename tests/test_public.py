@@ -10,7 +10,6 @@ import subprocess
 import sys
 import tempfile
 import threading
-import time
 import tomllib
 from pathlib import Path
 
@@ -32,6 +31,7 @@ from ui.text import WJ, plain
 from support import semantics
 from support.databases import ROOT
 from support.own_server import OwnServer
+from support.waits import wait_until
 
 END = dt.date(2026, 6, 30)
 
@@ -119,12 +119,8 @@ def test_database_stopped_mid_session_one_box_then_back_by_itself(own_server, ap
     assert not at.exception and len(at.error) == 1
 
     own_server("start")
-    deadline = time.monotonic() + 60  # a bound for a stuck test, not a speed goal
-    while True:
-        time.sleep(0.2)
-        at.run()
-        if not at.error or time.monotonic() > deadline:
-            break
+    wait_until(lambda: not at.run().error,
+               lambda: f"still down: {[e.value for e in at.error]}", every_s=0.2)
     assert not at.exception and not at.error, [e.value for e in at.error]
     # The filter in force when it went down (the change that found it down never applied).
     assert {m.label: m.value for m in at.metric} == before
@@ -269,12 +265,8 @@ def test_a_session_that_survives_an_outage_keeps_its_filter(own_server, app):
     own_server("stop")
     at.run()
     own_server("start")
-    deadline = time.monotonic() + 60
-    while True:
-        time.sleep(0.2)
-        at.run()
-        if not at.error or time.monotonic() > deadline:
-            break
+    wait_until(lambda: not at.run().error,
+               lambda: f"still down: {[e.value for e in at.error]}", every_s=0.2)
     assert not at.error and at.date_input(key="dates").value == (dt.date(2026, 6, 25), END)
 
 

@@ -19,7 +19,7 @@ from db.ingest.spotify import sync
 from db.model import access
 
 from support.export_zip import export_zip, history, unique_plays
-from support.fake_spotify import FakeSpotify, track
+from support.fake_spotify import track
 from support.spotify_account import connect as connect_account
 
 OPEN = access.Grant("open")
@@ -55,13 +55,11 @@ def import_export(**options) -> streaming_history.HistoryReport:
 
 
 @pytest.fixture
-def spotify_set_up(use_database, monkeypatch):
+def spotify_set_up(use_database, monkeypatch, fake):
     """The app set up for Spotify (the local fake), no account connected yet."""
-    fake = FakeSpotify()
     for name, value in fake.env("http://127.0.0.1:8501/data").items():
         monkeypatch.setenv(name, value)
-    yield fake
-    fake.stop()
+    return fake
 
 
 @pytest.fixture

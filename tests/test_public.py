@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 import threading
 import tomllib
 from pathlib import Path
@@ -30,17 +28,15 @@ from ui.text import WJ, plain
 
 from support import semantics
 from support.databases import ROOT
-from support.own_server import OwnServer
 from support.waits import wait_until
 
 END = dt.date(2026, 6, 30)
 
 
 @pytest.fixture
-def demo_data(use_database):
-    demo.seed_demo(tracks=200, days=20, seed=4, end=END)
-    tracks = demo.generate_tracks(200, seed=4)
-    return tracks, list(demo.generate_snapshots([t["id"] for t in tracks], 20, END, seed=4))
+def demo_spec():
+    """demo_data (tests/conftest.py) for the hostile links: smaller, as they are many."""
+    return {"tracks": 200, "days": 20, "seed": 4, "end": END}
 
 
 HOSTILE_LINKS = [
@@ -86,19 +82,6 @@ def test_hints_are_drawn_through_plain():
 def test_visitors_never_get_tracebacks():
     settings = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
     assert settings["client"]["showErrorDetails"] == "none"
-
-
-@pytest.fixture
-def own_server(monkeypatch):
-    """An embedded server of this test's own: own_server("stop"), own_server("start"). Its data
-    is not under pytest's temporary root, which any other pytest starting on this machine resets
-    to 0700, out of reach of the server's user (tests/conftest.py's server_url)."""
-    folder = Path(tempfile.mkdtemp(prefix="mtm-own-server-"))
-    server = OwnServer(folder)
-    monkeypatch.setenv("DATABASE_URL", server.url)
-    yield server.pg_ctl
-    server.cleanup()
-    shutil.rmtree(folder, ignore_errors=True)
 
 
 def test_database_stopped_mid_session_one_box_then_back_by_itself(own_server, app):

@@ -1,24 +1,13 @@
 """The app keeps working when the database misbehaves: a restart mid-session, a failing query
 (test_app.py), an unreachable server at start (test_app.py, test_cli.py)."""
 
-import pytest
 import streamlit as st
 
 from db.ingest import demo
 
 from support.apptest import app_test
-from support.own_server import OwnServer
 
 END = demo.dt.date(2026, 6, 30)
-
-
-@pytest.fixture
-def own_server(tmp_path, monkeypatch):
-    """An embedded server of this test's own; calling it restarts the server."""
-    server = OwnServer(tmp_path)
-    monkeypatch.setenv("DATABASE_URL", server.url)
-    yield lambda: server.pg_ctl("restart")
-    server.cleanup()
 
 
 def test_server_restart_mid_session_the_next_interaction_works(own_server):
@@ -32,7 +21,7 @@ def test_server_restart_mid_session_the_next_interaction_works(own_server):
     before = {m.label: m.value for m in at.metric}
     assert before["Tracks"] == "120"
 
-    own_server()  # every pooled connection dies with the old server process
+    own_server("restart")  # every pooled connection dies with the old server process
 
     st.cache_data.clear()  # make the next interaction ask the database again
     at.selectbox(key="time_range").set_value("long_term").run()

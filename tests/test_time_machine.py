@@ -9,7 +9,7 @@ from db.model.snapshots import save_snapshots
 from db.model.tracks import save_tracks
 
 from support import semantics
-from support.apptest import app_test
+from support.apptest import app_test, open_page
 from support.browser import plotly_values
 from support.time_machine_data import MT, SNAPSHOTS, ST, TRACKS, D
 
@@ -18,15 +18,6 @@ from support.time_machine_data import MT, SNAPSHOTS, ST, TRACKS, D
 def history(use_database):
     save_tracks(TRACKS)
     save_snapshots(SNAPSHOTS)
-
-
-def open_page(app, page, **params):
-    app.run()
-    for key, value in params.items():
-        app.query_params[key] = value
-    app.switch_page(f"pages/{page}.py").run()
-    assert not app.exception, [e.value for e in app.exception]
-    return app
 
 
 def metrics(at):

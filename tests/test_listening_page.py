@@ -31,8 +31,8 @@ EVERYTHING = 10_000  # a limit no top list reaches: compare whole lists
 
 
 def load(rows: list[dict], tmp_path) -> None:
-    history = export.History(rows=rows, videos=[], tracks=[])
-    folder = export.write_folder(export.files(history), tmp_path / "export")
+    streaming_export = export.History(rows=rows, videos=[], tracks=[])
+    folder = export.write_folder(export.files(streaming_export), tmp_path / "export")
     streaming_history.import_history([str(folder)], access.operator())
 
 

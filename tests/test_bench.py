@@ -44,7 +44,6 @@ def users_data(use_database):
         yield conn, conn.execute(USERS_DATA).fetchone()
 
 
-
 @pytest.fixture
 def writes_seen(use_database, monkeypatch) -> Callable[[], list[int]]:
     """The ranks written to the benchmark's table since the last call, in commit order. Runs in
@@ -356,3 +355,13 @@ def test_dashboard_queries_keep_answering_while_it_runs(users_data, use_database
         holder.rollback()
     writer.join()
     assert results["run"].successes == 4000 and sorted(writes_seen()) == list(range(1, 4001))
+
+
+def test_the_stress_test_can_be_hidden_and_then_refuses(app, use_database, monkeypatch):
+    from db.stress import runner
+
+    monkeypatch.setenv("MTM_STRESS_TEST", "off")
+    at = app.run()
+    assert not at.exception and not [b for b in at.button if b.key == "stress_run"]
+    with pytest.raises(runner.StressTestBusy, match="turned off"):
+        runner.start_in_background(10, 2, False, 0)

@@ -8,6 +8,7 @@ one, cloned from a migrated template.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import shutil
 import sys
@@ -23,10 +24,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from db import config, migrations  # noqa: E402
 from db import pool as db_pool  # noqa: E402
+from db.ingest import demo  # noqa: E402
 
 from support.apptest import app_test  # noqa: E402
 from support.databases import create_database, drop_database, url_for  # noqa: E402
 from support.fake_spotify import FakeSpotify  # noqa: E402
+from support.own_server import OwnServer  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -120,11 +123,43 @@ def conn(database_url):
 
 
 @pytest.fixture
+def demo_spec():
+    """What demo_data seeds: demo.seed_demo's arguments. A module that needs other data overrides
+    this fixture (tests/test_hostile_links.py)."""
+    return {"tracks": 400, "days": 30, "seed": 11, "end": dt.date(2026, 6, 30)}
+
+
+@pytest.fixture
+def demo_data(use_database, demo_spec):
+    """The demo's tracks and days of snapshots (demo_spec), stored in the test's database;
+    returns (tracks, snapshots) as generated, to check the pages against."""
+    demo.seed_demo(**demo_spec)
+    tracks = demo.generate_tracks(demo_spec["tracks"], seed=demo_spec["seed"])
+    snapshots = list(demo.generate_snapshots([t["id"] for t in tracks], demo_spec["days"],
+                                             demo_spec["end"], seed=demo_spec["seed"]))
+    return tracks, snapshots
+
+
+@pytest.fixture
 def fake():
     """The local fake of Spotify's services (tests/support/fake_spotify.py), stopped after."""
     server = FakeSpotify()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def own_server(monkeypatch):
+    """An embedded server of this test's own, which the process uses (DATABASE_URL) and the test
+    may stop, start or restart: own_server("stop"), own_server("start"), own_server("restart").
+    Its data is not under pytest's temporary root, which any other pytest starting on this
+    machine resets to 0700, out of reach of the server's user (see server_url)."""
+    folder = Path(tempfile.mkdtemp(prefix="mtm-own-server-"))
+    server = OwnServer(folder)
+    monkeypatch.setenv("DATABASE_URL", server.url)
+    yield server.pg_ctl
+    server.cleanup()
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture

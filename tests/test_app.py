@@ -13,16 +13,7 @@ from db.model.tracks import save_tracks
 from support import semantics
 from support.browser import plotly_values
 
-END = dt.date(2026, 6, 30)
-
-
-@pytest.fixture
-def demo_data(use_database):
-    """400 demo tracks, 30 days of snapshots to END; returns (tracks, snapshots) as generated."""
-    demo.seed_demo(tracks=400, days=30, seed=11, end=END)
-    tracks = demo.generate_tracks(400, seed=11)
-    snapshots = list(demo.generate_snapshots([t["id"] for t in tracks], 30, END, seed=11))
-    return tracks, snapshots
+END = dt.date(2026, 6, 30)  # demo_data's last day (tests/conftest.py's demo_spec)
 
 
 def metrics(at):

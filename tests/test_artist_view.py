@@ -51,7 +51,8 @@ MIDNIGHT_PLAYS = [
 _generated: dict = {}
 
 
-def history() -> export.History:
+def streaming_export() -> export.History:
+    """A generated streaming-history export with the MIDNIGHT_PLAYS among its rows (made once)."""
     if "h" not in _generated:
         generated = export.generate(1919, plays=500, tracks=48)
         rng = random.Random(7)
@@ -130,7 +131,7 @@ def minutes(ms: int) -> str:
 def imported(use_database, tmp_path, monkeypatch, request):
     zone = getattr(request, "param", "UTC")
     monkeypatch.setenv("MTM_TIMEZONE", zone)
-    paths = export.write_loose(export.files(history()), tmp_path / "export")
+    paths = export.write_loose(export.files(streaming_export()), tmp_path / "export")
     streaming_history.import_history([str(p) for p in paths], access.operator())
     # Every test's database is a new one at the same data version: no answer of another's.
     st.cache_data.clear()
@@ -223,7 +224,7 @@ def test_no_link_for_a_missing_artist():
 @pytest.mark.parametrize("imported", ZONES, indirect=True)
 def test_every_track_and_artist_figure_matches_the_plain_reading(imported):
     zone = imported
-    expected = reading(history().rows, zone)
+    expected = reading(streaming_export().rows, zone)
     for track_id, f in expected.items():
         plays = tracks.track_plays(track_id)
         months = {m.strftime("%Y-%m-01"): (s, ms) for m, s, ms in
@@ -257,7 +258,7 @@ def test_every_track_and_artist_figure_matches_the_plain_reading(imported):
 def test_the_track_view_shows_its_plays_in_the_local_zone(app, imported, first, last, months):
     """Written out by hand for the plays near midnight UTC, and against the reading."""
     at = open_tracks(track=MIDNIGHT.id)
-    f = reading(history().rows, imported)[MIDNIGHT.id]
+    f = reading(streaming_export().rows, imported)[MIDNIGHT.id]
     assert (f["first"], f["last"], {m: s for m, (s, _) in f["months"].items()}) == \
         (first, last, months)
     assert metrics(at) == {"Streams": "3", "Minutes": minutes(290_000),
@@ -269,7 +270,7 @@ def test_the_track_view_shows_its_plays_in_the_local_zone(app, imported, first, 
 
 @pytest.mark.parametrize("imported", ["America/New_York"], indirect=True)
 def test_the_artist_view_shows_the_artists_figures_and_top_tracks(app, imported, conn):
-    per_track = reading(history().rows, imported)
+    per_track = reading(streaming_export().rows, imported)
     busiest = max({f["artist"] for f in per_track.values() if f["artist"]},
                   key=lambda a: (artist_reading(per_track, a)["streams"], a))
     want = artist_reading(per_track, busiest)

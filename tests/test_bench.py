@@ -1,4 +1,4 @@
-"""The concurrent-write benchmark: honest numbers, nothing lost, the user's history untouched."""
+"""The concurrent-write benchmark: honest numbers, nothing lost, the user's data untouched."""
 
 import json
 import re
@@ -23,7 +23,7 @@ from support.waits import wait_until
 
 END = demo.dt.date(2026, 6, 30)
 DAY = demo.dt.date(2026, 7, 1)  # the day in-process runs date their rows (bench_day, pinned)
-HISTORY = ("SELECT (SELECT count(*) FROM tracks), (SELECT count(*) FROM list_ranks), "
+USERS_DATA = ("SELECT (SELECT count(*) FROM tracks), (SELECT count(*) FROM list_ranks), "
            "(SELECT coalesce(sum(rank), 0) FROM list_ranks), (SELECT max(updated_at) FROM tracks)")
 
 
@@ -36,11 +36,12 @@ def no_run_outlives_its_test():
 
 
 @pytest.fixture
-def history(use_database):
+def users_data(use_database):
+    """The user's own tracks and lists, which no run may change: a connection to the database
+    and the checksum (USERS_DATA) they have before the test."""
     demo.seed_demo(tracks=200, days=10, seed=3, end=END)
     with psycopg.connect(use_database) as conn:
-        yield conn, conn.execute(HISTORY).fetchone()
-
+        yield conn, conn.execute(USERS_DATA).fetchone()
 
 
 @pytest.fixture
@@ -63,9 +64,9 @@ def bench_rows(url: str) -> list[tuple]:
                          "FROM mtm_bench.snapshots").fetchall()
 
 
-def test_500_writes_from_10_workers_succeed_and_leave_the_history_alone(history, writes_seen,
+def test_500_writes_from_10_workers_succeed_and_leave_the_users_data_alone(users_data, writes_seen,
                                                                        use_database):
-    conn, before = history
+    conn, before = users_data
     st.cache_data.clear()
     shown_before = dashboard.summary(None, None, None)
     result = runner.run(500, 10).postgres
@@ -79,12 +80,12 @@ def test_500_writes_from_10_workers_succeed_and_leave_the_history_alone(history,
     assert 0 < result.p50_ms <= result.p95_ms <= result.p99_ms <= result.max_ms
     assert len(result.latencies_ms) == 500 and result.writes_per_s > 0
     assert result.pool["requests_num"] >= 500
-    assert conn.execute(HISTORY).fetchone() == before
+    assert conn.execute(USERS_DATA).fetchone() == before
     st.cache_data.clear()
     assert dashboard.summary(None, None, None) == shown_before
 
 
-def test_a_run_replaces_the_rows_of_earlier_runs(history, writes_seen, use_database,
+def test_a_run_replaces_the_rows_of_earlier_runs(users_data, writes_seen, use_database,
                                                monkeypatch):
     runner.run(50, 3)
     assert sorted(writes_seen()) == list(range(1, 51))
@@ -96,7 +97,7 @@ def test_a_run_replaces_the_rows_of_earlier_runs(history, writes_seen, use_datab
     assert bench_rows(use_database) == [(workload.TRACK_ID, later, workload.TIME_RANGE, seen[-1])]
 
 
-def test_one_run_at_a_time_and_a_cooldown_between_runs(history):
+def test_one_run_at_a_time_and_a_cooldown_between_runs(users_data):
     held = runner.Lease.acquire()
     with pytest.raises(runner.StressTestBusy, match="a stress test is already running"):
         runner.run(10, 2)
@@ -107,13 +108,13 @@ def test_one_run_at_a_time_and_a_cooldown_between_runs(history):
     assert runner.run(10, 2, cooldown_s=0).postgres.successes == 10
 
 
-def test_a_deleted_lease_row_is_put_back(history, use_database):
+def test_a_deleted_lease_row_is_put_back(users_data, use_database):
     with psycopg.connect(use_database, autocommit=True) as other:
         other.execute("DELETE FROM mtm_bench.run_lease")
     assert runner.run(10, 2).postgres.successes == 10
 
 
-def test_a_lease_whose_process_died_runs_out(history, use_database):
+def test_a_lease_whose_process_died_runs_out(users_data, use_database):
     held = runner.Lease.acquire()
     held._released.set()  # as if its process had died: no more heartbeats, never released
     with psycopg.connect(use_database, autocommit=True) as other:
@@ -121,7 +122,7 @@ def test_a_lease_whose_process_died_runs_out(history, use_database):
     assert runner.run(10, 2).postgres.successes == 10
 
 
-def test_a_run_that_loses_its_lease_stops_writing(history, use_database, writes_seen,
+def test_a_run_that_loses_its_lease_stops_writing(users_data, use_database, writes_seen,
                                                  monkeypatch):
     monkeypatch.setattr(runner, "HEARTBEAT_S", 0.05)
     lease = runner.Lease.acquire()
@@ -173,8 +174,8 @@ def test_percentiles_are_nearest_rank():
     assert workload.percentile([7.0], 99) == 7.0 and workload.percentile([], 50) == 0.0
 
 
-def test_cli_json_is_one_object_and_history_is_unchanged(history):
-    conn, before = history
+def test_cli_json_is_one_object_and_the_users_data_is_unchanged(users_data):
+    conn, before = users_data
     url = conn.info.dsn
     result = run_cli("bench", "--writes", "500", "--workers", "10", "--json", database_url=url)
     assert result.returncode == 0, result.stderr
@@ -182,11 +183,11 @@ def test_cli_json_is_one_object_and_history_is_unchanged(history):
     assert {"writes", "workers", "successes", "failures", "elapsed_s", "writes_per_s", "p50_ms",
             "p95_ms", "p99_ms", "max_ms"} <= set(data)
     assert (data["writes"], data["workers"], data["successes"], data["failures"]) == (500, 10, 500, 0)
-    assert conn.execute(HISTORY).fetchone() == before
+    assert conn.execute(USERS_DATA).fetchone() == before
 
 
-def test_cli_plain_output_ends_with_the_seeds_sentence(history):
-    url = history[0].info.dsn
+def test_cli_plain_output_ends_with_the_seeds_sentence(users_data):
+    url = users_data[0].info.dsn
     result = run_cli("bench", "--writes", "200", "--workers", "4", "--sqlite", database_url=url)
     assert result.returncode == 0, result.stderr
     assert re.fullmatch(r"200 writes completed in \d+\.\d\ds", result.stdout.strip().splitlines()[-1])
@@ -212,7 +213,7 @@ def opened(at):
     return at
 
 
-def test_sidebar_button_runs_it_and_the_dashboard_stays_the_same(history, monkeypatch):
+def test_sidebar_button_runs_it_and_the_dashboard_stays_the_same(users_data, monkeypatch):
     monkeypatch.setenv("MTM_STRESS_TEST_COOLDOWN_S", "0")
     at = app_test()
     at.run()
@@ -254,7 +255,7 @@ def overlapping(windows: list[tuple[float, float]]) -> list:
     return [(a, b) for a, b in zip(ordered, ordered[1:], strict=False) if b[0] < a[1]]
 
 
-def test_a_rerun_during_a_run_never_lets_a_second_run_write(history, use_database, monkeypatch):
+def test_a_rerun_during_a_run_never_lets_a_second_run_write(users_data, use_database, monkeypatch):
     """Streamlit stops a script run by raising in it: a click or any widget during a run used to
     free the lock while the writers went on, and a second click started a second run."""
     monkeypatch.setenv("MTM_STRESS_TEST_COOLDOWN_S", "0")
@@ -285,7 +286,7 @@ def test_a_rerun_during_a_run_never_lets_a_second_run_write(history, use_databas
     assert len(parts) == 3 and not overlapping([(p.writers_from, p.writers_until) for p in parts])
 
 
-def test_runs_started_at_once_never_write_at_the_same_time(history, use_database):
+def test_runs_started_at_once_never_write_at_the_same_time(users_data, use_database):
     """Four threads and a second process keep starting runs (PostgreSQL and SQLite parts): the
     writers of any two runs never overlap in time."""
 
@@ -336,7 +337,7 @@ def blocked_by(pid: int, url: str) -> int:
                          (pid,)).fetchone()[0]
 
 
-def test_dashboard_queries_keep_answering_while_it_runs(history, use_database, writes_seen):
+def test_dashboard_queries_keep_answering_while_it_runs(users_data, use_database, writes_seen):
     """Mid-run, with every writer holding a connection of the run's pool (held back by a row the
     test is inserting), the dashboard's questions are answered from the app's pool."""
     results = {}
@@ -354,3 +355,13 @@ def test_dashboard_queries_keep_answering_while_it_runs(history, use_database, w
         holder.rollback()
     writer.join()
     assert results["run"].successes == 4000 and sorted(writes_seen()) == list(range(1, 4001))
+
+
+def test_the_stress_test_can_be_hidden_and_then_refuses(app, use_database, monkeypatch):
+    from db.stress import runner
+
+    monkeypatch.setenv("MTM_STRESS_TEST", "off")
+    at = app.run()
+    assert not at.exception and not [b for b in at.button if b.key == "stress_run"]
+    with pytest.raises(runner.StressTestBusy, match="turned off"):
+        runner.start_in_background(10, 2, False, 0)

@@ -24,7 +24,7 @@ from db.model import access
 
 from support import browser, spotify_account
 from support.browser import app_env, settle
-from support.export_zip import FIRST, FOCUS, SCRIPT_START, SECOND, export_zip, history
+from support.export_zip import FIRST, FOCUS, SCRIPT_START, SECOND, export_rows, export_zip
 from support.fake_spotify import track
 
 OPEN = access.Grant("open")
@@ -62,7 +62,7 @@ def spotify_app(use_database, fake, monkeypatch):
 
 def import_export(database_url: str) -> list[str]:
     """The export's plays, imported as on the Data page; the tracks' ids."""
-    streaming_history.import_history_upload(export_zip(history()), "my_spotify_data.zip", OPEN)
+    streaming_history.import_history_upload(export_zip(export_rows()), "my_spotify_data.zip", OPEN)
     with psycopg.connect(database_url) as conn:
         return [r[0] for r in conn.execute("SELECT track_id FROM tracks ORDER BY track_id")]
 

@@ -11,7 +11,7 @@ import psycopg
 
 from support import browser
 from support.browser import app_env, open_data_page, settle
-from support.export_zip import FIRST, FOCUS, SECOND, TRACKS, export_zip, history, unique_plays
+from support.export_zip import FIRST, FOCUS, SECOND, TRACKS, export_rows, export_zip, unique_plays
 
 STORED = ("SELECT (SELECT count(*) FROM plays), (SELECT count(*) FROM tracks), "
           "(SELECT count(*) FROM list_ranks), (SELECT count(*) FROM imports)")
@@ -23,7 +23,7 @@ def main_text(page) -> str:
 
 def test_an_export_is_checked_imported_and_its_lists_shown_years_back(use_database, tmp_path,
                                                                         browser_pages):
-    rows = history()
+    rows = export_rows()
     plays = unique_plays(rows)
     (tmp_path / "my_spotify_data.zip").write_bytes(export_zip(rows))
     env = app_env(DATABASE_URL=use_database, HOME=os.environ["HOME"], MTM_TIMEZONE="UTC")

@@ -12,7 +12,6 @@ import io
 import json
 import os
 import re
-import time
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
@@ -28,6 +27,7 @@ from support import browser, semantics
 from support.browser import app_env
 from support.databases import create_database, drop_database, url_for
 from support.time_machine_data import SNAPSHOTS, TRACKS, track
+from support.waits import wait_until
 
 D = dt.date
 IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
@@ -99,14 +99,16 @@ def wait_for_state(page, path: str, params: dict[str, str]) -> None:
 
 
 def eventually(read, expected, timeout_s: float = 30):
-    """`read()` once it equals `expected`, or its last value when the time is up (for the
-    assertion to show). Grids fill their cells after the script has finished."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        value = read()
-        if value == expected or time.monotonic() > deadline:
-            return value
-        time.sleep(0.2)
+    """`read()` once it equals `expected`; when the time is up, the test fails saying the last
+    value read. Grids fill their cells after the script has finished."""
+    seen = []
+
+    def equal() -> bool:
+        seen[:] = [read()]
+        return seen[0] == expected
+
+    wait_until(equal, lambda: f"{seen[0]!r} is still not {expected!r}", timeout_s, every_s=0.2)
+    return seen[0]
 
 
 def grid_cells(grid) -> list[list[str]]:
@@ -127,9 +129,16 @@ def column(grid, title: str) -> list[str]:
     return [row.get(title) for row in grid_rows(grid)]
 
 
-def shown_column(page, title, expected, index=0):
+def shown_column(page, title, expected, index=0, arranged=list):
+    """Column ``title`` of the main area's ``index``-th visible table, as ``arranged``, once that
+    equals ``expected``."""
     grid = page.locator("[data-testid='stMain'] [data-testid='stDataFrame']:visible").nth(index)
-    return eventually(lambda: column(grid, title), expected)
+    return eventually(lambda: arranged(column(grid, title)), expected)
+
+
+def sorted_cells(cells) -> list:
+    """Cells in order; one not drawn yet (None) sorts among them, to be asked again."""
+    return sorted(cells, key=str)
 
 
 def caption(page) -> str:
@@ -255,7 +264,8 @@ def test_compare_sidebar_and_mode_switch_change_what_is_compared(app_url, page):
     assert metrics(page)["Tracks in A"] == "0" and metrics(page)["Tracks in B"] == "2"
 
     page.get_by_role("tab", name="Entered (2)").click()
-    assert sorted(shown_column(page, "Track", None)) == ["Alpha Song", "Gamma"]
+    assert shown_column(page, "Track", ["Alpha Song", "Gamma"], arranged=sorted_cells) == \
+        ["Alpha Song", "Gamma"]
     browser.screenshot(page, "interactions-compare-periods")
 
     no_exception(page)
@@ -293,7 +303,9 @@ def test_rank_history_picker_adds_and_removes_and_stops_at_ten(app_url, page):
     wait_for_state(page, "/history", {"tracks": "tA,tD,tC", "time_range": "short_term"})
     assert eventually(lambda: sorted(chart_lines(page)), ["Alpha Song", "Delta", "Gamma"]) == \
         ["Alpha Song", "Delta", "Gamma"]
-    assert sorted(set(shown_column(page, "Track", None))) == ["Alpha Song", "Delta", "Gamma"]
+    assert shown_column(page, "Track", ["Alpha Song", "Delta", "Gamma"],
+                        arranged=lambda cells: sorted_cells(set(cells))) == \
+        ["Alpha Song", "Delta", "Gamma"]
 
     page.get_by_role("button", name="Remove Alpha Song — Xavi").click()
     wait_for_state(page, "/history", {"tracks": "tD,tC", "time_range": "short_term"})

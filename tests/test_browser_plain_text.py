@@ -8,11 +8,10 @@ import os
 import re
 import subprocess
 import sys
-import time
-import urllib.request
 
 from support import browser
 from support.hostile_text import HOSTILE
+from support.waits import wait_until
 
 KINDS = ["warning", "error", "info", "caption", "markdown", "composed"]
 FORBIDDEN = ("a, img, script, iframe, .katex, strong, em, code, pre, h1, h2, h3, h4, h5, h6, "
@@ -43,14 +42,7 @@ def test_hostile_text_shows_as_itself_everywhere(browser_pages):
     url = f"http://127.0.0.1:{port}"
     problems = []
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2):
-                    break
-            except OSError:
-                assert time.monotonic() < deadline and app.poll() is None, "app did not start"
-                time.sleep(0.2)
+        wait_until(lambda: browser.healthy(url, app), "app did not start", every_s=0.2)
         page = browser_pages.new_page(viewport={"width": 1200, "height": 900})
         page.goto(url)
         page.get_by_text("END", exact=True).wait_for(timeout=60_000)

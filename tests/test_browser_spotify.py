@@ -9,20 +9,12 @@ from __future__ import annotations
 import os
 
 import psycopg
-import pytest
 
 from support import browser
 from support.browser import app_env, open_data_page, settle
-from support.fake_spotify import TOKEN_MARK, FakeSpotify
+from support.fake_spotify import TOKEN_MARK
 
 LOG = browser.ARTIFACTS.parent / ".streamlit-test.log"
-
-
-@pytest.fixture
-def fake():
-    server = FakeSpotify()
-    yield server
-    server.stop()
 
 
 def main_text(page) -> str:

@@ -4,14 +4,13 @@ Screenshots of each in test-artifacts/."""
 
 from __future__ import annotations
 
-import time
-
 from db.model.snapshots import save_snapshots
 from db.model.tracks import save_tracks
 
 from support import browser
 from support.browser import app_env
 from support.time_machine_data import SNAPSHOTS, TRACKS
+from support.waits import wait_until
 
 # (link, what the page must show, Plotly charts it draws, screenshot)
 LINKS = [
@@ -79,12 +78,15 @@ def shown(page, charts, expected, timeout_s=30.0):
         """n => document.querySelectorAll("[data-testid='stPlotlyChart'] .main-svg").length >= n""",
         arg=charts, timeout=60_000)
     assert page.locator("[data-testid='stException']").count() == 0
-    deadline = time.monotonic() + timeout_s
-    while True:
-        text = page_text(page)
-        if all(words in text for words in expected) or time.monotonic() > deadline:
-            return text
-        page.wait_for_timeout(200)
+    seen: list[str] = []
+
+    def all_there() -> bool:
+        seen[:] = [page_text(page)]
+        return all(words in seen[-1] for words in expected)
+
+    wait_until(all_there, lambda: f"{page.url} lacks {[w for w in expected if w not in seen[-1]]}:"
+                                  f"\n{seen[-1]}", timeout_s, every_s=0.2)
+    return seen[-1]
 
 
 def test_each_page_from_a_link_keeps_its_state_through_a_reload(use_database, browser_pages):

@@ -4,7 +4,6 @@ data_version moves on with every write that changes rows, and only then."""
 
 import datetime as dt
 import threading
-import time
 
 import psycopg
 import pytest
@@ -15,6 +14,7 @@ from db.model.snapshots import save_snapshots
 from db.model.tracks import save_tracks
 
 from support.rollups import STORED, assert_exact
+from support.waits import wait_until
 
 END = dt.date(2026, 3, 10)
 
@@ -188,11 +188,16 @@ def test_a_writer_holding_the_lock_meets_a_track_another_is_writing_without_dead
         assert connected.wait(60) and second_pid, second_errors
         # The moment under test: the second writer waits for a lock the first one holds.
         blocked = "SELECT %s = ANY(pg_blocking_pids(%s))"
-        deadline = time.monotonic() + 60  # a bound for a stuck test, not a speed goal
-        while not conn.execute(blocked, (first.info.backend_pid, second_pid[0])).fetchone()[0]:
-            assert thread.is_alive() and time.monotonic() < deadline, \
-                ("the second writer was never blocked by the first", second_errors)
-            time.sleep(0.01)
+
+        def second_blocked() -> bool:
+            if conn.execute(blocked, (first.info.backend_pid, second_pid[0])).fetchone()[0]:
+                return True
+            assert thread.is_alive(), ("the second writer was never blocked by the first",
+                                       second_errors)
+            return False
+
+        wait_until(second_blocked, lambda: str(("the second writer was never blocked by the first",
+                                               second_errors)), every_s=0.01)
         save_tracks([dict(tracks[1], name="From the first writer")], first)
         first.commit()
     finally:

@@ -1,9 +1,16 @@
+import datetime as dt
 import os
+import sys
 
+import psycopg
 import pytest
 
 from db import config, redact
-from db.errors import ConfigurationError
+from db import pool as db_pool
+from db.errors import ConfigurationError, DatabaseError
+from db.ingest import demo
+
+from support.databases import ROOT
 
 URL_A = "postgresql://alice:s3cret@db.example.com:5432/music"
 URL_B = "postgresql://bob:hunter2@other.example.com/music"
@@ -214,3 +221,44 @@ def test_an_unknown_read_only_value_stops_the_app_and_the_cli(use_database, monk
     line = one_line_error(run_cli("import-json", "nothing.json", database_url=use_database,
                                   MTM_READ_ONLY="ture"))
     assert "MTM_READ_ONLY must be on or off" in line and "'ture'" in line
+
+
+@pytest.mark.parametrize("value", ["-1", "lots", "3600001"])
+def test_bad_read_limits_are_one_clear_error(monkeypatch, value):
+    monkeypatch.setenv("MTM_STATEMENT_TIMEOUT_MS", value)
+    with pytest.raises(DatabaseError, match="MTM_STATEMENT_TIMEOUT_MS"):
+        config.read_limits()
+
+
+# --- scratch databases (scripts/scratch.py) ---------------------------------------------------
+
+END = dt.date(2026, 6, 30)
+
+
+def test_a_scratch_database_is_used_whatever_secrets_say(database_url, server_url, tmp_path,
+                                                        monkeypatch):
+    """A root DATABASE_URL in secrets beats the environment; scratch databases must still win,
+    and the user's database must be left exactly as it was."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import scratch
+
+    (tmp_path / ".streamlit").mkdir()
+    (tmp_path / ".streamlit" / "secrets.toml").write_text(f'DATABASE_URL = "{database_url}"\n')
+    with psycopg.connect(database_url) as user_db:
+        fingerprint = user_db.execute("SELECT count(*) FROM tracks").fetchone()
+    monkeypatch.setenv("DATABASE_URL", server_url)
+    with scratch.scratch_database() as url:
+        scratch_name = psycopg.conninfo.conninfo_to_dict(url)["dbname"]
+        demo.seed_demo(tracks=50, days=3, end=END)
+        assert config.resolve().source == "a scratch database"
+        with db_pool.connection() as conn:
+            assert conn.execute("SELECT current_database()").fetchone()[0] == scratch_name
+    with psycopg.connect(database_url) as user_db:
+        assert user_db.execute("SELECT count(*) FROM tracks").fetchone() == fingerprint
+
+
+def test_a_child_of_a_scratch_run_refuses_any_other_database(database_url, monkeypatch):
+    monkeypatch.setenv("MTM_EXPECT_DATABASE", "mtm_bench_0123456789")
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    with pytest.raises(DatabaseError, match="refusing to use it"):
+        config.resolve()

@@ -18,8 +18,8 @@ from db.ingest.demo import generate_tracks
 from db.ingest.spotify import sync
 from db.model import access
 
-from support.export_zip import export_zip, history, unique_plays
-from support.fake_spotify import FakeSpotify, track
+from support.export_zip import export_rows, export_zip, unique_plays
+from support.fake_spotify import track
 from support.spotify_account import connect as connect_account
 
 OPEN = access.Grant("open")
@@ -50,18 +50,16 @@ def buttons(at) -> dict[str, bool]:
 
 
 def import_export(**options) -> streaming_history.HistoryReport:
-    return streaming_history.import_history_upload(export_zip(history()), ZIP_NAME, OPEN,
+    return streaming_history.import_history_upload(export_zip(export_rows()), ZIP_NAME, OPEN,
                                                    **options)
 
 
 @pytest.fixture
-def spotify_set_up(use_database, monkeypatch):
+def spotify_set_up(use_database, monkeypatch, fake):
     """The app set up for Spotify (the local fake), no account connected yet."""
-    fake = FakeSpotify()
     for name, value in fake.env("http://127.0.0.1:8501/data").items():
         monkeypatch.setenv(name, value)
-    yield fake
-    fake.stop()
+    return fake
 
 
 @pytest.fixture
@@ -113,7 +111,7 @@ def stored(conn) -> tuple:
 
 def test_a_dry_run_reports_what_would_change_as_text_and_writes_nothing(use_database, conn):
     hostile = "**bold** <img src=x onerror=alert(1)> :red[x] [a](http://e.x) $x$.zip"
-    rows = history()
+    rows = export_rows()
     at = section_app(an_upload(export_zip(rows), hostile))
     assert not at.exception and not at.error
     assert stored(conn) == (0, 0, 0, 0)
@@ -135,7 +133,7 @@ def test_a_dry_run_reports_what_would_change_as_text_and_writes_nothing(use_data
 
 
 def test_an_import_reports_plays_tracks_and_derived_lists(use_database, conn):
-    rows = history()
+    rows = export_rows()
     at = section_app(an_upload(export_zip(rows)), dry_run=False)
     assert not at.exception and not at.error
     plays, tracks, ranks, imports = stored(conn)
@@ -160,7 +158,7 @@ def test_a_refused_import_shows_its_one_line_and_nothing_else(use_database, conn
                                                               data, setting, expected):
     if setting:
         monkeypatch.setenv(*setting)
-    at = section_app(an_upload(data or export_zip(history())), dry_run=False)
+    at = section_app(an_upload(data or export_zip(export_rows())), dry_run=False)
     assert not at.exception
     assert [shown([e]) for e in at.error] == [expected]
     assert not at.text and not at.dataframe and not at.success and not at.info
@@ -168,7 +166,7 @@ def test_a_refused_import_shows_its_one_line_and_nothing_else(use_database, conn
 
 
 def test_the_imports_so_far_show_plays_added_stored_and_skipped(app, use_database, tmp_path):
-    rows = history()
+    rows = export_rows()
     import_export()
     (tmp_path / "top.json").write_text(json.dumps({"items": generate_tracks(3, seed=5)}))
     json_files.import_json(tmp_path / "top.json", OPEN)

@@ -15,7 +15,7 @@ import pytest
 from db.model.snapshots import save_snapshots
 from db.model.tracks import save_tracks
 
-from support.apptest import app_test
+from support.apptest import app_test, open_page
 from support.time_machine_data import MT, ST, TRACKS, D
 
 SPOTIFY, HISTORY = "Spotify", "Streaming history"
@@ -71,15 +71,6 @@ def downloads(monkeypatch):
 
     monkeypatch.setattr(tables, "show", recording)
     return got
-
-
-def open_page(app, page, **params):
-    app.run()
-    for key, value in params.items():
-        app.query_params[key] = value
-    app.switch_page(f"pages/{page}.py").run()
-    assert not app.exception, [e.value for e in app.exception]
-    return app
 
 
 def captions(at) -> str:

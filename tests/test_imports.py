@@ -32,7 +32,7 @@ SELECT (SELECT count(*) FROM tracks),
 
 @pytest.fixture
 def stored(use_database, conn):
-    """A database with some history already, and a way to check it did not change."""
+    """A database with some tracks and lists already, and a way to check it did not change."""
     demo.seed_demo(tracks=30, days=3, seed=5, end=DAY)
     before = conn.execute(CHECKSUM).fetchone()
     return lambda: conn.execute(CHECKSUM).fetchone() == before

@@ -22,7 +22,7 @@ from ui.state.listening import Listening, parse_listening
 
 from support import history_export as export
 from support import listening_oracle as oracle
-from support.apptest import app_test
+from support.apptest import app_test, open_page
 from support.browser import plotly_values
 
 START = dt.datetime(2019, 11, 3, 7, tzinfo=dt.UTC)
@@ -31,8 +31,8 @@ EVERYTHING = 10_000  # a limit no top list reaches: compare whole lists
 
 
 def load(rows: list[dict], tmp_path) -> None:
-    history = export.History(rows=rows, videos=[], tracks=[])
-    folder = export.write_folder(export.files(history), tmp_path / "export")
+    streaming_export = export.History(rows=rows, videos=[], tracks=[])
+    folder = export.write_folder(export.files(streaming_export), tmp_path / "export")
     streaming_history.import_history([str(folder)], access.operator())
 
 
@@ -247,15 +247,6 @@ def played(use_database, monkeypatch, tmp_path):
     return rows
 
 
-def open_page(app, **params):
-    app.run()
-    for key, value in params.items():
-        app.query_params[key] = value
-    app.switch_page("pages/listening.py").run()
-    assert not app.exception, [e.value for e in app.exception]
-    return app
-
-
 def text(elements) -> str:
     return " ".join(str(e.value) for e in elements).replace("\\", "").replace("\u2060", "")
 
@@ -274,8 +265,8 @@ def chart(at, title) -> dict:
 
 def test_the_page_from_a_link_shows_its_state(app, played):
     start, end = dt.date(2019, 11, 10), dt.date(2019, 12, 20)
-    at = open_page(app, start=start.isoformat(), end=end.isoformat(), granularity="day",
-                   by="minutes")
+    at = open_page(app, "listening", start=start.isoformat(), end=end.isoformat(),
+                   granularity="day", by="minutes")
     assert at.selectbox(key="lp_preset").value == "Custom range"
     assert at.date_input(key="lp_dates").value == (start, end)
     assert at.radio(key="lp_granularity").value == "day"
@@ -300,8 +291,8 @@ def test_the_page_from_a_link_shows_its_state(app, played):
     assert found == {k: s for k, (_, s) in oracle.series(played, TZ, start, end, "day").items()}
     assert chart(at, "When you listen: minutes")
     assert not at.dataframe  # the top lists' tabs are drawn when opened
-    at = open_page(app_test(), start=start.isoformat(), end=end.isoformat(), by="minutes",
-                   view="tracks")  # the same link with that tab: a new visitor
+    at = open_page(app_test(), "listening", start=start.isoformat(), end=end.isoformat(),
+                   by="minutes", view="tracks")  # the same link with that tab: a new visitor
     assert not at.get("plotly_chart") and len(at.dataframe) == 1
     tracks = at.dataframe[0].value
     top = oracle.top(played, TZ, start, end, "track", "minutes", listening.TOP)
@@ -316,7 +307,7 @@ def test_the_page_from_a_link_shows_its_state(app, played):
 
 
 def test_presets_and_switches_drive_the_url(app, played):
-    at = open_page(app)
+    at = open_page(app, "listening")
     assert at.selectbox(key="lp_preset").value == "All time"
     assert dict(at.query_params) == {"granularity": "week", "by": "streams", "view": "time"}
     assert metrics(at)["Streams"] == f"{oracle.cards(played, TZ, None, None)['streams']:,}"
@@ -346,7 +337,7 @@ def test_presets_and_switches_drive_the_url(app, played):
     ({"start": "2019-12-01"}, "only a start date"),
 ])
 def test_a_bad_link_gives_a_hint_and_falls_back(app, played, params, quoted):
-    at = open_page(app, **params)
+    at = open_page(app, "listening", **params)
     assert quoted in text(at.warning)
     assert metrics(at)["Streams"] == f"{oracle.cards(played, TZ, None, None)['streams']:,}"
     assert at.radio(key="lp_granularity").value == "week"
@@ -354,7 +345,7 @@ def test_a_bad_link_gives_a_hint_and_falls_back(app, played, params, quoted):
 
 
 def test_a_period_without_streams_says_so(app, played):
-    at = open_page(app, start="2005-01-01", end="2005-12-31")
+    at = open_page(app, "listening", start="2005-01-01", end="2005-12-31")
     assert metrics(at)["Streams"] == "0" and metrics(at)["Longest session"] == "—"
     assert "No streams in this period" in text(at.info)
     assert not at.get("plotly_chart")
@@ -363,7 +354,7 @@ def test_a_period_without_streams_says_so(app, played):
 @pytest.mark.parametrize("params", [{}, {"start": "2024-01-01", "end": "2024-01-31",
                                          "granularity": "day"}])
 def test_an_empty_database_says_how_to_get_the_export(app, use_database, params):
-    at = open_page(app, **params)
+    at = open_page(app, "listening", **params)
     info = text(at.info)
     assert "Extended streaming history" in info and "Account → Privacy settings" in info
     assert "30 days" in info
@@ -373,7 +364,7 @@ def test_an_empty_database_says_how_to_get_the_export(app, use_database, params)
 
 
 def test_a_tab_state_that_names_no_tab_shows_the_first(app, played):
-    at = open_page(app, view="artists")
+    at = open_page(app, "listening", view="artists")
     at.session_state[sidebar.LISTENING_TABS] = "Top genres"  # from a page of another version
     at.run()
     assert not at.exception and at.query_params["view"] == "time"
@@ -382,7 +373,7 @@ def test_a_tab_state_that_names_no_tab_shows_the_first(app, played):
 
 @pytest.mark.parametrize("link", [{"view": "albums"}, {"top": "albums"}])  # now, before the tabs
 def test_a_link_names_the_tab_it_shows(app, played, link):
-    at = open_page(app, by="streams", **link)
+    at = open_page(app, "listening", by="streams", **link)
     assert at.query_params["view"] == "albums" and "top" not in at.query_params
     assert len(at.dataframe) == 1 and not at.get("plotly_chart")
     top = oracle.top(played, TZ, None, None, "album", "streams", listening.TOP)

@@ -121,7 +121,7 @@ def session_rows(base: dt.datetime) -> tuple[list[dict], list[tuple[dt.datetime,
 
 
 def generated(seed: int = 19) -> export.History:
-    """A generated history (smaller than the import tests': the rule, not the scale, is
+    """A generated streaming-history export (smaller than the import tests': the rule, not the scale, is
     checked) with the plays at local midnights and the sessions at their edges among its rows."""
     if seed not in _made:
         h = export.generate(seed, plays=500, tracks=60)

@@ -4,6 +4,7 @@ import psycopg
 import pytest
 
 from db import migrations
+from db.errors import DatabaseError
 
 from support.rollups import assert_exact
 
@@ -57,6 +58,19 @@ def test_concurrent_migrators_apply_each_migration_once(empty_database_url):
         t.join()
     assert errors == []
     assert sorted(results) == [0, 0, 0, len(migrations.available())]
+
+
+def test_the_migration_lock_wait_is_bounded_and_names_the_holder(use_database, monkeypatch):
+    monkeypatch.setenv("MTM_MIGRATION_LOCK_WAIT_S", "1")
+    with psycopg.connect(use_database, application_name="stuck-migrator") as holder:
+        holder.execute("SELECT pg_advisory_xact_lock(%s)", (migrations._LOCK_KEY,))
+        pid = holder.info.backend_pid
+        with pytest.raises(DatabaseError) as caught:
+            migrations.migrate()
+    message = str(caught.value)
+    assert "waiting 1 s for the schema-migration lock" in message
+    assert f"process {pid} (stuck-migrator" in message and "\n" not in message
+    assert migrations.migrate() == []  # released with the holder's transaction
 
 
 def test_a_failing_migration_leaves_no_trace(empty_database_url, tmp_path, monkeypatch):

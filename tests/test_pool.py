@@ -1,6 +1,5 @@
 import select
 import threading
-import time
 
 import psycopg
 import pytest
@@ -83,14 +82,17 @@ def test_a_read_is_repeated_once_when_the_server_drops_its_connection(use_databa
 
     def terminate_the_first_run(holder: psycopg.Connection) -> None:
         """Once the read waits for the lock the holder has, end its backend, then let go."""
-        deadline = time.monotonic() + 60  # a bound for a stuck test, not a speed goal
-        while not killed and time.monotonic() < deadline:
+        def terminated() -> list[int]:
             killed.extend(pid for (pid, _) in holder.execute(
                 "SELECT pid, pg_terminate_backend(pid) FROM pg_stat_activity"
                 " WHERE query = %s AND %s = ANY(pg_blocking_pids(pid))",
                 (query, holder.info.backend_pid)))
-            time.sleep(0.01)
-        holder.execute("SELECT pg_advisory_unlock(%s)", (lock,))
+            return killed
+
+        try:
+            wait_until(terminated, "the read never waited for the lock", every_s=0.01)
+        finally:
+            holder.execute("SELECT pg_advisory_unlock(%s)", (lock,))
 
     with psycopg.connect(use_database, autocommit=True) as holder:
         holder.execute("SELECT pg_advisory_lock(%s)", (lock,))

@@ -19,15 +19,15 @@ from support import listening_oracle as oracle
 UTC = dt.UTC
 
 
-def at_the_turn_of_the_year(history: export.History) -> list[dict]:
+def at_the_turn_of_the_year(streaming_export: export.History) -> list[dict]:
     """The export's rows plus plays the rule must place right: near midnight UTC on New Year's
     Eve (23:30Z counts for the next year east of UTC, 00:30Z for the year before west of it), a
     29,999 ms play, an incognito one, and a track streamed only then (discovered that night)."""
-    rows = [dict(r) for r in history.rows]
+    rows = [dict(r) for r in streaming_export.rows]
     template = next(r for r in rows if r["spotify_track_uri"] and r["master_metadata_track_name"])
     years = sorted({int(r["ts"][:4]) for r in rows})
-    popular, other = history.tracks[0], history.tracks[1]
-    only_then = history.tracks[5]
+    popular, other = streaming_export.tracks[0], streaming_export.tracks[1]
+    only_then = streaming_export.tracks[5]
     for year in years:
         for track, moment, ms, incognito in (
                 (popular, dt.datetime(year, 12, 31, 23, 30), 240_000, False),
@@ -46,8 +46,8 @@ def at_the_turn_of_the_year(history: export.History) -> list[dict]:
 
 
 def load(rows: list[dict], tmp_path) -> None:
-    history = export.History(rows=rows, videos=[], tracks=[])
-    folder = export.write_folder(export.files(history), tmp_path / "export")
+    streaming_export = export.History(rows=rows, videos=[], tracks=[])
+    folder = export.write_folder(export.files(streaming_export), tmp_path / "export")
     streaming_history.import_history([str(folder)], access.operator())
 
 

@@ -11,6 +11,7 @@ from test_recap import load
 
 from support import history_export as export
 from support import listening_oracle as oracle
+from support.apptest import open_page
 from support.browser import plotly_values
 
 TZ = "Asia/Tokyo"
@@ -23,15 +24,6 @@ def played(use_database, monkeypatch, tmp_path):
     rows = export.generate(20, plays=600, start=START).rows
     load(rows, tmp_path)
     return rows
-
-
-def open_page(app, **params):
-    app.run()
-    for key, value in params.items():
-        app.query_params[key] = value
-    app.switch_page("pages/recap.py").run()
-    assert not app.exception, [e.value for e in app.exception]
-    return app
 
 
 def text(elements) -> str:
@@ -55,7 +47,7 @@ def year_links(at) -> list[str]:
 def test_a_year_from_the_link_beside_the_year_before(app, played):
     years = oracle.years(played, TZ)
     year = years[-1]
-    at = open_page(app, year=str(year))
+    at = open_page(app, "recap", year=str(year))
     now, before = (oracle.recap(played, TZ, y) for y in (year, year - 1))
     shown_now, shown_before = sides(at)
     assert shown_now["Minutes"] == (f"{now['minutes']:,.0f}",
@@ -98,7 +90,7 @@ def test_a_year_from_the_link_beside_the_year_before(app, played):
 
 def test_another_years_link_on_the_same_page_shows_that_year(app, played):
     years = oracle.years(played, TZ)
-    at = open_page(app, year=str(years[-1]))
+    at = open_page(app, "recap", year=str(years[-1]))
     at.query_params["year"] = str(years[-2])  # what following a year's link does
     at.run()
     assert not at.exception
@@ -110,7 +102,7 @@ def test_another_years_link_on_the_same_page_shows_that_year(app, played):
 
 def test_the_first_year_has_no_year_before(app, played):
     first = oracle.years(played, TZ)[0]
-    at = open_page(app, year=str(first))
+    at = open_page(app, "recap", year=str(first))
     shown_now, shown_before = sides(at)
     assert all(delta is None for _, delta in shown_now.values())
     assert {value for value, _ in shown_before.values()} == {"—"}
@@ -119,7 +111,7 @@ def test_the_first_year_has_no_year_before(app, played):
 
 
 def test_no_year_is_the_latest(app, played):
-    at = open_page(app)
+    at = open_page(app, "recap")
     latest = oracle.years(played, TZ)[-1]
     assert [s.value for s in at.subheader][:2] == [str(latest), str(latest - 1)]
     assert "year" not in at.query_params
@@ -128,7 +120,7 @@ def test_no_year_is_the_latest(app, played):
 
 @pytest.mark.parametrize("value", ["abc", "1999", "20x1", "<b>2021</b>", "x" * 200])
 def test_a_bad_year_is_a_hint_then_the_latest_year(app, played, value):
-    at = open_page(app, year=value)
+    at = open_page(app, "recap", year=value)
     hints = text(at.warning)
     assert "year" in hints and "showing the latest year" in hints
     assert (repr(value) in hints) if len(value) <= 32 else ("200 characters long" in hints)
@@ -138,7 +130,7 @@ def test_a_bad_year_is_a_hint_then_the_latest_year(app, played, value):
 
 
 def test_a_year_without_plays_says_so_and_lists_the_years(app, played):
-    at = open_page(app, year="2012")
+    at = open_page(app, "recap", year="2012")
     years = oracle.years(played, TZ)
     info = text(at.info)
     assert "No streams in 2012" in info
@@ -149,7 +141,7 @@ def test_a_year_without_plays_says_so_and_lists_the_years(app, played):
 
 @pytest.mark.parametrize("params", [{}, {"year": "2024"}])
 def test_an_empty_database_says_how_to_get_the_export(app, use_database, params):
-    at = open_page(app, **params)
+    at = open_page(app, "recap", **params)
     info = text(at.info)
     assert "Extended streaming history" in info and "Account → Privacy settings" in info
     assert "30 days" in info

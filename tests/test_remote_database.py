@@ -39,22 +39,22 @@ def far_database(server_url, template_db, tmp_path_factory):
     mp.setenv("DATABASE_URL", url)
     try:
         demo.seed_demo(tracks=300, days=120, end=END)
-        history = export.generate(7, plays=600, start=dt.datetime(2025, 3, 1, tzinfo=dt.UTC))
+        streaming_export = export.generate(7, plays=600, start=dt.datetime(2025, 3, 1, tzinfo=dt.UTC))
         streaming_history.import_history(
-            [str(export.write_folder(export.files(history), folder / "export"))],
+            [str(export.write_folder(export.files(streaming_export), folder / "export"))],
             access.operator())
     finally:
         db_pool.close_pool()
         config.reset()  # the app resolves its database anew: through the proxy
         mp.undo()
     with DelayProxy.to(url, DELAY_S) as proxy:
-        yield proxy, proxy.url(url), history
+        yield proxy, proxy.url(url), streaming_export
     drop_database(server_url, name)
 
 
-def links(history) -> dict[str, tuple[str, dict]]:
+def links(streaming_export) -> dict[str, tuple[str, dict]]:
     """PAGES' links."""
-    track = history.tracks[0]
+    track = streaming_export.tracks[0]
     return {
         "dashboard": ("pages/dashboard.py", {"start": str(END - dt.timedelta(days=364)),
                                              "end": str(END)}),
@@ -92,12 +92,12 @@ def shown_whole(at) -> None:
 
 @pytest.fixture
 def far_app(far_database, monkeypatch):
-    proxy, url, history = far_database
+    proxy, url, streaming_export = far_database
     monkeypatch.setenv("DATABASE_URL", url)
     monkeypatch.setenv("MTM_TIMEZONE", "UTC")
     st.cache_data.clear()
     view(proxy, "pages/dashboard.py", {})  # the process has its pool open, as a served app has
-    yield proxy, history
+    yield proxy, streaming_export
     st.cache_data.clear()
 
 
@@ -108,8 +108,8 @@ PAGES = ["dashboard", "time machine", "compare", "rank history", "listening",
 
 @pytest.mark.parametrize("name", PAGES)
 def test_a_page_from_a_link_costs_three_round_trips_then_one(far_app, name):
-    proxy, history = far_app
-    page, params = links(history)[name]
+    proxy, streaming_export = far_app
+    page, params = links(streaming_export)[name]
     st.cache_data.clear()  # as after an import: every answer is asked anew
     first, at = view(proxy, page, params)
     shown_whole(at)
@@ -122,8 +122,8 @@ def test_a_database_that_slept_costs_no_error_box(far_app):
     """Neon's free tier suspends after 5 idle minutes, dropping every connection; the next
     connection waits while it wakes. The pool's connections are all dead then: the view finds
     out without a round trip, waits for the wake once, and shows the page."""
-    proxy, history = far_app
-    page, params = links(history)["time machine"]
+    proxy, streaming_export = far_app
+    page, params = links(streaming_export)["time machine"]
     proxy.suspend(wake_s=3)
     connections = proxy.connections
     _, at = view(proxy, page, params)

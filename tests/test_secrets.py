@@ -182,3 +182,17 @@ def test_visitors_learn_the_kind_of_database_and_its_host_only():
         "the server did not accept the user name or password"
     assert redact.public_reason('FATAL:  database "secret_db" does not exist') == \
         "the database or user named in the connection string does not exist"
+
+
+def test_log_records_are_scrubbed_whatever_logger_they_take(monkeypatch, caplog):
+    import logging
+
+    monkeypatch.setenv("PGPASSWORD", "very secret words")
+    redact.install_log_scrubber()
+    caplog.set_level(logging.DEBUG)
+    try:
+        raise RuntimeError("failed with very secret words inside")
+    except RuntimeError:
+        logging.getLogger("psycopg.pool").exception("pool said: %s", "very%20secret%20words")
+    assert "very secret" not in caplog.text and "very%20secret" not in caplog.text
+    assert "pool said: ***" in caplog.text

@@ -32,7 +32,8 @@ TABLES = ("plays", "tracks", "snapshots", "imports", "data_version", "app_meta")
 _generated: dict = {}
 
 
-def history(seed: int = 18) -> export.History:
+def streaming_export(seed: int = 18) -> export.History:
+    """A generated streaming-history export (support/history_export.py), made once per seed."""
     if seed not in _generated:
         _generated[seed] = export.generate(seed)
     return _generated[seed]
@@ -40,7 +41,7 @@ def history(seed: int = 18) -> export.History:
 
 def later(seed: int = 18) -> export.History:
     if ("newer", seed) not in _generated:
-        _generated[("newer", seed)] = export.newer(history(seed), seed + 1)
+        _generated[("newer", seed)] = export.newer(streaming_export(seed), seed + 1)
     return _generated[("newer", seed)]
 
 
@@ -100,7 +101,7 @@ def other_conn(server_url, template_db):
 def test_derived_lists_follow_the_rule_in_every_zone(zone, use_database, conn, monkeypatch,
                                                      tmp_path):
     monkeypatch.setenv("MTM_TIMEZONE", zone)
-    h = history()
+    h = streaming_export()
     report = run([export.write_zip(export.files(h), tmp_path / "my_spotify_data.zip")])
     expected = oracle.lists(oracle.plays(h.rows), zone)
     assert_lists_equal(derived(conn), expected)
@@ -150,7 +151,7 @@ LAYOUTS = {
 
 @pytest.mark.parametrize("layout", LAYOUTS)
 def test_every_play_is_stored_once_and_nothing_personal(layout, use_database, conn, tmp_path):
-    h = history()
+    h = streaming_export()
     report = run(LAYOUTS[layout](h, tmp_path))
     expected = oracle.plays(h.rows)
     found = stored_plays(conn)
@@ -183,7 +184,7 @@ def test_every_play_is_stored_once_and_nothing_personal(layout, use_database, co
 
 
 def test_the_same_export_again_changes_nothing(use_database, conn, tmp_path):
-    h = history()
+    h = streaming_export()
     path = export.write_zip(export.files(h), tmp_path / "export.zip")
     first = run([path])
     before, version = contents(conn), data_version(conn)
@@ -204,7 +205,7 @@ def test_the_same_export_again_changes_nothing(use_database, conn, tmp_path):
 def test_a_newer_export_adds_only_new_plays_and_derives_as_a_full_import(
         late, use_database, conn, other_conn, monkeypatch, tmp_path):
     monkeypatch.setenv("MTM_TIMEZONE", "Asia/Kolkata")
-    old = history()
+    old = streaming_export()
     new = export.newer(old, 7, late=late)
     run([export.write_zip(export.files(old, "endsong"), tmp_path / "2021.zip")])
     report = run([export.write_zip(export.files(new), tmp_path / "2023.zip")])
@@ -226,7 +227,7 @@ def test_a_newer_export_adds_only_new_plays_and_derives_as_a_full_import(
 
 
 def test_a_new_time_zone_derives_every_list_again(use_database, conn, monkeypatch, tmp_path):
-    h = history()
+    h = streaming_export()
     path = export.write_zip(export.files(h), tmp_path / "export.zip")
     monkeypatch.setenv("MTM_TIMEZONE", "America/Los_Angeles")
     run([path])
@@ -240,7 +241,7 @@ def test_derive_lists_derives_every_list_again_in_the_zone_now_set(use_database,
                                                                    monkeypatch, tmp_path):
     from support.cli import one_line_error, run_cli
 
-    h = history()
+    h = streaming_export()
     monkeypatch.setenv("MTM_TIMEZONE", "America/Los_Angeles")
     run([export.write_zip(export.files(h), tmp_path / "export.zip")])
     monkeypatch.setenv("MTM_TIMEZONE", "Pacific/Kiritimati")
@@ -275,7 +276,7 @@ def _save_old_app_way(conn, snapshot_rows):
 @pytest.mark.parametrize("writer", ["save_snapshots", "old app SQL"])
 def test_spotifys_own_list_wins_when_written_after(writer, use_database, conn, monkeypatch,
                                                   tmp_path):
-    h = history()
+    h = streaming_export()
     plays = oracle.plays(h.rows)
     run([export.write_zip(export.files(h), tmp_path / "export.zip")])
     full = oracle.lists(plays, "UTC")
@@ -308,7 +309,7 @@ def test_spotifys_own_list_wins_when_written_after(writer, use_database, conn, m
 
 def test_spotifys_own_list_wins_when_written_before(use_database, conn, monkeypatch, tmp_path):
     monkeypatch.setenv("MTM_TIMEZONE", "America/Los_Angeles")
-    h = history()
+    h = streaming_export()
     plays = oracle.plays(h.rows)
     full = oracle.lists(plays, "America/Los_Angeles")
     days = sorted(full)
@@ -329,7 +330,7 @@ def test_spotifys_own_list_wins_when_written_before(use_database, conn, monkeypa
 
 
 def test_a_dry_run_writes_nothing(use_database, conn, tmp_path):
-    h = history()
+    h = streaming_export()
     run([export.write_zip(export.files(h), tmp_path / "old.zip")])
     before = contents(conn)
     newer = later()
@@ -343,7 +344,7 @@ def test_a_dry_run_writes_nothing(use_database, conn, tmp_path):
 
 
 def test_a_read_only_app_imports_nothing(use_database, conn, monkeypatch, tmp_path):
-    path = export.write_zip(export.files(history()), tmp_path / "export.zip")
+    path = export.write_zip(export.files(streaming_export()), tmp_path / "export.zip")
     before = contents(conn)
     monkeypatch.setenv("MTM_READ_ONLY", "on")
     with pytest.raises(access.WriteRefused):
@@ -555,7 +556,7 @@ def test_plays_after_a_silence_of_over_a_year_get_every_list_between(use_databas
     """An export up to a silence, then one past it: the days between the old last stream and the
     new plays (whose windows hold old streams) get lists too, as a full import gives them."""
     monkeypatch.setenv("MTM_TIMEZONE", "America/Los_Angeles")
-    h = history()
+    h = streaming_export()
     times = sorted({r["ts"] for r in h.rows})
     gap = max(range(1, len(times)), key=lambda i: oracle.utc(times[i]) - oracle.utc(times[i - 1]))
     assert oracle.utc(times[gap]) - oracle.utc(times[gap - 1]) > dt.timedelta(days=366)
@@ -575,7 +576,7 @@ def test_the_report_counts_ranks_as_rows_of_the_lists_it_derived(use_database, c
                                                                  tmp_path):
     """Derived lists are stored one row per list, but the report (and imports) still counts
     ranks: new, moved, unchanged and removed (track, day, range), as when each was a row."""
-    run([export.write_zip(export.files(history()), tmp_path / "export.zip")])
+    run([export.write_zip(export.files(streaming_export()), tmp_path / "export.zip")])
     before = _ranks(conn)
     monkeypatch.setenv("MTM_TIMEZONE", "Asia/Kolkata")  # every list derived again
     report = run([export.write_zip(export.files(later()), tmp_path / "newer.zip")])
@@ -598,7 +599,7 @@ def test_spotifys_ranks_over_a_derived_list_count_as_they_did_over_its_rows(use_
     """A rank of Spotify's that takes the place of the same track's derived rank that day counts
     as unchanged (same rank) or updated (another), as when derived ranks were rows of snapshots;
     only a track the derived list lacked is new."""
-    h = history()
+    h = streaming_export()
     run([export.write_zip(export.files(h), tmp_path / "export.zip")])
     full = oracle.lists(oracle.plays(h.rows), "UTC")
     day = sorted(full)[len(full) // 2]

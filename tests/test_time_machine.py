@@ -9,24 +9,16 @@ from db.model.snapshots import save_snapshots
 from db.model.tracks import save_tracks
 
 from support import semantics
-from support.apptest import app_test
+from support.apptest import app_test, open_page
 from support.browser import plotly_values
 from support.time_machine_data import MT, SNAPSHOTS, ST, TRACKS, D
 
 
 @pytest.fixture
-def history(use_database):
+def time_machine_lists(use_database):
+    """The time machine's seven tracks and fifteen ranks (support/time_machine_data.py), stored."""
     save_tracks(TRACKS)
     save_snapshots(SNAPSHOTS)
-
-
-def open_page(app, page, **params):
-    app.run()
-    for key, value in params.items():
-        app.query_params[key] = value
-    app.switch_page(f"pages/{page}.py").run()
-    assert not app.exception, [e.value for e in app.exception]
-    return app
 
 
 def metrics(at):
@@ -47,7 +39,7 @@ def texts(at, kind):
 
 @pytest.mark.parametrize("date", [D(2026, 3, 1), D(2026, 3, 2), D(2026, 3, 3), D(2026, 3, 4),
                                   D(2026, 12, 31)])
-def test_the_list_on_a_date_with_its_movement_and_turnover(app, history, date):
+def test_the_list_on_a_date_with_its_movement_and_turnover(app, time_machine_lists, date):
     at = open_page(app, "time_machine", date=date.isoformat(), time_range=ST)
     day, ranks = semantics.list_on(SNAPSHOTS, date, ST)
     shown = table(at)
@@ -62,7 +54,7 @@ def test_the_list_on_a_date_with_its_movement_and_turnover(app, history, date):
     assert at.query_params["date"] == date.isoformat()
 
 
-def test_back_after_a_gap_and_new_are_told_apart(app, history):
+def test_back_after_a_gap_and_new_are_told_apart(app, time_machine_lists):
     at = open_page(app, "time_machine", date="2026-03-04", time_range=ST)
     moves = dict(zip(table(at)["track_id"], table(at)["movement"], strict=True))
     assert moves == {"tA": "▲ 1", "tB": "▼ 1", "tD": "back", "tF": "new"}
@@ -75,20 +67,20 @@ def test_back_after_a_gap_and_new_are_told_apart(app, history):
     ("2026-03-04", "28", D(2026, 2, 5)),
     ("2026-03-30", "28", D(2026, 2, 5)),  # the window ends at the list shown (March 4)
 ])
-def test_the_most_consistent_artist(app, history, date, window, start):
+def test_the_most_consistent_artist(app, time_machine_lists, date, window, start):
     at = open_page(app, "time_machine", date=date, time_range=ST, window=window)
     artists = table(at, 1)
     expected = semantics.consistent_artists(TRACKS, SNAPSHOTS, ST, start, D(2026, 3, 4))
     assert list(zip(artists["artist"], artists["days"], strict=True)) == expected[:5]
 
 
-def test_an_unknown_window_gives_a_hint(app, history):
+def test_an_unknown_window_gives_a_hint(app, time_machine_lists):
     at = open_page(app, "time_machine", window="7")
     assert "Unknown window '7'" in texts(at, "warning")
     assert at.query_params["window"] == "182"
 
 
-def test_a_date_before_the_first_list_says_when_it_starts(app, history):
+def test_a_date_before_the_first_list_says_when_it_starts(app, time_machine_lists):
     at = open_page(app, "time_machine", date="2026-02-01", time_range=MT)
     assert "No medium term (about 6 months) list on or before 2026-02-01: the first one is " \
            "dated 2026-03-01" in texts(at, "info")
@@ -102,7 +94,7 @@ def test_time_machine_on_an_empty_database(app, use_database):
 
 # --- Compare --------------------------------------------------------------------------------
 
-def test_two_dates_compared(app, history):
+def test_two_dates_compared(app, time_machine_lists):
     at = open_page(app, "compare", a="2026-03-01", b="2026-03-04", time_range=ST)
     a = semantics.list_on(SNAPSHOTS, D(2026, 3, 1), ST)[1]
     b = semantics.list_on(SNAPSHOTS, D(2026, 3, 4), ST)[1]
@@ -116,7 +108,7 @@ def test_two_dates_compared(app, history):
     assert set(dropped["track_id"]) == expected["dropped"]
 
 
-def test_two_periods_compared_with_their_mix(app, history):
+def test_two_periods_compared_with_their_mix(app, time_machine_lists):
     at = open_page(app, "compare", a="2026-03-01..2026-03-02", b="2026-03-03..2026-03-04",
                    time_range=ST)
     a = semantics.best_in_period(SNAPSHOTS, D(2026, 3, 1), D(2026, 3, 2), ST)
@@ -139,7 +131,7 @@ def test_two_periods_compared_with_their_mix(app, history):
             if y} == semantics.explicit([by_id[t] for t in b])
 
 
-def test_a_date_compared_with_a_period_is_refused_with_a_hint(app, history):
+def test_a_date_compared_with_a_period_is_refused_with_a_hint(app, time_machine_lists):
     at = open_page(app, "compare", a="2026-03-01", b="2026-03-03..2026-03-04")
     assert "compares a date with a period" in texts(at, "warning")
 
@@ -151,7 +143,7 @@ def test_compare_on_an_empty_database(app, use_database):
 
 # --- Rank history ---------------------------------------------------------------------------
 
-def test_rank_history_has_gaps_where_a_track_was_off_the_list(app, history):
+def test_rank_history_has_gaps_where_a_track_was_off_the_list(app, time_machine_lists):
     at = open_page(app, "history", tracks="tD,tA", time_range=ST)
     spec = json.loads(at.get("plotly_chart")[0].proto.spec)
     assert spec["layout"]["yaxis"]["autorange"] == "reversed"  # rank 1 at the top
@@ -163,19 +155,19 @@ def test_rank_history_has_gaps_where_a_track_was_off_the_list(app, history):
     assert (D(2026, 3, 3).isoformat(), None) in lines["Delta"]  # the gap
 
 
-def test_rank_history_one_line_per_time_range(app, history):
+def test_rank_history_one_line_per_time_range(app, time_machine_lists):
     at = open_page(app, "history", tracks="tA", time_range="all")
     names = sorted(t["name"] for t in json.loads(at.get("plotly_chart")[0].proto.spec)["data"])
     assert names == ["Alpha Song · medium term", "Alpha Song · short term"]
 
 
-def test_rank_history_names_are_chart_text_not_html(app, history):
+def test_rank_history_names_are_chart_text_not_html(app, time_machine_lists):
     at = open_page(app, "history", tracks="tE", time_range=ST)
     names = [t["name"] for t in json.loads(at.get("plotly_chart")[0].proto.spec)["data"]]
     assert names == ["Epsilon &lt;b&gt;bold&lt;/b&gt;"]
 
 
-def test_rank_history_link_with_bad_ids(app, history):
+def test_rank_history_link_with_bad_ids(app, time_machine_lists):
     at = open_page(app, "history", tracks="tA,<script>,nope", time_range=ST)
     assert "'<script>' in the link is not a track id" in texts(at, "warning")
     assert "1 track(s) in the link are not in the library" in texts(at, "warning")
@@ -199,7 +191,7 @@ def test_rank_history_on_an_empty_database(app, use_database):
     ("50%_", []),                     # LIKE's wildcards are literal
     ("zoë", ["tE"]),
 ])
-def test_search(app, history, query, expected):
+def test_search(app, time_machine_lists, query, expected):
     at = open_page(app, "tracks", q=query)
     if not expected:
         assert "No track or artist name matches" in texts(at, "caption")
@@ -207,13 +199,13 @@ def test_search(app, history, query, expected):
     assert table(at)["track_id"].tolist() == expected
 
 
-def test_a_search_link_is_length_limited(app, history):
+def test_a_search_link_is_length_limited(app, time_machine_lists):
     at = open_page(app, "tracks", q="x" * 5000)
     assert "5,000 characters long; using the first 100" in texts(at, "warning")
     assert at.text_input[0].value == "x" * 100
 
 
-def test_track_view_shows_what_the_payload_holds(app, history):
+def test_track_view_shows_what_the_payload_holds(app, time_machine_lists):
     at = open_page(app, "tracks", track="tA")
     facts = dict(zip(table(at)[""], table(at)["value"], strict=True))
     assert facts == {"Artists": "Xavi", "Album": "First", "Album type": "single",
@@ -225,7 +217,7 @@ def test_track_view_shows_what_the_payload_holds(app, history):
     assert json.loads(at.json[0].proto.body)["external_ids"]["isrc"] == "USABC8700001"
 
 
-def test_track_view_of_a_sparse_payload(app, history):
+def test_track_view_of_a_sparse_payload(app, time_machine_lists):
     at = open_page(app, "tracks", track="tE")
     facts = dict(zip(table(at)[""], table(at)["value"], strict=True))
     assert facts["Released"] == "Unknown" and facts["Album"] == "—"
@@ -234,7 +226,7 @@ def test_track_view_of_a_sparse_payload(app, history):
     assert "Never on a list." in texts(at, "caption")
 
 
-def test_an_unknown_track(app, history):
+def test_an_unknown_track(app, time_machine_lists):
     at = open_page(app, "tracks", track="nope")
     assert "No track with this id" in texts(at, "warning")
 
@@ -258,7 +250,7 @@ def has(track, question):
                                        ("compilation",), ("year_precision",), ("has_isrc",),
                                        ("has_popularity",), ("no_album",), ("no_explicit",),
                                        ("explicit", "no_album")])
-def test_explorer(app, history, questions):
+def test_explorer(app, time_machine_lists, questions):
     at = open_page(app, "tracks", explore=",".join(questions))
     expected = {t["id"] for t in TRACKS if all(has(t, q) for q in questions)}
     code = at.code[0].value

@@ -24,3 +24,14 @@ def app_test(**kwargs):
             return super()._run(widget_state, timeout)
 
     return EntryRerunAppTest(ROOT / "streamlit_app.py", default_timeout=60, **kwargs)
+
+
+def open_page(app, page: str, **params):
+    """``app`` on pages/<page>.py opened from a link with ``params``: the entry script run
+    first, the link's parameters set, the page switched to and run, with no exception."""
+    app.run()
+    for key, value in params.items():
+        app.query_params[key] = value
+    app.switch_page(f"pages/{page}.py").run()
+    assert not app.exception, [e.value for e in app.exception]
+    return app

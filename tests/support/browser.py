@@ -14,13 +14,14 @@ import socket
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg.conninfo
+
+from support.waits import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("MTM_CHROMIUM", "/usr/bin/chromium")
@@ -94,19 +95,8 @@ def running_app(env: dict[str, str], timeout: float = 60, started: list | None =
         started.append(process)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + timeout
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"streamlit exited with {process.returncode}")
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                    if response.read() == b"ok":
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise TimeoutError("streamlit did not become healthy")
-            time.sleep(0.2)
+        wait_until(lambda: healthy(url, process), "streamlit did not become healthy", timeout,
+                   every_s=0.2)
         yield url
     finally:
         process.send_signal(signal.SIGTERM)
@@ -116,6 +106,17 @@ def running_app(env: dict[str, str], timeout: float = 60, started: list | None =
             process.kill()
             process.wait()
         log.close()
+
+
+def healthy(url: str, process: subprocess.Popen) -> bool:
+    """Whether the app at ``url`` answers its health check; its process must not have ended."""
+    if process.poll() is not None:
+        raise RuntimeError(f"streamlit exited with {process.returncode}")
+    try:
+        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+            return response.read() == b"ok"
+    except OSError:
+        return False
 
 
 @contextmanager
@@ -159,18 +160,18 @@ def metric_values(within, timeout_s: float = 30) -> dict[str, str]:
     page = within.page if isinstance(within, Locator) else within
     read = (lambda: within.evaluate(_METRICS_JS)) if isinstance(within, Locator) else (
         lambda: page.evaluate(f"() => ({_METRICS_JS})(document)"))
-    deadline = time.monotonic() + timeout_s
-    last = None
-    while True:
+    seen: list[list[tuple]] = []
+
+    def the_same_twice() -> bool:
         page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']",
                                timeout=timeout_s * 1000)
-        now = [tuple(pair) for pair in read()]
-        if now == last:
-            return dict(now)
-        if time.monotonic() > deadline:
-            raise AssertionError(f"the metrics kept changing: {last} then {now}")
-        last = now
-        page.wait_for_timeout(200)
+        seen.append([tuple(pair) for pair in read()])
+        return len(seen) > 1 and seen[-1] == seen[-2]
+
+    wait_until(the_same_twice,
+               lambda: "the metrics kept changing: " + " then ".join(map(str, seen[-2:])),
+               timeout_s, every_s=0.2)
+    return dict(seen[-1])
 
 
 def screenshot(page, name: str) -> Path:

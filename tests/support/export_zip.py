@@ -63,9 +63,10 @@ def podcast(day: dt.date) -> dict:
     return row
 
 
-def history(plays: int = 300, seed: int = 7) -> list[dict]:
-    """``plays`` random plays from START until the scripted fortnight, then the script; two
-    podcast rows; and three rows that repeat earlier ones exactly."""
+def export_rows(plays: int = 300, seed: int = 7) -> list[dict]:
+    """The export's rows (what its Streaming_History_Audio_*.json hold): ``plays`` random plays
+    from START until the scripted fortnight, then the script; two podcast rows; and three rows
+    that repeat earlier ones exactly."""
     rng = random.Random(seed)
     days = (SCRIPT_START - START).days - 30  # a gap: the scripted lists hold the script only
     rows = []

@@ -26,6 +26,7 @@ from ui.state.links import (
 # The consistent-artist window: days back from the list's date, "All time" last.
 WINDOWS = LAST_DAYS | {ALL_TIME: None}
 DEFAULT_WINDOW = WINDOW_DAYS["medium_term"]
+WHOLE_WINDOW = "all"  # the link's word for a window of all time
 
 
 @dataclass(frozen=True)
@@ -38,7 +39,7 @@ class Moment:
 
     def query_params(self) -> dict[str, str]:
         params = {"time_range": self.time_range,
-                  "window": "all" if self.window is None else str(self.window)}
+                  "window": WHOLE_WINDOW if self.window is None else str(self.window)}
         return ({"date": self.date.isoformat()} if self.date else {}) | params
 
 
@@ -48,14 +49,14 @@ def parse_moment(params: Mapping[str, str]) -> tuple[Moment, list[str]]:
     chosen_range = time_range(params, hints)
     window: int | None = DEFAULT_WINDOW
     given = params.get("window")
-    if given == "all":
+    if given == WHOLE_WINDOW:
         window = None
     elif given:
         if given.isascii() and given.isdigit() and int(given) in WINDOWS.values():
             window = int(given)
         else:
             days = ", ".join(str(d) for d in WINDOWS.values() if d)
-            hints.append(f"Unknown window {quoted(given)} in the link (use {days} or all); "
+            hints.append(f"Unknown window {quoted(given)} in the link (use {days} or {WHOLE_WINDOW}); "
                          f"showing {DEFAULT_WINDOW} days.")
     return Moment(date, chosen_range, window), hints
 

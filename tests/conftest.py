@@ -225,3 +225,13 @@ def pytest_sessionfinish(session, exitstatus):
     if os.environ.get("CI") and skipped and session.exitstatus == 0:
         reporter.write_line(f"CI: {skipped} test(s) skipped; in CI that is a failure", red=True)
         session.exitstatus = 1
+
+
+@pytest.fixture
+def fresh_cache():
+    """Streamlit's caches empty before and after: queries called directly answer afresh."""
+    import streamlit as st
+
+    st.cache_data.clear()
+    yield
+    st.cache_data.clear()

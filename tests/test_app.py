@@ -1,7 +1,6 @@
 """The Streamlit app, run headless with AppTest against a real database."""
 
 import datetime as dt
-import json
 import socket
 
 import pytest
@@ -11,35 +10,13 @@ from db.model.snapshots import save_snapshots
 from db.model.tracks import save_tracks
 
 from support import semantics
-from support.browser import plotly_values
+from support.apptest import bars, chart, pie, texts
 
 END = dt.date(2026, 6, 30)  # demo_data's last day (tests/conftest.py's demo_spec)
 
 
 def metrics(at):
     return {m.label: m.value for m in at.metric}
-
-
-def chart(at, title):
-    for element in at.get("plotly_chart"):
-        spec = json.loads(element.proto.spec)
-        if spec["layout"]["title"]["text"].startswith(title):
-            return spec
-    raise AssertionError(f"no chart titled {title!r}")
-
-
-def bars(at, title):
-    trace = chart(at, title)["data"][0]
-    return dict(zip(trace["x"], plotly_values(trace["y"]), strict=True))
-
-
-def pie(at, title):
-    trace = chart(at, title)["data"][0]
-    return dict(zip(trace["labels"], plotly_values(trace["values"]), strict=True))
-
-
-def texts(at, kind):
-    return [element.value for element in getattr(at, kind)]
 
 
 def assert_matches(at, tracks, snapshots, start=None, end=None, time_range=None):

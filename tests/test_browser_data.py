@@ -13,7 +13,7 @@ import psycopg
 from db.ingest import demo
 
 from support import browser
-from support.browser import app_env, open_data_page, settle
+from support.browser import app_env, open_data_page, settled
 from support.old_app import write_old_sqlite
 
 END = demo.dt.date(2026, 6, 30)
@@ -49,7 +49,7 @@ def test_bad_files_are_refused_on_the_page_and_nothing_changes(use_database, tmp
         page.locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files(
             [str(tmp_path / name) for name in expected])
         page.get_by_text("What would change").wait_for(timeout=60_000)
-        settle(page)
+        settled(page)
         browser.screenshot(page, "data-bad-files")
         shown = page.inner_text("[data-testid='stMain']").replace("\u2060", "")
         sidebar = page.inner_text("[data-testid='stSidebar']")
@@ -74,11 +74,11 @@ def test_a_good_file_is_previewed_imported_and_shown(use_database, tmp_path, bro
         page.locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files(
             str(tmp_path / "top.json"))
         page.get_by_text("What would change").wait_for(timeout=60_000)
-        settle(page)
+        settled(page)
         preview = page.inner_text("[data-testid='stMain']")
         page.get_by_role("button", name="Import 1 file").click()
         page.get_by_text("top.json: imported 25 tracks").wait_for(timeout=60_000)
-        settle(page)
+        settled(page)
         browser.screenshot(page, "data-imported")
         grids = page.locator("[data-testid='stDataFrame']").count()  # the imports so far
         page.goto(url)
@@ -96,7 +96,7 @@ def test_read_only_hides_imports(use_database, browser_pages):
     env = app_env(DATABASE_URL=use_database, HOME=os.environ["HOME"], MTM_READ_ONLY="on")
     with browser.running_app(env) as url:
         page = open_data_page(browser_pages, url)
-        settle(page)
+        settled(page)
         text = page.inner_text("[data-testid='stMain']")
         uploaders = page.locator("[data-testid='stFileUploader']").count()
     assert "read-only" in text and uploaders == 0

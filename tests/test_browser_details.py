@@ -23,7 +23,7 @@ from db.ingest.spotify.api import Policy
 from db.model import access
 
 from support import browser, spotify_account
-from support.browser import app_env, settle
+from support.browser import app_env, settled
 from support.export_zip import FIRST, FOCUS, SCRIPT_START, SECOND, export_rows, export_zip
 from support.fake_spotify import track
 
@@ -159,7 +159,7 @@ def test_the_dashboard_says_what_awaits_details_links_to_the_data_page_and_catch
         page.get_by_role("link", name="Fetch details on the Data page").click()
         page.wait_for_url("**/data")
         page.get_by_role("heading", name="Track details").wait_for(timeout=60_000)
-        settle(page)
+        settled(page)
         data_page = main_text(page)
         browser.screenshot(page, "data-details-waiting")
         assert urlsplit(page.url).path == "/data"
@@ -212,7 +212,7 @@ def test_fetch_details_on_the_data_page_leaves_unknown_only_for_what_spotify_lac
         page.wait_for_url("**/data")
         page.get_by_role("button", name="Fetch details").click()
         page.get_by_text("Spotify track details: fetched for").wait_for(timeout=60_000)
-        settle(page)
+        settled(page)
         fetched = main_text(page)
         browser.screenshot(page, "data-details-fetched")
         charts = open_dashboard(page, url)

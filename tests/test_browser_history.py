@@ -10,7 +10,7 @@ import os
 import psycopg
 
 from support import browser
-from support.browser import app_env, open_data_page, settle
+from support.browser import app_env, open_data_page, settled
 from support.export_zip import FIRST, FOCUS, SECOND, TRACKS, export_rows, export_zip, unique_plays
 
 STORED = ("SELECT (SELECT count(*) FROM plays), (SELECT count(*) FROM tracks), "
@@ -35,7 +35,7 @@ def test_an_export_is_checked_imported_and_its_lists_shown_years_back(use_databa
             str(tmp_path / "my_spotify_data.zip"))
         page.get_by_role("button", name="Dry run").click()
         page.get_by_text("Dry run: nothing was written").wait_for(timeout=60_000)
-        settle(page)
+        settled(page)
         checked = main_text(page)
         report = dict(cells(page.locator("[data-testid='stDataFrame']").first, "Plays from"))
         with psycopg.connect(use_database) as conn:
@@ -43,7 +43,7 @@ def test_an_export_is_checked_imported_and_its_lists_shown_years_back(use_databa
 
         page.get_by_role("button", name="Import", exact=True).click()
         page.get_by_text("Imported.", exact=True).wait_for(timeout=60_000)
-        settle(page)
+        settled(page)
         browser.screenshot(page, "data-history-imported")
         imported = main_text(page)
 
@@ -51,7 +51,7 @@ def test_an_export_is_checked_imported_and_its_lists_shown_years_back(use_databa
         machine.goto(f"{url}/time_machine?date={FOCUS.isoformat()}&time_range=short_term")
         machine.locator("[data-testid='stMain']").get_by_role(
             "heading", name="Time machine").wait_for(timeout=60_000)
-        settle(machine)
+        settled(machine)
         grid = cells(machine.locator("[data-testid='stDataFrame']").first, TRACKS[FIRST][0])
         browser.screenshot(machine, "time-machine-derived")
         listed = main_text(machine)

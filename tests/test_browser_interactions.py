@@ -72,7 +72,7 @@ def page(chrome):
 def idle(page):
     """The app has finished the run the last action started (a run starts a moment after the
     action: wait for it to be idle, give it the moment, and wait again)."""
-    browser.settle(page)
+    browser.settled(page)
 
 
 def opened(page, url: str) -> None:

@@ -10,9 +10,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 
-from test_browser_time_machine import shown
-from test_listening_page import START, load
-
 from support import browser
 from support import history_export as export
 from support import listening_oracle as oracle
@@ -34,7 +31,7 @@ def expected_cards(rows) -> dict[str, str]:
 
 
 def assert_state(page, rows) -> None:
-    text = shown(page, 2, ["Minutes and streams per month"])
+    text = browser.shown(page, 2, ["Minutes and streams per month"])
     assert "2019-11-01 to 2020-02-29, counted in Europe/Berlin" in text
     metrics = browser.metric_values(page)
     for label, value in expected_cards(rows).items():
@@ -56,7 +53,7 @@ def assert_state(page, rows) -> None:
 
 def assert_top_tracks(page, rows) -> None:
     """The Top tracks tab open, and only it: its list, downloaded as CSV, is the oracle's."""
-    shown(page, 0, ["The top tracks of the period, by minutes"])
+    browser.shown(page, 0, ["The top tracks of the period, by minutes"])
     assert page.get_by_role("tab", name="Top tracks").get_attribute("aria-selected") == "true"
     assert "view=tracks" in page.url and "granularity=month" in page.url
     assert page.locator("[data-testid='stPlotlyChart']").count() == 0  # the other tab: not drawn
@@ -72,8 +69,8 @@ def assert_top_tracks(page, rows) -> None:
 def test_the_page_from_a_link_keeps_its_state_through_a_reload(use_database, monkeypatch,
                                                                 tmp_path, browser_pages):
     monkeypatch.setenv("MTM_TIMEZONE", TZ)
-    rows = export.generate(19, plays=2500, start=START).rows
-    load(rows, tmp_path)
+    rows = export.generate(19, plays=2500, start=export.START).rows
+    export.load(rows, tmp_path)
     with browser.running_app(app_env(DATABASE_URL=use_database, MTM_TIMEZONE=TZ)) as url:
         page = browser_pages.new_page(viewport={"width": 1400, "height": 1000})
         page.goto(url + LINK)
@@ -94,7 +91,7 @@ def test_an_empty_database_says_how_to_get_the_export(use_database, browser_page
     with browser.running_app(app_env(DATABASE_URL=use_database)) as url:
         page = browser_pages.new_page(viewport={"width": 1400, "height": 900})
         page.goto(url + "/listening?granularity=day")
-        text = shown(page, 0, ["Extended streaming history"])
+        text = browser.shown(page, 0, ["Extended streaming history"])
         assert "Account → Privacy settings" in text and "30 days" in text
         browser.screenshot(page, "listening-empty")
         # The way in: the page's link to the Data page, there to click.

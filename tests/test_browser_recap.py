@@ -7,9 +7,6 @@ from __future__ import annotations
 import datetime as dt
 from urllib.parse import quote
 
-from test_browser_time_machine import shown
-from test_recap import load
-
 from support import browser
 from support import history_export as export
 from support import listening_oracle as oracle
@@ -35,17 +32,17 @@ def test_a_year_from_a_link_keeps_through_a_reload_and_links_to_the_others(
         use_database, monkeypatch, tmp_path, browser_pages):
     monkeypatch.setenv("MTM_TIMEZONE", TZ)
     rows = export.generate(20, plays=600, start=START).rows
-    load(rows, tmp_path)
+    export.load(rows, tmp_path)
     years = oracle.years(rows, TZ)
     year, other = years[-2], years[-1]
     with browser.running_app(app_env(DATABASE_URL=use_database, MTM_TIMEZONE=TZ)) as url:
         page = browser_pages.new_page(viewport={"width": 1400, "height": 1000})
         page.goto(f"{url}/recap?year={year}")
         wanted = expected(rows, year)
-        text = shown(page, 1, wanted)
+        text = browser.shown(page, 1, wanted)
         assert [w for w in wanted if w not in text] == [], text
         page.reload()
-        again = shown(page, 1, wanted)
+        again = browser.shown(page, 1, wanted)
         for words in wanted:
             assert words in again, ("after a reload", words)
         assert page.url.endswith(f"/recap?year={year}")
@@ -58,7 +55,7 @@ def test_a_year_from_a_link_keeps_through_a_reload_and_links_to_the_others(
         # Streamlit moves to the page in the same document (history.pushState): no load event.
         page.wait_for_function("y => location.search === `?year=${y}`", arg=other)
         wanted = expected(rows, other)
-        text = shown(page, 1, wanted)
+        text = browser.shown(page, 1, wanted)
         for words in wanted:
             assert words in text, ("after following the link", words)
         assert main.get_by_role("heading", name=str(other), exact=True).count() == 1

@@ -11,7 +11,7 @@ import os
 import psycopg
 
 from support import browser
-from support.browser import app_env, open_data_page, settle
+from support.browser import app_env, open_data_page, settled
 from support.fake_spotify import TOKEN_MARK
 
 LOG = browser.ARTIFACTS.parent / ".streamlit-test.log"
@@ -25,7 +25,7 @@ def shown(page, expected: str, pages: list[str], screenshot: str | None = None) 
     """Wait for ``expected`` and for the script to finish; keep the page's HTML (to look for
     tokens in) and return its main text."""
     page.get_by_text(expected).wait_for(timeout=60_000)
-    settle(page)
+    settled(page)
     if screenshot:
         browser.screenshot(page, screenshot)
     pages.append(page.content())

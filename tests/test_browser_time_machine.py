@@ -10,7 +10,6 @@ from db.model.tracks import save_tracks
 from support import browser
 from support.browser import app_env
 from support.time_machine_data import SNAPSHOTS, TRACKS
-from support.waits import wait_until
 
 # (link, what the page must show, Plotly charts it draws, screenshot)
 LINKS = [
@@ -48,47 +47,6 @@ EMPTY = [
 ]
 
 
-def settled(page, timeout_ms=60_000):
-    page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']",
-                           timeout=timeout_ms)
-    page.wait_for_timeout(300)
-    page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']",
-                           timeout=timeout_ms)
-
-
-def page_text(page) -> str:
-    """The page's text with the cells of its tables: they are drawn on a canvas, only once on
-    screen, and their cells are also in the grid's accessible markup (filled in as they draw)."""
-    cells = []
-    for grid in page.locator("[data-testid='stDataFrame']").all():
-        if grid.is_visible():  # not in a tab that is not shown
-            grid.scroll_into_view_if_needed()
-            cells += grid.locator("[role='gridcell']").all_text_contents()
-    return page.inner_text("[data-testid='stMain']").replace("\u2060", "") + "\n" + \
-        "\n".join(cells)
-
-
-def shown(page, charts, expected, timeout_s=30.0):
-    """The page's text once the script has run, its charts are drawn and every expected piece of
-    text is there (tables fill their cells after the script has finished, so they are asked
-    again until they hold what is expected, or the time is up and the test says what is
-    missing)."""
-    settled(page)
-    page.wait_for_function(
-        """n => document.querySelectorAll("[data-testid='stPlotlyChart'] .main-svg").length >= n""",
-        arg=charts, timeout=60_000)
-    assert page.locator("[data-testid='stException']").count() == 0
-    seen: list[str] = []
-
-    def all_there() -> bool:
-        seen[:] = [page_text(page)]
-        return all(words in seen[-1] for words in expected)
-
-    wait_until(all_there, lambda: f"{page.url} lacks {[w for w in expected if w not in seen[-1]]}:"
-                                  f"\n{seen[-1]}", timeout_s, every_s=0.2)
-    return seen[-1]
-
-
 def test_each_page_from_a_link_keeps_its_state_through_a_reload(use_database, browser_pages):
     save_tracks(TRACKS)
     save_snapshots(SNAPSHOTS)
@@ -96,14 +54,14 @@ def test_each_page_from_a_link_keeps_its_state_through_a_reload(use_database, br
         page = browser_pages.new_page(viewport={"width": 1400, "height": 1000})
         for link, expected, charts, name in LINKS:
             page.goto(url + link)
-            text = shown(page, charts, expected)
+            text = browser.shown(page, charts, expected)
             for words in expected:
                 assert words in text, (link, words)
             browser.screenshot(page, name)
             query = link.split("?", 1)[1]
             assert query in page.url, (link, page.url)  # the state is still in the URL
             page.reload()
-            again = shown(page, charts, expected)
+            again = browser.shown(page, charts, expected)
             for words in expected:
                 assert words in again, ("after a reload", link, words)
             assert query in page.url
@@ -114,7 +72,7 @@ def test_every_page_is_useful_on_an_empty_database(use_database, browser_pages):
         page = browser_pages.new_page(viewport={"width": 1400, "height": 900})
         for link, expected in EMPTY:
             page.goto(url + link)
-            text = shown(page, 0, [expected])
+            text = browser.shown(page, 0, [expected])
             assert expected in text, (link, text[:400])
             # The way to import: the sidebar's link to the Data page, there to click.
             to_data = page.locator("[data-testid='stSidebarNav'] a[href$='/data']")

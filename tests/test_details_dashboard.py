@@ -8,12 +8,12 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from test_app import bars, chart, pie, texts
 
 from db.ingest.spotify import budget
 from db.model.snapshots import save_snapshots
 from db.model.tracks import save_tracks
 
+from support.apptest import bars, chart, pie, texts
 from support.fake_spotify import track
 
 DAY = dt.date(2026, 3, 2)

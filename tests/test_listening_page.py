@@ -6,41 +6,23 @@ link, with bad values and on an empty database."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 import random
 from urllib.parse import quote
 
 import pandas as pd
 import pytest
-import streamlit as st
 
-from db.ingest import streaming_history
-from db.model import access
 from queries import listening
 from ui import charts, sidebar
 from ui.state.listening import Listening, parse_listening
 
 from support import history_export as export
 from support import listening_oracle as oracle
-from support.apptest import app_test, open_page
+from support.apptest import app_test, chart, open_page
 from support.browser import plotly_values
 
-START = dt.datetime(2019, 11, 3, 7, tzinfo=dt.UTC)
 ZONES = ["UTC", "Pacific/Kiritimati", "America/Los_Angeles"]  # +14 h, and behind UTC with DST
 EVERYTHING = 10_000  # a limit no top list reaches: compare whole lists
-
-
-def load(rows: list[dict], tmp_path) -> None:
-    streaming_export = export.History(rows=rows, videos=[], tracks=[])
-    folder = export.write_folder(export.files(streaming_export), tmp_path / "export")
-    streaming_history.import_history([str(folder)], access.operator())
-
-
-@pytest.fixture
-def fresh_cache():
-    st.cache_data.clear()
-    yield
-    st.cache_data.clear()
 
 
 def periods(rows, tz) -> list[tuple]:
@@ -112,8 +94,8 @@ def assert_period(rows, tz, start, end) -> None:
 @pytest.mark.parametrize("tz", ZONES)
 def test_every_figure_matches_the_oracle(use_database, monkeypatch, tmp_path, fresh_cache, tz):
     monkeypatch.setenv("MTM_TIMEZONE", tz)
-    rows = export.generate(19, plays=900, start=START).rows
-    load(rows, tmp_path)
+    rows = export.generate(19, plays=900, start=export.START).rows
+    export.load(rows, tmp_path)
     assert listening.stream_bounds()["zone"] == tz
     for start, end in periods(rows, tz):
         assert_period(rows, tz, start, end)
@@ -156,7 +138,7 @@ def test_a_play_near_midnight_utc_counts_on_its_local_day_and_hour(
     midnight = dt.datetime(2024, 1, 2, tzinfo=dt.UTC)
     rows = [play(song, midnight - dt.timedelta(seconds=1), 200_000, skipped=True),
             play(song, midnight, 200_000)]
-    load(rows, tmp_path)
+    export.load(rows, tmp_path)
     for (day, hour) in (before, after):
         day = dt.date(*day)
         expected = oracle.cards(rows, tz, day, day)
@@ -184,7 +166,7 @@ def test_sessions_and_streaks_at_their_edges(use_database, monkeypatch, tmp_path
             play(a, t0, ms), play(b, t0 + gap_ok, ms), play(a, t0 + gap_ok + gap_new, ms),
             *(play(b, t0 + dt.timedelta(days=n), 600_000) for n in (1, 2, 3, 5)),
             play(a, t0 + dt.timedelta(days=2, minutes=3), 30_000, incognito=True)]
-    load(rows, tmp_path)
+    export.load(rows, tmp_path)
     for start, end in ((None, None), (dt.date(2024, 3, 5), dt.date(2024, 3, 6)),
                        (dt.date(2024, 3, 4), dt.date(2024, 3, 4)),
                        (dt.date(2024, 3, 6), dt.date(2024, 3, 30))):
@@ -242,8 +224,8 @@ TZ = "Asia/Tokyo"
 @pytest.fixture
 def played(use_database, monkeypatch, tmp_path):
     monkeypatch.setenv("MTM_TIMEZONE", TZ)
-    rows = export.generate(21, plays=500, start=START).rows
-    load(rows, tmp_path)
+    rows = export.generate(21, plays=500, start=export.START).rows
+    export.load(rows, tmp_path)
     return rows
 
 
@@ -253,14 +235,6 @@ def text(elements) -> str:
 
 def metrics(at) -> dict[str, str]:
     return {m.label: m.value for m in at.metric}
-
-
-def chart(at, title) -> dict:
-    for element in at.get("plotly_chart"):
-        spec = json.loads(element.proto.spec)
-        if spec["layout"]["title"]["text"].startswith(title):
-            return spec
-    raise AssertionError(f"no chart titled {title!r}")
 
 
 def test_the_page_from_a_link_shows_its_state(app, played):

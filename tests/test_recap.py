@@ -8,8 +8,6 @@ import datetime as dt
 import pytest
 import streamlit as st
 
-from db.ingest import streaming_history
-from db.model import access
 from queries import core, recap
 from ui.state.recap import Recap, parse_recap
 
@@ -43,19 +41,6 @@ def at_the_turn_of_the_year(streaming_export: export.History) -> list[dict]:
                 "master_metadata_album_album_name": track.album})
     rows.sort(key=lambda r: r["ts"])
     return rows
-
-
-def load(rows: list[dict], tmp_path) -> None:
-    streaming_export = export.History(rows=rows, videos=[], tracks=[])
-    folder = export.write_folder(export.files(streaming_export), tmp_path / "export")
-    streaming_history.import_history([str(folder)], access.operator())
-
-
-@pytest.fixture
-def fresh_cache():
-    st.cache_data.clear()
-    yield
-    st.cache_data.clear()
 
 
 def shown(year: int) -> dict:
@@ -96,7 +81,7 @@ def test_every_figure_of_every_year_matches_the_oracle(use_database, fresh_cache
                                                        tmp_path, tz, seed, start):
     monkeypatch.setenv("MTM_TIMEZONE", tz)
     rows = at_the_turn_of_the_year(export.generate(seed, plays=900, start=start))
-    load(rows, tmp_path)
+    export.load(rows, tmp_path)
     core.sync_version()
     years = oracle.years(rows, tz)
     assert recap.years() == sorted(years, reverse=True)
@@ -117,7 +102,7 @@ def test_a_new_year_in_the_east_and_an_old_one_in_the_west(use_database, fresh_c
         "master_metadata_album_artist_name": track.artist}
     for tz, year in (("Asia/Tokyo", 2024), ("UTC", 2023), ("America/Los_Angeles", 2023)):
         monkeypatch.setenv("MTM_TIMEZONE", tz)
-        load([row], tmp_path / tz)  # a new zone makes the rollups again
+        export.load([row], tmp_path / tz)  # a new zone makes the rollups again
         st.cache_data.clear()
         core.sync_version()
         assert recap.years() == [year], tz
@@ -168,7 +153,7 @@ def test_a_track_without_names_counts_as_streams_but_for_no_artist(use_database,
             "spotify_track_uri": nameless.uri, "master_metadata_track_name": None,
             "master_metadata_album_artist_name": None, "master_metadata_album_album_name": None})
     rows.sort(key=lambda r: r["ts"])
-    load(rows, tmp_path)
+    export.load(rows, tmp_path)
     core.sync_version()
     expected = oracle.recap(rows, "UTC", year)
     assert expected["top_tracks"][0][0] == nameless.id

@@ -7,7 +7,6 @@ import datetime as dt
 import json
 
 import pytest
-from test_recap import load
 
 from support import history_export as export
 from support import listening_oracle as oracle
@@ -22,7 +21,7 @@ START = dt.datetime(2020, 12, 1, 7, tzinfo=dt.UTC)  # plays in 2020, 2021 and 20
 def played(use_database, monkeypatch, tmp_path):
     monkeypatch.setenv("MTM_TIMEZONE", TZ)
     rows = export.generate(20, plays=600, start=START).rows
-    load(rows, tmp_path)
+    export.load(rows, tmp_path)
     return rows
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+
+from support.browser import plotly_values
 from support.databases import ROOT
 
 
@@ -35,3 +38,26 @@ def open_page(app, page: str, **params):
     app.switch_page(f"pages/{page}.py").run()
     assert not app.exception, [e.value for e in app.exception]
     return app
+
+
+# The charts an AppTest run drew, by title prefix (Plotly's JSON spec), and the text of elements.
+def chart(at, title):
+    for element in at.get("plotly_chart"):
+        spec = json.loads(element.proto.spec)
+        if spec["layout"]["title"]["text"].startswith(title):
+            return spec
+    raise AssertionError(f"no chart titled {title!r}")
+
+
+def bars(at, title):
+    trace = chart(at, title)["data"][0]
+    return dict(zip(trace["x"], plotly_values(trace["y"]), strict=True))
+
+
+def pie(at, title):
+    trace = chart(at, title)["data"][0]
+    return dict(zip(trace["labels"], plotly_values(trace["values"]), strict=True))
+
+
+def texts(at, kind):
+    return [element.value for element in getattr(at, kind)]

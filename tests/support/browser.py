@@ -234,7 +234,45 @@ def open_data_page(chrome, url):
     return page
 
 
-def settle(page):
+def settled(page, timeout_ms=60_000):
+    """The script has run: not running, then, after a pause long enough for a rerun that a click
+    or a reload has started to show as running, still not running (the page offers no count of
+    runs to wait on instead)."""
+    page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']",
+                           timeout=timeout_ms)
     page.wait_for_timeout(300)
     page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']",
-                           timeout=60_000)
+                           timeout=timeout_ms)
+
+
+def page_text(page) -> str:
+    """The page's text with the cells of its tables: they are drawn on a canvas, only once on
+    screen, and their cells are also in the grid's accessible markup (filled in as they draw)."""
+    cells = []
+    for grid in page.locator("[data-testid='stDataFrame']").all():
+        if grid.is_visible():  # not in a tab that is not shown
+            grid.scroll_into_view_if_needed()
+            cells += grid.locator("[role='gridcell']").all_text_contents()
+    return page.inner_text("[data-testid='stMain']").replace("\u2060", "") + "\n" + \
+        "\n".join(cells)
+
+
+def shown(page, charts, expected, timeout_s=30.0):
+    """The page's text once the script has run, its charts are drawn and every expected piece of
+    text is there (tables fill their cells after the script has finished, so they are asked
+    again until they hold what is expected, or the time is up and the test says what is
+    missing)."""
+    settled(page)
+    page.wait_for_function(
+        """n => document.querySelectorAll("[data-testid='stPlotlyChart'] .main-svg").length >= n""",
+        arg=charts, timeout=60_000)
+    assert page.locator("[data-testid='stException']").count() == 0
+    seen: list[str] = []
+
+    def all_there() -> bool:
+        seen[:] = [page_text(page)]
+        return all(words in seen[-1] for words in expected)
+
+    wait_until(all_there, lambda: f"{page.url} lacks {[w for w in expected if w not in seen[-1]]}:"
+                                  f"\n{seen[-1]}", timeout_s, every_s=0.2)
+    return seen[-1]

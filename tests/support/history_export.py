@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 UTC = dt.UTC
+START = dt.datetime(2019, 11, 3, 7, tzinfo=UTC)  # generate()'s first listening period
 NEW_FOLDER = "Spotify Extended Streaming History"
 OLD_FOLDER = "MyData"
 # The generator's own names for what is not a music play (the test maps them to the app's).
@@ -157,7 +158,7 @@ def _periods(rng: random.Random, start: dt.datetime) -> list[tuple[dt.datetime, 
 
 
 def generate(seed: int, *, plays: int = 1200, tracks: int = 120,
-             start: dt.datetime = dt.datetime(2019, 11, 3, 7, tzinfo=UTC)) -> History:
+             start: dt.datetime = START) -> History:
     """An export's history: ``plays`` music plays of ``tracks`` tracks (more than 99, and
     popular ones, so that long windows fill and counts tie), over three listening periods, with
     podcasts, audiobooks, rows with no URI, videos and exact repeats among them."""
@@ -311,3 +312,13 @@ def write_loose(content: dict[str, bytes], folder: Path) -> list[Path]:
         target.write_bytes(data)
         paths.append(target)
     return paths
+
+
+def load(rows: list[dict], tmp_path: Path) -> None:
+    """Import ``rows`` as an unpacked export (a folder under ``tmp_path``), as the operator."""
+    from db.ingest import streaming_history
+    from db.model import access
+
+    streaming_export = History(rows=rows, videos=[], tracks=[])
+    folder = write_folder(files(streaming_export), tmp_path / "export")
+    streaming_history.import_history([str(folder)], access.operator())

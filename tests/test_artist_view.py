@@ -26,7 +26,7 @@ from ui import tables
 from ui.state.tracks import MAX_ARTIST, TrackQuery, parse_track_query
 
 from support import history_export as export
-from support.apptest import app_test
+from support.apptest import app_test, metrics, open_page, shown_text
 from support.time_machine_data import SNAPSHOTS, TRACKS
 
 UTC = dt.UTC
@@ -147,21 +147,7 @@ def local_text(moment, zone):
 def open_tracks(**params):
     """The Tracks page opened from a link, in a session of its own (a page already shown in a
     session keeps its state, as a browser tab does). The test's `app` fixture clears caches."""
-    app = app_test()
-    app.run()
-    for key, value in params.items():
-        app.query_params[key] = value
-    app.switch_page("pages/tracks.py").run()
-    assert not app.exception, [e.value for e in app.exception]
-    return app
-
-
-def metrics(at):
-    return {m.label: m.value for m in at.metric}
-
-
-def texts(at, kind):
-    return " ".join(str(e.value) for e in getattr(at, kind)).replace("\\", "").replace("\u2060", "")
+    return open_page(app_test(), "tracks", **params)
 
 
 def month_bars(at):
@@ -264,7 +250,7 @@ def test_the_track_view_shows_its_plays_in_the_local_zone(app, imported, first, 
     assert metrics(at) == {"Streams": "3", "Minutes": minutes(290_000),
                            "First stream": first, "Last stream": last}
     assert month_bars(at) == months
-    assert f"Dates and times in {imported}" in texts(at, "caption")
+    assert f"Dates and times in {imported}" in shown_text(at, "caption")
     assert at.query_params == {"track": MIDNIGHT.id}
 
 
@@ -289,18 +275,18 @@ def test_the_artist_view_shows_the_artists_figures_and_top_tracks(app, imported,
     listed = {r[0] for r in conn.execute("SELECT DISTINCT track_id FROM list_ranks")} & mine
     library = conn.execute("SELECT count(*) FROM tracks WHERE artist_name = %s",
                            (busiest,)).fetchone()[0]
-    assert f"On your top lists: {len(listed):,} of its {library:,} tracks" in texts(at, "caption")
+    assert f"On your top lists: {len(listed):,} of its {library:,} tracks" in shown_text(at, "caption")
     assert at.query_params == {"artist": busiest}
 
 
 def test_an_odd_artist_name_is_plain_text_and_matched_exactly(app, imported):
     at = open_tracks(artist=ODD_ARTIST)
-    assert ODD_ARTIST in texts(at, "subheader")
+    assert ODD_ARTIST in shown_text(at, "subheader")
     assert metrics(at)["Streams"] == "3"
     assert list(at.dataframe[0].value["track"]) == [MIDNIGHT.name]
     # A name that differs by case or a space is another artist.
     at = open_tracks(artist=ODD_ARTIST.upper())
-    assert "No track by an artist named" in texts(at, "info")
+    assert "No track by an artist named" in shown_text(at, "info")
     assert not at.metric
 
 
@@ -320,26 +306,26 @@ def test_without_plays_the_track_and_artist_views_say_so(app, use_database):
     save_tracks(TRACKS)
     save_snapshots(SNAPSHOTS)
     at = open_tracks(track="tA")
-    assert "No streaming history imported yet" in texts(at, "caption")
-    assert not at.metric and "On the lists" in texts(at, "subheader")
+    assert "No streaming history imported yet" in shown_text(at, "caption")
+    assert not at.metric and "On the lists" in shown_text(at, "subheader")
     at = open_tracks(artist="Xavi")
-    assert "3 tracks in the library" in texts(at, "caption")
-    assert "On your top lists: 2 of its 3 tracks (best rank #1)" in texts(at, "caption")
-    assert "No streaming history imported yet" in texts(at, "caption")
+    assert "3 tracks in the library" in shown_text(at, "caption")
+    assert "On your top lists: 2 of its 3 tracks (best rank #1)" in shown_text(at, "caption")
+    assert "No streaming history imported yet" in shown_text(at, "caption")
     at = open_tracks(artist="Nobody")
-    assert "No track by an artist named 'Nobody' in the library" in texts(at, "info")
+    assert "No track by an artist named 'Nobody' in the library" in shown_text(at, "info")
 
 
 def test_a_track_without_streams_says_so_in_one_line(app, imported, conn):
     conn.execute("INSERT INTO tracks (track_id, name, artist_name) VALUES ('quiet', 'Q', 'Q')")
     at = open_tracks(track="quiet")
-    assert "No streams of this track in your streaming history." in texts(at, "caption")
+    assert "No streams of this track in your streaming history." in shown_text(at, "caption")
     assert not at.metric and not at.get("plotly_chart")
 
 
 def test_a_bad_artist_link_shows_a_hint_and_the_search(app, use_database):
     at = open_tracks(artist="x" * 400)
-    assert "The link's artist name is 400 characters long" in texts(at, "warning")
+    assert "The link's artist name is 400 characters long" in shown_text(at, "warning")
     assert at.text_input(key="tracks_q") is not None and not at.query_params
 
 

@@ -13,7 +13,7 @@ from db.ingest.spotify import budget
 from db.model.snapshots import save_snapshots
 from db.model.tracks import save_tracks
 
-from support.apptest import bars, chart, pie, texts
+from support.apptest import bars, chart, pie, values
 from support.fake_spotify import track
 
 DAY = dt.date(2026, 3, 2)
@@ -33,7 +33,7 @@ def library(use_database, conn):
 
 
 def notice(at) -> str:
-    return " ".join(texts(at, "info"))
+    return " ".join(values(at, "info"))
 
 
 def test_tracks_without_details_are_told_apart_from_unknown(app, library):
@@ -64,7 +64,7 @@ def test_once_the_details_arrive_the_notice_goes_and_decades_show(app, library):
     assert "no details yet" in notice(app.run())
     save_tracks([track(3), track(4), track(5)])  # as enrichment writes them
     at = app.run()
-    assert not texts(at, "info") and not at.get("page_link")
+    assert not values(at, "info") and not at.get("page_link")
     assert bars(at, "Release decades") == {"1970s": 4, "Unknown": 2}
 
 

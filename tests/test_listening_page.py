@@ -18,7 +18,7 @@ from ui.state.listening import Listening, parse_listening
 
 from support import history_export as export
 from support import listening_oracle as oracle
-from support.apptest import app_test, chart, open_page
+from support.apptest import app_test, chart, metrics, open_page
 from support.browser import plotly_values
 
 ZONES = ["UTC", "Pacific/Kiritimati", "America/Los_Angeles"]  # +14 h, and behind UTC with DST
@@ -231,10 +231,6 @@ def played(use_database, monkeypatch, tmp_path):
 
 def text(elements) -> str:
     return " ".join(str(e.value) for e in elements).replace("\\", "").replace("\u2060", "")
-
-
-def metrics(at) -> dict[str, str]:
-    return {m.label: m.value for m in at.metric}
 
 
 def test_the_page_from_a_link_shows_its_state(app, played):

@@ -1,6 +1,6 @@
 """The app keeps working when the database misbehaves: a restart mid-session, a server stopped
-mid-session and back, callers told at once while it is down, a failing query (test_app.py), an
-unreachable server at start (test_app.py, test_cli.py), a database far away and asleep
+mid-session and back, callers told at once while it is down, a failing query (test_dashboard_page.py), an
+unreachable server at start (test_dashboard_page.py, test_cli.py), a database far away and asleep
 (test_remote_database.py), reads that would hang (test_read_limits.py)."""
 
 import datetime as dt

@@ -9,7 +9,7 @@ from db.model.snapshots import save_snapshots
 from db.model.tracks import save_tracks
 
 from support import semantics
-from support.apptest import app_test, open_page
+from support.apptest import app_test, metrics, open_page, shown_text
 from support.browser import plotly_values
 from support.time_machine_data import MT, SNAPSHOTS, ST, TRACKS, D
 
@@ -21,18 +21,8 @@ def time_machine_lists(use_database):
     save_snapshots(SNAPSHOTS)
 
 
-def metrics(at):
-    return {m.label: m.value for m in at.metric}
-
-
 def table(at, index=0):
     return at.dataframe[index].value
-
-
-def texts(at, kind):
-    """The elements' text as shown (without plain()'s escapes and word joiners)."""
-    joined = " ".join(str(e.value) for e in getattr(at, kind))
-    return joined.replace("\\", "").replace("\u2060", "")
 
 
 # --- Time machine ---------------------------------------------------------------------------
@@ -50,7 +40,7 @@ def test_the_list_on_a_date_with_its_movement_and_turnover(app, time_machine_lis
     new_or_back = sum(label in ("new", "back") for label in moved.values())
     expected = "—" if day == D(2026, 3, 1) else f"{new_or_back / len(moved):.0%}"
     assert metrics(at)["Turnover"] == expected
-    assert f"the list of {day}" in texts(at, "caption")
+    assert f"the list of {day}" in shown_text(at, "caption")
     assert at.query_params["date"] == date.isoformat()
 
 
@@ -76,20 +66,20 @@ def test_the_most_consistent_artist(app, time_machine_lists, date, window, start
 
 def test_an_unknown_window_gives_a_hint(app, time_machine_lists):
     at = open_page(app, "time_machine", window="7")
-    assert "Unknown window '7'" in texts(at, "warning")
+    assert "Unknown window '7'" in shown_text(at, "warning")
     assert at.query_params["window"] == "182"
 
 
 def test_a_date_before_the_first_list_says_when_it_starts(app, time_machine_lists):
     at = open_page(app, "time_machine", date="2026-02-01", time_range=MT)
     assert "No medium term (about 6 months) list on or before 2026-02-01: the first one is " \
-           "dated 2026-03-01" in texts(at, "info")
+           "dated 2026-03-01" in shown_text(at, "info")
     assert not at.dataframe
 
 
 def test_time_machine_on_an_empty_database(app, use_database):
     at = open_page(app, "time_machine")
-    assert "No short term (about 4 weeks) lists yet" in texts(at, "info")
+    assert "No short term (about 4 weeks) lists yet" in shown_text(at, "info")
 
 
 # --- Compare --------------------------------------------------------------------------------
@@ -118,7 +108,7 @@ def test_two_periods_compared_with_their_mix(app, time_machine_lists):
     assert dict(zip(movers["track_id"], movers["change"], strict=True)) == expected["movers"]
     assert set(entered["track_id"]) == expected["entered"]
     assert expected["dropped"] == set()
-    assert "Nothing in A that is not in B." in texts(at, "caption")
+    assert "Nothing in A that is not in B." in shown_text(at, "caption")
     by_id = {t["id"]: t for t in TRACKS}
     for index, side in ((0, a), (1, b)):  # decades chart: a bar trace per side
         spec = json.loads(at.get("plotly_chart")[0].proto.spec)
@@ -133,12 +123,12 @@ def test_two_periods_compared_with_their_mix(app, time_machine_lists):
 
 def test_a_date_compared_with_a_period_is_refused_with_a_hint(app, time_machine_lists):
     at = open_page(app, "compare", a="2026-03-01", b="2026-03-03..2026-03-04")
-    assert "compares a date with a period" in texts(at, "warning")
+    assert "compares a date with a period" in shown_text(at, "warning")
 
 
 def test_compare_on_an_empty_database(app, use_database):
     at = open_page(app, "compare")
-    assert "Neither side has any lists" in texts(at, "info")
+    assert "Neither side has any lists" in shown_text(at, "info")
 
 
 # --- Rank history ---------------------------------------------------------------------------
@@ -169,14 +159,14 @@ def test_rank_history_names_are_chart_text_not_html(app, time_machine_lists):
 
 def test_rank_history_link_with_bad_ids(app, time_machine_lists):
     at = open_page(app, "history", tracks="tA,<script>,nope", time_range=ST)
-    assert "'<script>' in the link is not a track id" in texts(at, "warning")
-    assert "1 track(s) in the link are not in the library" in texts(at, "warning")
+    assert "'<script>' in the link is not a track id" in shown_text(at, "warning")
+    assert "1 track(s) in the link are not in the library" in shown_text(at, "warning")
     assert at.multiselect[0].value == ["tA"]
 
 
 def test_rank_history_on_an_empty_database(app, use_database):
     at = open_page(app, "history")
-    assert "No track has been on a list yet" in texts(at, "info")
+    assert "No track has been on a list yet" in shown_text(at, "info")
 
 
 # --- Tracks: search, track view, explorer ---------------------------------------------------
@@ -194,14 +184,14 @@ def test_rank_history_on_an_empty_database(app, use_database):
 def test_search(app, time_machine_lists, query, expected):
     at = open_page(app, "tracks", q=query)
     if not expected:
-        assert "No track or artist name matches" in texts(at, "caption")
+        assert "No track or artist name matches" in shown_text(at, "caption")
         return
     assert table(at)["track_id"].tolist() == expected
 
 
 def test_a_search_link_is_length_limited(app, time_machine_lists):
     at = open_page(app, "tracks", q="x" * 5000)
-    assert "5,000 characters long; using the first 100" in texts(at, "warning")
+    assert "5,000 characters long; using the first 100" in shown_text(at, "warning")
     assert at.text_input[0].value == "x" * 100
 
 
@@ -221,14 +211,14 @@ def test_track_view_of_a_sparse_payload(app, time_machine_lists):
     at = open_page(app, "tracks", track="tE")
     facts = dict(zip(table(at)[""], table(at)["value"], strict=True))
     assert facts["Released"] == "Unknown" and facts["Album"] == "—"
-    assert "Never on a list" not in texts(at, "caption")  # it was on one
+    assert "Never on a list" not in shown_text(at, "caption")  # it was on one
     at = open_page(app_test(), "tracks", track="tG")  # a link opens a new session
-    assert "Never on a list." in texts(at, "caption")
+    assert "Never on a list." in shown_text(at, "caption")
 
 
 def test_an_unknown_track(app, time_machine_lists):
     at = open_page(app, "tracks", track="nope")
-    assert "No track with this id" in texts(at, "warning")
+    assert "No track with this id" in shown_text(at, "warning")
 
 
 def has(track, question):
@@ -256,13 +246,13 @@ def test_explorer(app, time_machine_lists, questions):
     code = at.code[0].value
     assert all(f"%({q})s" in code for q in questions)  # the statement shown, parameterized
     if not expected:
-        assert "No track matches" in texts(at, "caption")
+        assert "No track matches" in shown_text(at, "caption")
         return
     assert set(table(at)["track_id"]) == expected
     matches = "1 track matches" if len(expected) == 1 else f"{len(expected):,} tracks match"
-    assert matches in texts(at, "caption")
+    assert matches in shown_text(at, "caption")
 
 
 def test_tracks_page_on_an_empty_database(app, use_database):
     at = open_page(app, "tracks", q="anything")
-    assert "No track or artist name matches" in texts(at, "caption")
+    assert "No track or artist name matches" in shown_text(at, "caption")

@@ -59,5 +59,17 @@ def pie(at, title):
     return dict(zip(trace["labels"], plotly_values(trace["values"]), strict=True))
 
 
-def texts(at, kind):
+def values(at, kind):
+    """The values of the run's elements of a kind ("info", "caption", ...), one each."""
     return [element.value for element in getattr(at, kind)]
+
+
+def shown_text(at, kind):
+    """The elements' text as shown (without plain()'s escapes and word joiners), joined."""
+    joined = " ".join(str(e.value) for e in getattr(at, kind))
+    return joined.replace("\\", "").replace("\u2060", "")
+
+
+def metrics(at):
+    """The run's metrics: label -> value as shown."""
+    return {m.label: m.value for m in at.metric}

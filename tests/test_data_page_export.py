@@ -2,7 +2,7 @@
 what it says on an empty database, the report of a dry run and of an import as plain text, a
 refused import as its one line, the plays in the imports so far, and when fetching the tracks'
 details is offered. Uploading and pressing the buttons is done in Chromium
-(tests/test_browser_history.py): AppTest has no file upload, and loses a click on a page it
+(tests/test_browser_export_import.py): AppTest has no file upload, and loses a click on a page it
 switched to."""
 
 from __future__ import annotations

@@ -10,13 +10,9 @@ from db.model.snapshots import save_snapshots
 from db.model.tracks import save_tracks
 
 from support import semantics
-from support.apptest import bars, chart, pie, texts
+from support.apptest import bars, chart, metrics, pie, values
 
 END = dt.date(2026, 6, 30)  # demo_data's last day (tests/conftest.py's demo_spec)
-
-
-def metrics(at):
-    return {m.label: m.value for m in at.metric}
 
 
 def assert_matches(at, tracks, snapshots, start=None, end=None, time_range=None):
@@ -34,7 +30,7 @@ def test_unfiltered_demo_dashboard(app, demo_data):
     assert not at.exception
     assert_matches(at, *demo_data)
     assert metrics(at)["Latest snapshot"] == "2026-06-30"
-    assert any("demo data" in text for text in texts(at, "info"))
+    assert any("demo data" in text for text in values(at, "info"))
     decades = list(bars(at, "Release decades"))
     assert decades[-1] == "Unknown" and decades[:-1] == sorted(decades[:-1])
     years = list(bars(at, "Release years"))
@@ -69,7 +65,7 @@ def test_a_bad_link_gives_a_hint_not_an_exception(app, demo_data, params):
         app.query_params[key] = value
     at = app.run()
     assert not at.exception
-    assert any("link" in text for text in texts(at, "warning"))
+    assert any("link" in text for text in values(at, "warning"))
     assert_matches(at, *demo_data)  # the bad part is left off: all time, all ranges
 
 
@@ -96,7 +92,7 @@ def test_half_picked_range_shows_hint_and_keeps_the_last_range(app, demo_data):
     assert at.selectbox(key="preset").value == "Custom range"
     at.date_input(key="dates").set_value((dt.date(2026, 6, 12),)).run()
     assert not at.exception
-    assert any("Pick an end date" in text for text in texts(at, "info"))
+    assert any("Pick an end date" in text for text in values(at, "info"))
     assert_matches(at, *demo_data, dt.date(2026, 6, 5), dt.date(2026, 6, 9))
 
 
@@ -106,7 +102,7 @@ def test_a_period_with_no_snapshots_is_an_honest_empty_state(app, demo_data):
     at = app.run()
     assert not at.exception
     assert metrics(at)["Tracks"] == "0"
-    assert any("No tracks charted in this period" in text for text in texts(at, "info"))
+    assert any("No tracks charted in this period" in text for text in values(at, "info"))
     assert not at.get("plotly_chart")
 
 
@@ -118,7 +114,7 @@ def test_names_are_shown_as_text(app, use_database):
     at = app.run()
     table = at.dataframe[0].value
     assert list(table["track"]) == [name] and list(table["artist"]) == ["<b>Artist</b>"]
-    rendered = " ".join(texts(at, "markdown") + texts(at, "info") + texts(at, "caption"))
+    rendered = " ".join(values(at, "markdown") + values(at, "info") + values(at, "caption"))
     assert "onerror" not in rendered and "<b>Artist</b>" not in rendered
 
 
@@ -136,7 +132,7 @@ def test_a_users_own_data_is_not_called_demo(app, use_database):
     save_tracks(demo.generate_tracks(10, seed=2))
     at = app.run()
     assert metrics(at)["Tracks"] == "10"
-    assert not any("demo data" in text for text in texts(at, "info"))
+    assert not any("demo data" in text for text in values(at, "info"))
 
 
 def test_empty_database_is_friendly(app, use_database):
@@ -144,16 +140,16 @@ def test_empty_database_is_friendly(app, use_database):
     assert not at.exception
     assert metrics(at)["Tracks"] == "0" and metrics(at)["Snapshot days"] == "0"
     assert metrics(at)["Latest snapshot"] == "—" and metrics(at)["Share explicit"] == "—"
-    assert any("No tracks yet" in text for text in texts(at, "info"))
-    assert any("No snapshots yet" in text for text in texts(at, "caption"))
+    assert any("No tracks yet" in text for text in values(at, "info"))
+    assert any("No snapshots yet" in text for text in values(at, "caption"))
 
 
 def test_a_link_with_a_period_on_an_empty_database_says_what_to_do(app, use_database):
     app.query_params.update({"start": "2026-01-01", "end": "2026-01-31"})
     at = app.run()
     assert not at.exception and metrics(at)["Tracks"] == "0"
-    assert any("No tracks yet" in text for text in texts(at, "info"))
-    assert not any("wider date range" in text for text in texts(at, "info"))
+    assert any("No tracks yet" in text for text in values(at, "info"))
+    assert not any("wider date range" in text for text in values(at, "info"))
 
 
 def test_unreachable_database_shows_what_to_set(app, monkeypatch):
@@ -167,8 +163,8 @@ def test_unreachable_database_shows_what_to_set(app, monkeypatch):
     message = at.error[0].value.replace("\\", "").replace("\u2060", "")
     assert message == ("Cannot reach PostgreSQL at 127.0.0.1: the server refused the connection "
                        "(is it running?).")
-    assert any("DATABASE_URL" in md for md in texts(at, "markdown"))
-    shown = " ".join(texts(at, "error") + texts(at, "markdown"))
+    assert any("DATABASE_URL" in md for md in values(at, "markdown"))
+    shown = " ".join(values(at, "error") + values(at, "markdown"))
     # Visitors learn the host, not the password, the user, the port or the database's name.
     assert "hunter2" not in shown and str(port) not in shown and "music" not in shown
 
@@ -180,7 +176,7 @@ def test_one_failing_query_leaves_the_rest_of_the_page_standing(app, demo_data, 
         conn.execute("ALTER TABLE chart_totals RENAME TO chart_totals_gone")  # breaks one query
     at = app.run()
     assert not at.exception
-    assert any("Could not load the top tracks" in text for text in texts(at, "error"))
+    assert any("Could not load the top tracks" in text for text in values(at, "error"))
     tracks, snapshots = demo_data
     assert_matches(at, tracks, snapshots)  # metrics and all three charts still drawn
     with psycopg.connect(use_database, autocommit=True) as conn:

@@ -16,6 +16,7 @@ import logging
 import math
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -84,6 +85,7 @@ def _open(target: config.DatabaseTarget) -> ConnectionPool:
         kwargs=connection_kwargs(target.url) | POOL_CONNECTION_SETTINGS
         | _prepare_setting(target.url),
         timeout=GETCONN_TIMEOUT_S,
+        configure=_hear_goodbye,
         name="mtm",
         open=False,
     )
@@ -134,10 +136,28 @@ def check_connection(conn: psycopg.Connection) -> None:
     """
     pgconn = conn.pgconn
     pgconn.consume_input()  # raises OperationalError when the server has closed the socket
-    pgconn.is_busy()  # parses what was read: an error sent before closing
-    pgconn.consume_input()  # ...and the end of the stream after it
-    if pgconn.status != pq.ConnStatus.OK:
+    pgconn.is_busy()  # parses what was read: the goodbye sent before closing (_hear_goodbye)
+    pgconn.consume_input()  # ...and the end of the stream, when it came already
+    if pgconn.status != pq.ConnStatus.OK or conn in _told_goodbye:
         raise psycopg.OperationalError("the connection to the server was lost")
+
+
+# The connections whose server has said it is ending their session.
+_told_goodbye: weakref.WeakSet[psycopg.Connection] = weakref.WeakSet()
+
+
+def _hear_goodbye(conn: psycopg.Connection) -> None:
+    """A server ending a session (a restart, a terminated backend, a suspend) first sends a FATAL
+    message, then closes the socket. On an idle connection libpq hands that message to the
+    notice handlers: noted here, the connection counts as lost from the message on, not only
+    once the close has arrived too (a borrow can come between the two)."""
+    ref = weakref.ref(conn)
+
+    def heard(diagnostic: psycopg.errors.Diagnostic) -> None:
+        if diagnostic.severity_nonlocalized in ("FATAL", "PANIC") and (told := ref()) is not None:
+            _told_goodbye.add(told)
+
+    conn.add_notice_handler(heard)
 
 
 class _Outage:

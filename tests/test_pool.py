@@ -7,6 +7,7 @@ import pytest
 from db import pool as db_pool
 from db.errors import DatabaseUnavailable, QueryTimeout
 
+from support.delay_proxy import DelayProxy
 from support.waits import wait_until
 
 
@@ -20,6 +21,28 @@ def test_one_shared_pool_sized_from_the_environment(use_database, monkeypatch):
         assert conn.execute("SELECT 1").fetchone() == (1,)
     stats = db_pool.pool_stats()
     assert stats["pool_max"] == 3 and stats["requests_num"] >= 1
+
+
+def test_a_connection_the_server_said_goodbye_on_is_not_lent(use_database, monkeypatch):
+    """A terminated backend sends its goodbye (FATAL), then closes the socket: a borrow that comes
+    between the two gets another connection. The proxy holds the close back for good."""
+    with DelayProxy.to(use_database) as proxy:
+        proxy.hold_server_close = True
+        monkeypatch.setenv("DATABASE_URL", proxy.url(use_database))
+        monkeypatch.setenv("MTM_POOL_MIN", "2")
+        idle = db_pool.get_pool()
+        idle.wait()
+        lent = [c for c in list(idle._pool)]  # psycopg_pool's idle connections
+        pids = {c.info.backend_pid for c in lent}
+        with psycopg.connect(use_database, autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(pid) FROM unnest(%s::int[]) pid",
+                          (list(pids),))
+        wait_until(lambda: len(select.select([c.pgconn.socket for c in lent], [], [], 0)[0])
+                   == len(lent), "the goodbyes never came")
+        for _ in range(3):
+            with db_pool.connection() as conn:
+                assert conn.info.backend_pid not in pids
+                assert conn.execute("SELECT 1").fetchone() == (1,)
 
 
 def test_pool_survives_the_server_dropping_its_connections(use_database):

@@ -9,7 +9,7 @@ It can also play a hosted database that sleeps (Neon's free tier): `suspend(wake
 open connection, as a suspend does, and the next new connection wakes it: that one, and any that
 come while it wakes, wait until ``wake_s`` after it before they reach the server.
 
-Used by tests/test_round_trips.py, tests/test_sleeping_database.py and scripts/bench_remote.py.
+Used by tests/test_remote_database.py, tests/test_pool.py and scripts/bench_remote.py.
 """
 
 from __future__ import annotations
@@ -47,6 +47,9 @@ class DelayProxy:
         self._awake_at = 0.0
         self.round_trips = 0
         self.connections = 0
+        # The server's close is not passed on: the client reads what the server said last and
+        # then nothing, as in the moment between a goodbye and the close on a real network.
+        self.hold_server_close = False
         self._links: set[_Link] = set()
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True,
@@ -144,7 +147,7 @@ class DelayProxy:
                 if wait > 0:
                     await asyncio.sleep(wait)
                 if data is None:
-                    if writer.can_write_eof():
+                    if writer.can_write_eof() and (from_client or not self.hold_server_close):
                         writer.write_eof()
                     return
                 writer.write(data)

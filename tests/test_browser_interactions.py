@@ -409,10 +409,12 @@ def test_every_table_downloads_as_csv_with_its_rows(app_url, page):
 
     opened(page, app_url + "/compare?a=2026-03-01&b=2026-03-04&time_range=short_term")
     for tab in ("Biggest movers", "Entered", "Dropped"):
+        # A download reruns the page: the next tab is clicked once that run is over, and its
+        # button once the tab shows (a click during the run once downloaded the tab before's).
         page.get_by_role("tab", name=re.compile("^" + tab)).click()
+        page.get_by_role("tab", name=re.compile("^" + tab), selected=True).wait_for()
         got[tab] = button_csv(page, "Download (CSV")
-        page.locator("[data-testid='stMain']").get_by_role(
-            "button", name=re.compile("^Download \\(CSV")).first.wait_for()
+        idle(page)
 
     opened(page, app_url + "/history?tracks=tA,tE&time_range=short_term")
     got["rank history"] = button_csv(page, "Download (CSV")

@@ -379,9 +379,12 @@ def browser_row_px(row: int) -> float:
 # --- 5. the CSV download of every table ------------------------------------------------------
 
 def button_csv(page, label_start: str, index: int = 0) -> tuple[str, list[list[str]]]:
+    """What a download button gives; returns once the run its click starts is over, so that the
+    next click does not land mid-run."""
     button = page.locator("[data-testid='stMain']").get_by_role(
         "button", name=re.compile("^" + re.escape(label_start))).nth(index)
     name, text = download(page, button)
+    idle(page)
     return name, rows_of(text)
 
 
@@ -409,12 +412,11 @@ def test_every_table_downloads_as_csv_with_its_rows(app_url, page):
 
     opened(page, app_url + "/compare?a=2026-03-01&b=2026-03-04&time_range=short_term")
     for tab in ("Biggest movers", "Entered", "Dropped"):
-        # A download reruns the page: the next tab is clicked once that run is over, and its
-        # button once the tab shows (a click during the run once downloaded the tab before's).
+        # Its button once the tab shows (a click during a download's rerun once downloaded the
+        # tab before's).
         page.get_by_role("tab", name=re.compile("^" + tab)).click()
         page.get_by_role("tab", name=re.compile("^" + tab), selected=True).wait_for()
         got[tab] = button_csv(page, "Download (CSV")
-        idle(page)
 
     opened(page, app_url + "/history?tracks=tA,tE&time_range=short_term")
     got["rank history"] = button_csv(page, "Download (CSV")

@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from db.model.snapshots import TIME_RANGES
-from ui.state.links import PageState, period, quoted
+from ui.state.links import PageState, period, quoted, range_words
 
 
 @dataclass(frozen=True)
@@ -50,8 +50,8 @@ def parse_query_params(params: Mapping[str, str]) -> tuple[Filters, list[str]]:
     start, end = period(params, hints)
     time_range = params.get("time_range") or None
     if time_range is not None and time_range not in TIME_RANGES:
-        hints.append(f"Unknown time_range {quoted(time_range)} in the link (use short_term, "
-                     "medium_term or long_term); showing all time ranges.")
+        hints.append(f"Unknown time_range {quoted(time_range)} in the link (use "
+                     f"{range_words()}); showing all time ranges.")
         time_range = None
     return Filters(start, end, time_range), hints
 

@@ -96,12 +96,18 @@ def period(params: Mapping[str, str], hints: list[str]) -> tuple[dt.date | None,
     return start, end
 
 
+def range_words(allow_all: bool = False) -> str:
+    """The time_range values a hint tells a link to use: "short_term, medium_term or long_term"."""
+    *most, last = [*TIME_RANGES, *([ALL] if allow_all else [])]
+    return f"{', '.join(most)} or {last}"
+
+
 def time_range(params: Mapping[str, str], hints: list[str], allow_all: bool = False) -> str:
     """?time_range=: one of TIME_RANGES (or ALL when allowed); none or another: DEFAULT_RANGE."""
     value = params.get("time_range") or DEFAULT_RANGE
     if value in TIME_RANGES or (allow_all and value == ALL):
         return value
-    choices = "short_term, medium_term, long_term" + (" or all" if allow_all else "")
+    choices = range_words(allow_all)
     hints.append(f"Unknown time_range {quoted(value)} in the link (use {choices}); "
                  f"showing {DEFAULT_RANGE}.")
     return DEFAULT_RANGE
